@@ -1,0 +1,57 @@
+# The two commands a newcomer runs: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= example_site.settings
+
+.PHONY: demo test test-postgres lint check-migrations messages check-messages install clean help
+
+help:
+	@echo "make demo            set up and start the demo site (web + worker) on http://$(HOST):$(PORT)/"
+	@echo "make test            set up and run the whole test suite (SQLite)"
+	@echo "make test-postgres   the suite against PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test)"
+	@echo "make lint            ruff"
+	@echo "make messages        update and compile locale/it"
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency declarations change.
+$(VENV)/.installed: $(PY) setup.cfg pyproject.toml requirements/example.txt
+	$(PY) -m pip install --quiet -e ".[test]" -r requirements/example.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py helpdesk_demo
+	@bash scripts/run-demo.sh "$(PY)" "$(HOST)" "$(PORT)"
+
+test: install
+	$(BIN)/pytest
+
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+check-migrations: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+messages: install
+	cd wagtail_helpdesk && ../$(PY) ../manage.py makemessages -l it --no-obsolete --add-location file
+	cd wagtail_helpdesk && ../$(PY) ../manage.py compilemessages -l it
+
+check-messages: install
+	$(PY) scripts/check_messages.py
+
+clean:
+	rm -rf $(VENV) var *.egg-info build dist

@@ -1,0 +1,36 @@
+import os
+
+import pytest
+
+
+def _on_postgres():
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests are deselected (never skipped) on SQLite, and said so."""
+    if _on_postgres():
+        return
+    selected, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("postgres") else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+        config._helpdesk_pg_deselected = len(deselected)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    count = getattr(config, "_helpdesk_pg_deselected", 0)
+    if count:
+        terminalreporter.write_line(
+            f"{count} PostgreSQL-only tests deselected on SQLite: "
+            "`make test-postgres` (and CI) run them."
+        )
+
+
+@pytest.fixture
+def factories(db):
+    from tests import factories as f
+
+    return f

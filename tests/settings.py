@@ -1,0 +1,23 @@
+"""Test settings: the example site, with fast hashing, temporary files and a
+synchronous task queue. ``DATABASE_URL`` selects PostgreSQL (see Makefile)."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "1")
+_TMP = tempfile.mkdtemp(prefix="helpdesk-tests-")
+os.environ.setdefault("VAR_DIR", _TMP)
+
+from example_site.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = os.path.join(_TMP, "media")
+WAGTAIL_HELPDESK_PRIVATE_MEDIA_ROOT = os.path.join(_TMP, "private")
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+Q_CLUSTER = {"name": "helpdesk-tests", "orm": "default", "sync": True, "timeout": 30, "retry": 60}
+LANGUAGE_CODE = "en"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

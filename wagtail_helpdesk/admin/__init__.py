@@ -1,0 +1,1 @@
+"""The "Helpdesk" section of the Wagtail admin."""

@@ -1,0 +1,98 @@
+"""Viewsets of the catalogue editors manage, grouped under the Helpdesk menu."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from ..models import Office, ReportCategory, ResolutionType, Service, ServiceCategory
+
+#: Other parts of the app (and host projects) add menu items to the group through this hook.
+MENU_HOOK = "register_helpdesk_menu_item"
+
+
+class CatalogueViewSet(ModelViewSet):
+    menu_hook = MENU_HOOK
+    add_to_admin_menu = False
+    copy_view_enabled = False
+    inspect_view_enabled = False
+
+
+class OfficeViewSet(CatalogueViewSet):
+    model = Office
+    icon = "group"
+    menu_label = _("Offices")
+    menu_order = 500
+    list_display = ["name", "email", Column("member_count", label=_("Members"),
+                                            accessor="member_count"),
+                    BooleanColumn("active", label=_("Active"))]
+    list_filter = ["active"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return Office.objects.annotate(member_count=Count("memberships"))
+
+
+class ServiceCategoryViewSet(CatalogueViewSet):
+    model = ServiceCategory
+    icon = "folder-open-inverse"
+    menu_label = _("Service categories")
+    menu_order = 510
+    list_display = ["name", "sort_order", BooleanColumn("active", label=_("Active"))]
+    list_filter = ["active"]
+    search_fields = ["name"]
+
+
+class ServiceViewSet(CatalogueViewSet):
+    model = Service
+    icon = "list-ul"
+    menu_label = _("Services")
+    menu_order = 520
+    list_display = ["name", "category", "office", "sla_days", BooleanColumn("active", label=_("Active"))]
+    list_filter = ["category", "office", "active"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return Service.objects.select_related("category", "office")
+
+
+class ReportCategoryViewSet(CatalogueViewSet):
+    model = ReportCategory
+    icon = "warning"
+    menu_label = _("Report categories")
+    menu_order = 530
+    list_display = ["name", "office", "sla_days", BooleanColumn("active", label=_("Active"))]
+    list_filter = ["office", "active"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return ReportCategory.objects.select_related("office")
+
+
+class ResolutionTypeViewSet(CatalogueViewSet):
+    model = ResolutionType
+    icon = "tick-inverse"
+    menu_label = _("Resolution types")
+    menu_order = 540
+    list_display = ["name", BooleanColumn("counts_as_solved", label=_("Counts as solved")),
+                    BooleanColumn("active", label=_("Active"))]
+    list_filter = ["active", "counts_as_solved"]
+
+
+class HelpdeskViewSetGroup(ViewSetGroup):
+    menu_label = _("Helpdesk")
+    menu_icon = "help"
+    menu_order = 150
+    submenu_hook = MENU_HOOK
+    items = ()
+
+
+catalogue_viewsets = [
+    OfficeViewSet("helpdesk_offices", url_prefix="helpdesk/offices"),
+    ServiceCategoryViewSet("helpdesk_service_categories", url_prefix="helpdesk/service-categories"),
+    ServiceViewSet("helpdesk_services", url_prefix="helpdesk/services"),
+    ReportCategoryViewSet("helpdesk_report_categories", url_prefix="helpdesk/report-categories"),
+    ResolutionTypeViewSet("helpdesk_resolution_types", url_prefix="helpdesk/resolution-types"),
+]

@@ -1,0 +1,137 @@
+"""Private storage and checks for ticket attachments.
+
+Files are never served from ``MEDIA_URL``: the storage has no public URL and a
+permission-checked view streams them. The real type is sniffed from the bytes
+(the name and the browser's claim are not trusted); images are re-encoded,
+which drops EXIF metadata, GPS position included.
+"""
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .conf import get_setting
+
+ALLOWED_TYPES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+}
+_PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+class PrivateFileSystemStorage(FileSystemStorage):
+    """Local storage with no public URL."""
+
+    def url(self, name):
+        raise ValueError("Helpdesk attachments are private: serve them through the download view.")
+
+
+def private_storage():
+    """The storage for attachments: ``STORAGES[<PRIVATE_STORAGE>]`` when the host
+    defines it (e.g. a private S3 bucket), otherwise a local folder outside
+    ``MEDIA_ROOT``."""
+    try:
+        return storages[get_setting("PRIVATE_STORAGE")]
+    except InvalidStorageError:
+        root = get_setting("PRIVATE_MEDIA_ROOT") or os.path.join(
+            str(getattr(settings, "BASE_DIR", os.getcwd())), "private_media"
+        )
+        return PrivateFileSystemStorage(location=root)
+
+
+@dataclass
+class CheckedFile:
+    """An uploaded file that passed the checks, ready to be stored."""
+
+    content: ContentFile
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def sniff_type(head):
+    """The MIME type of a file from its first bytes, or None if not allowed."""
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _reencode_image(data, content_type):
+    max_side = get_setting("IMAGE_MAX_SIDE")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if _PIL_FORMATS.get(img.format) != content_type:
+                raise ValidationError(_("The image is damaged or not of the type it claims."))
+            img.load()
+            img = ImageOps.exif_transpose(img)  # keep the orientation the EXIF asked for
+            img.thumbnail((max_side, max_side))
+            out = io.BytesIO()
+            if content_type == "image/jpeg":
+                img.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+            elif content_type == "image/png":
+                img.save(out, "PNG", optimize=True)
+            else:
+                img.save(out, "WEBP", quality=85)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ValidationError(_("The image could not be read: it may be damaged.")) from exc
+
+
+def check_upload(uploaded):
+    """Validate an uploaded file and return a :class:`CheckedFile`.
+
+    Raises a translated ``ValidationError`` for a file too large, of a type
+    not accepted, or damaged.
+    """
+    max_bytes = get_setting("ATTACHMENT_MAX_BYTES")
+    if uploaded.size is not None and uploaded.size > max_bytes:
+        raise ValidationError(
+            _("“%(name)s” is too large: the limit is %(limit)s MB."),
+            params={"name": uploaded.name, "limit": round(max_bytes / (1024 * 1024), 1)},
+            code="too_large",
+        )
+    data = uploaded.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationError(
+            _("“%(name)s” is too large: the limit is %(limit)s MB."),
+            params={"name": uploaded.name, "limit": round(max_bytes / (1024 * 1024), 1)},
+            code="too_large",
+        )
+    if not data:
+        raise ValidationError(_("“%(name)s” is empty."), params={"name": uploaded.name})
+    content_type = sniff_type(data[:16])
+    if content_type is None:
+        raise ValidationError(
+            _("“%(name)s” is not accepted: attach JPEG, PNG or WebP images or PDF documents."),
+            params={"name": uploaded.name},
+            code="bad_type",
+        )
+    if content_type != "application/pdf":
+        data = _reencode_image(data, content_type)
+    base = os.path.basename(uploaded.name or "file").strip() or "file"
+    stem = base.rsplit(".", 1)[0][:200] or "file"
+    name = stem + ALLOWED_TYPES[content_type]
+    return CheckedFile(
+        content=ContentFile(data, name=name),
+        original_name=name,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )

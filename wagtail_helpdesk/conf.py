@@ -1,0 +1,30 @@
+"""The one place that reads the app's settings, with their defaults.
+
+Every setting is ``WAGTAIL_HELPDESK_<NAME>`` in the host's Django settings; read
+them through :func:`get_setting` so defaults live here and nowhere else.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Where attachments are stored: the name of an entry of settings.STORAGES.
+    # When that entry does not exist, files go to PRIVATE_MEDIA_ROOT on the local
+    # disk, which must not be served by the web server.
+    "PRIVATE_STORAGE": "wagtail_helpdesk_private",
+    "PRIVATE_MEDIA_ROOT": None,  # default: <BASE_DIR or cwd>/private_media
+    # Attachment limits.
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+    "ATTACHMENT_MAX_COUNT": 5,
+    "IMAGE_MAX_SIDE": 2560,
+    # Citizen-facing defaults for notifications; the site setting overrides them.
+    "DEFAULT_LANGUAGE": "it",
+    # Resolved tickets a citizen may reopen by replying, in days (site setting overrides).
+    "REOPEN_WINDOW_DAYS": 30,
+}
+
+
+def get_setting(name):
+    """Return ``WAGTAIL_HELPDESK_<name>`` from settings, or its default."""
+    if name not in DEFAULTS:
+        raise KeyError(f"Unknown wagtail_helpdesk setting: {name}")
+    return getattr(settings, f"WAGTAIL_HELPDESK_{name}", DEFAULTS[name])

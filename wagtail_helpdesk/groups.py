@@ -1,0 +1,73 @@
+"""The default groups, created (and completed, never trimmed) after migrate."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+OPERATORS = "Helpdesk operatori"
+SUPERVISORS = "Helpdesk responsabili"
+ADMINISTRATORS = "Helpdesk amministratori"
+
+_CATALOGUE = ("office", "servicecategory", "service", "reportcategory", "resolutiontype")
+
+#: group → list of (app_label, codename)
+GROUP_PERMISSIONS = {
+    OPERATORS: [
+        ("wagtailadmin", "access_admin"),
+        ("wagtail_helpdesk", "add_ticket"),
+        ("wagtail_helpdesk", "change_ticket"),
+        ("wagtail_helpdesk", "view_ticket"),
+        ("wagtail_helpdesk", "add_citizen"),
+        ("wagtail_helpdesk", "change_citizen"),
+        ("wagtail_helpdesk", "view_citizen"),
+        *[("wagtail_helpdesk", f"view_{m}") for m in _CATALOGUE],
+    ],
+    SUPERVISORS: [
+        ("wagtailadmin", "access_admin"),
+        ("wagtail_helpdesk", "add_ticket"),
+        ("wagtail_helpdesk", "change_ticket"),
+        ("wagtail_helpdesk", "view_ticket"),
+        ("wagtail_helpdesk", "view_helpdesk_dashboard"),
+        ("wagtail_helpdesk", "add_citizen"),
+        ("wagtail_helpdesk", "change_citizen"),
+        ("wagtail_helpdesk", "view_citizen"),
+        *[("wagtail_helpdesk", f"view_{m}") for m in _CATALOGUE],
+        ("wagtail_helpdesk", "change_service"),
+        ("wagtail_helpdesk", "change_reportcategory"),
+    ],
+    ADMINISTRATORS: [
+        ("wagtailadmin", "access_admin"),
+        ("wagtail_helpdesk", "add_ticket"),
+        ("wagtail_helpdesk", "change_ticket"),
+        ("wagtail_helpdesk", "view_ticket"),
+        ("wagtail_helpdesk", "view_all_tickets"),
+        ("wagtail_helpdesk", "view_helpdesk_dashboard"),
+        ("wagtail_helpdesk", "erase_personal_data"),
+        ("wagtail_helpdesk", "add_citizen"),
+        ("wagtail_helpdesk", "change_citizen"),
+        ("wagtail_helpdesk", "view_citizen"),
+        ("wagtail_helpdesk", "change_helpdesksettings"),
+        *[
+            ("wagtail_helpdesk", f"{action}_{m}")
+            for m in _CATALOGUE
+            for action in ("add", "change", "delete", "view")
+        ],
+    ],
+}
+
+
+def ensure_default_groups(**kwargs):
+    """Create the three helpdesk groups and give them their permissions.
+
+    Idempotent; permissions an administrator added by hand are kept.
+    """
+    wanted = {p for perms in GROUP_PERMISSIONS.values() for p in perms}
+    query = Q()
+    for app_label, codename in wanted:
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    found = {
+        (p.content_type.app_label, p.codename): p
+        for p in Permission.objects.filter(query).select_related("content_type")
+    }
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.add(*[found[p] for p in perms if p in found])

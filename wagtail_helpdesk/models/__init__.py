@@ -1,0 +1,41 @@
+from .catalog import Office, OfficeMembership, ReportCategory, ResolutionType, Service, ServiceCategory
+from .citizens import Citizen
+from .notifications import Notification, NotificationChannel, NotificationStatus
+from .settings import HelpdeskSettings, ShortCodeMode
+from .tickets import (
+    AppendOnlyError,
+    Attachment,
+    Channel,
+    EventKind,
+    Kind,
+    Priority,
+    ShortCodeSequence,
+    Ticket,
+    TicketEvent,
+    Visibility,
+)
+
+__all__ = [
+    "AppendOnlyError",
+    "Attachment",
+    "Channel",
+    "Citizen",
+    "EventKind",
+    "HelpdeskSettings",
+    "Kind",
+    "Notification",
+    "NotificationChannel",
+    "NotificationStatus",
+    "Office",
+    "OfficeMembership",
+    "Priority",
+    "ReportCategory",
+    "ResolutionType",
+    "Service",
+    "ServiceCategory",
+    "ShortCodeMode",
+    "ShortCodeSequence",
+    "Ticket",
+    "TicketEvent",
+    "Visibility",
+]

@@ -1,0 +1,63 @@
+"""Citizens: the people tickets are about. Minimal personal data, erasable."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+from wagtail.search import index
+
+from ..identity import normalise_fiscal_code, validate_fiscal_code
+
+
+class Citizen(index.Indexed, models.Model):
+    given_name = models.CharField(_("given name"), max_length=100, blank=True)
+    family_name = models.CharField(_("family name"), max_length=100, blank=True)
+    fiscal_code = models.CharField(
+        _("fiscal code"),
+        max_length=16,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_fiscal_code],
+    )
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="helpdesk_citizen",
+        verbose_name=_("user account"),
+    )
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
+
+    search_fields = [
+        index.SearchField("family_name"),
+        index.SearchField("given_name"),
+        index.FilterField("fiscal_code"),
+        index.AutocompleteField("family_name"),
+    ]
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name = _("citizen")
+        verbose_name_plural = _("citizens")
+        indexes = [
+            models.Index(Upper("family_name"), "given_name", name="helpdesk_citizen_name"),
+            models.Index(fields=["email"], name="helpdesk_citizen_email"),
+        ]
+
+    def __str__(self):
+        return self.full_name or (self.fiscal_code or str(_("Anonymous citizen")))
+
+    @property
+    def full_name(self):
+        return " ".join(p for p in (self.given_name, self.family_name) if p)
+
+    def save(self, *args, **kwargs):
+        self.fiscal_code = normalise_fiscal_code(self.fiscal_code) or None
+        super().save(*args, **kwargs)

@@ -1,0 +1,294 @@
+"""Tickets, their append-only timeline, their attachments, short-code counters.
+
+Models hold data and invariants only. Every change to a ticket goes through
+:mod:`wagtail_helpdesk.services`.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..attachments import private_storage
+from ..workflow import OPEN_STATUSES, Status
+from .catalog import Office, ReportCategory, ResolutionType, Service
+from .citizens import Citizen
+
+
+class Kind(models.TextChoices):
+    REQUEST = "request", _("Assistance request")
+    REPORT = "report", _("Report")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Website")
+    PHONE = "phone", _("Phone")
+    DESK = "desk", _("Front desk")
+    EMAIL = "email", _("E-mail")
+    API = "api", _("API")
+    OPEN311 = "open311", _("Open311")
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Visible to the citizen")
+    INTERNAL = "internal", _("Operators only")
+
+
+class TicketQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def submitted(self):
+        return self.exclude(status=Status.DRAFT)
+
+
+class Ticket(models.Model):
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    short_code = models.CharField(
+        _("short code"), max_length=32, unique=True, null=True, blank=True, editable=False
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets",
+        verbose_name=_("service"),
+    )
+    report_category = models.ForeignKey(
+        ReportCategory, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="tickets", verbose_name=_("problem type"),
+    )
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets",
+        verbose_name=_("office"),
+    )
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets",
+        verbose_name=_("citizen"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="helpdesk_assigned_tickets", verbose_name=_("assignee"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="helpdesk_created_tickets", verbose_name=_("created by"),
+    )
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last interaction"), default=timezone.now)
+    last_citizen_activity_at = models.DateTimeField(
+        _("last citizen activity"), null=True, blank=True
+    )
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+
+    resolution_type = models.ForeignKey(
+        ResolutionType, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="tickets", verbose_name=_("resolution type"),
+    )
+    resolution_text = models.TextField(_("resolution"), blank=True)
+
+    unread_count = models.PositiveIntegerField(
+        _("unread citizen messages"), default=0, editable=False
+    )
+    #: Bumped by every change; callers pass the version they saw to detect collisions.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-last_activity_at"]
+        permissions = [
+            ("view_all_tickets", _("Can see and work on the tickets of every office")),
+            ("view_helpdesk_dashboard", _("Can see the supervisor dashboard")),
+            ("erase_personal_data", _("Can erase citizens' personal data")),
+        ]
+        indexes = [
+            models.Index(fields=["office", "status", "-last_activity_at"], name="helpdesk_t_office_status"),
+            models.Index(fields=["assignee", "status", "-last_activity_at"], name="helpdesk_t_assignee"),
+            models.Index(fields=["status", "-last_activity_at"], name="helpdesk_t_status"),
+            models.Index(fields=["kind", "status"], name="helpdesk_t_kind"),
+            models.Index(fields=["channel"], name="helpdesk_t_channel"),
+            models.Index(fields=["priority"], name="helpdesk_t_priority"),
+            models.Index(fields=["-created_at"], name="helpdesk_t_created"),
+            models.Index(fields=["-updated_at"], name="helpdesk_t_updated"),
+            models.Index(fields=["-last_activity_at"], name="helpdesk_t_activity"),
+            models.Index(fields=["due_at"], name="helpdesk_t_due", condition=Q(due_at__isnull=False)),
+            models.Index(fields=["created_by", "status"], name="helpdesk_t_creator"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="request") & Q(report_category__isnull=True))
+                | (Q(kind="report") & Q(service__isnull=True)),
+                name="helpdesk_ticket_kind_matches_catalogue",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="resolved")
+                | (Q(resolution_type__isnull=False) & Q(resolved_at__isnull=False)),
+                name="helpdesk_ticket_resolved_has_resolution",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.subject}".strip()
+
+    @property
+    def reference(self):
+        """What people call the ticket: its short code, or ``#<id>``."""
+        return self.short_code or (f"#{self.pk}" if self.pk else "")
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    @property
+    def has_location(self):
+        return self.latitude is not None and self.longitude is not None
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    DRAFT_UPDATED = "draft_updated", _("Draft updated")
+    SUBMITTED = "submitted", _("Submitted")
+    TAKEN_CHARGE = "taken_charge", _("Taken in charge")
+    ASSIGNED = "assigned", _("Assigned")
+    TRANSFERRED = "transferred", _("Transferred")
+    CITIZEN_MESSAGE = "citizen_message", _("Message from the citizen")
+    REPLY = "reply", _("Reply to the citizen")
+    NOTE = "note", _("Private note")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reactivated")
+    ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+    NOTIFICATION_SENT = "notification_sent", _("Notification delivered")
+    NOTIFICATION_FAILED = "notification_failed", _("Notification failed")
+    RATING = "rating", _("Rating")
+    PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased")
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class TicketEvent(models.Model):
+    """One entry of a ticket's timeline. Written once, never edited or deleted
+    (the only exception is the erasure of personal data, done in bulk by the
+    services layer and itself recorded as an event)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=30, choices=EventKind.choices)
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("by"),
+    )
+    by_citizen = models.BooleanField(_("by the citizen"), default=False)
+    body = models.TextField(_("text"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="helpdesk_event_ticket")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Ticket events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Ticket events are append-only.")
+
+
+def attachment_upload_to(instance, filename):
+    # The stored name never carries the citizen's file name: that is kept apart.
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    now = timezone.now()
+    return f"helpdesk/{now:%Y/%m}/{uuid.uuid4().hex}{suffix[:8]}"
+
+
+class Attachment(models.Model):
+    """A file attached to a ticket; private, served only through a checked view."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(
+        TicketEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(_("file"), storage=private_storage, upload_to=attachment_upload_to,
+                            max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    by_citizen = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.original_name
+
+
+class ShortCodeSequence(models.Model):
+    """The counter behind sequential short codes, one row per kind and year."""
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year"], name="helpdesk_shortcode_seq_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.year}: {self.last_value}"

@@ -1,0 +1,96 @@
+"""Who may see and act on which ticket.
+
+Operators and supervisors work on the tickets of the offices they belong to;
+users with ``view_all_tickets`` (helpdesk administrators) and superusers on
+every ticket. The policy is registered with Wagtail's permission-policy
+registry and is the one the services layer, the admin and the API consult.
+
+Actions are the model permissions ``add``, ``change``, ``delete``, ``view``,
+plus ``view_all`` (every office), ``dashboard`` (supervisor metrics) and
+``erase`` (erase personal data).
+"""
+
+from django.db.models import Q
+from wagtail.permission_policies.base import ModelPermissionPolicy
+from wagtail.permissions import policy_registry
+
+CUSTOM_CODENAMES = {
+    "view_all": "view_all_tickets",
+    "dashboard": "view_helpdesk_dashboard",
+    "erase": "erase_personal_data",
+}
+
+_OFFICES_CACHE = "_helpdesk_office_ids"
+
+
+def office_ids_for(user):
+    """The ids of the offices ``user`` belongs to (cached on the user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if not hasattr(user, _OFFICES_CACHE):
+        from .models import OfficeMembership
+
+        ids = OfficeMembership.objects.filter(user=user).values_list("office_id", flat=True)
+        setattr(user, _OFFICES_CACHE, frozenset(ids))
+    return getattr(user, _OFFICES_CACHE)
+
+
+def forget_offices(user):
+    """Drop the cached office ids (after membership changes)."""
+    if hasattr(user, _OFFICES_CACHE):
+        delattr(user, _OFFICES_CACHE)
+
+
+class TicketPermissionPolicy(ModelPermissionPolicy):
+    def _get_permission_codename(self, action):
+        if action in CUSTOM_CODENAMES:
+            return CUSTOM_CODENAMES[action]
+        return super()._get_permission_codename(action)
+
+    def user_has_permission(self, user, action):
+        if not (user.is_active and user.is_authenticated):
+            return False
+        return super().user_has_permission(user, action)
+
+    def sees_all_offices(self, user):
+        return user.is_active and (user.is_superuser or self.user_has_permission(user, "view_all"))
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if not self.user_has_permission(user, action):
+            return False
+        if self.sees_all_offices(user):
+            return True
+        if instance.office_id is None:
+            # A draft with no office yet belongs to whoever started it.
+            return instance.created_by_id is not None and instance.created_by_id == user.pk
+        return instance.office_id in office_ids_for(user)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        return any(self.user_has_permission_for_instance(user, a, instance) for a in actions)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        qs = self.model._default_manager.all()
+        if not self.user_has_any_permission(user, actions):
+            return qs.none()
+        if self.sees_all_offices(user):
+            return qs
+        from .models import OfficeMembership
+
+        offices = OfficeMembership.objects.filter(user=user).values("office_id")
+        return qs.filter(Q(office_id__in=offices) | Q(office__isnull=True, created_by=user))
+
+    def users_with_any_permission_for_instance(self, actions, instance):
+        users = self.users_with_any_permission(actions)
+        everywhere = self.users_with_permission("view_all")
+        return users.filter(
+            Q(helpdesk_memberships__office_id=instance.office_id)
+            | Q(pk__in=everywhere.values("pk"))
+            | Q(is_superuser=True)
+        ).distinct()
+
+
+def ticket_policy():
+    """The registered policy for tickets."""
+    from .models import Ticket
+
+    return policy_registry.get_by_type(Ticket)

@@ -1,0 +1,46 @@
+"""The services layer: the only code that changes tickets.
+
+Every function takes the ticket (or the data of a new one) and the actor, runs
+in one transaction that checks the workflow and the actor's permission,
+writes the ticket, appends timeline events and queues notifications — or
+changes nothing and raises :class:`~wagtail_helpdesk.errors.HelpdeskError` /
+``PermissionDenied``.
+"""
+
+from .actions import (
+    add_attachment,
+    add_citizen_message,
+    add_note,
+    assign,
+    mark_read,
+    mark_waiting,
+    reopen,
+    reply,
+    resolve,
+    set_priority,
+    take_charge,
+    transfer,
+)
+from .actors import SYSTEM, CitizenActor
+from .creation import create_ticket, delete_draft, submit_ticket, update_draft
+
+__all__ = [
+    "SYSTEM",
+    "CitizenActor",
+    "add_attachment",
+    "add_citizen_message",
+    "add_note",
+    "assign",
+    "create_ticket",
+    "delete_draft",
+    "mark_read",
+    "mark_waiting",
+    "reopen",
+    "reply",
+    "resolve",
+    "set_priority",
+    "submit_ticket",
+    "take_charge",
+    "transfer",
+    "update_draft",
+]

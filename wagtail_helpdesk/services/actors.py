@@ -1,0 +1,68 @@
+"""Who is acting: an operator (a Django user), a citizen, or the system.
+
+* a ``User``: operators, supervisors, administrators, API token owners; their
+  rights come from the ticket permission policy;
+* :class:`CitizenActor`: a citizen acting on their own tickets (web forms,
+  personal area, signed links); ``user`` is set when logged in with SPID/CIE;
+* :data:`SYSTEM`: background work (inbound e-mail, scheduled jobs, Open311
+  clients already authenticated by their API key).
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from ..permissions import ticket_policy
+from ..workflow import Action
+
+
+@dataclass(frozen=True)
+class CitizenActor:
+    citizen: object
+    user: object = None
+
+
+class _System:
+    def __repr__(self):
+        return "SYSTEM"
+
+
+SYSTEM = _System()
+
+#: What a citizen may do on their own ticket.
+CITIZEN_ACTIONS = frozenset(
+    {Action.SUBMIT, Action.EDIT_DRAFT, Action.DELETE_DRAFT, Action.CITIZEN_MESSAGE,
+     Action.ADD_ATTACHMENT}
+)
+#: Only citizens (or the system relaying them, e.g. inbound e-mail) write citizen messages.
+OPERATOR_FORBIDDEN = frozenset({Action.CITIZEN_MESSAGE})
+
+
+def actor_user(actor):
+    """The Django user behind an actor, if any (for event and ticket records)."""
+    if actor is SYSTEM or actor is None:
+        return None
+    if isinstance(actor, CitizenActor):
+        return actor.user
+    return actor
+
+
+def is_operator(actor):
+    return actor is not None and actor is not SYSTEM and not isinstance(actor, CitizenActor)
+
+
+def authorise(actor, action, ticket):
+    """Raise PermissionDenied unless ``actor`` may take ``action`` on ``ticket``."""
+    if actor is SYSTEM:
+        return
+    if actor is None:
+        raise PermissionDenied(_("An actor is required."))
+    if isinstance(actor, CitizenActor):
+        if action in CITIZEN_ACTIONS and ticket.citizen_id == actor.citizen.pk:
+            return
+        raise PermissionDenied(_("You can only act on your own requests."))
+    if action in OPERATOR_FORBIDDEN:
+        raise PermissionDenied(_("Only the citizen can write a citizen message."))
+    if not ticket_policy().user_has_permission_for_instance(actor, "change", ticket):
+        raise PermissionDenied(_("You cannot work on the tickets of this office."))

@@ -1,0 +1,208 @@
+"""Creating tickets (any channel, as draft or submitted), editing and
+submitting drafts, deleting drafts."""
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from .. import workflow
+from ..errors import GuardFailed
+from ..models import Channel, EventKind, Kind, Priority, Ticket, Visibility
+from ..permissions import office_ids_for, ticket_policy
+from ..shortcodes import assign_short_code
+from ..sla import add_working_days
+from ..workflow import Action, Status
+from . import core, files, notify
+from .actors import SYSTEM, CitizenActor, actor_user, authorise, is_operator
+
+#: Fields of a draft that may be edited.
+DRAFT_FIELDS = (
+    "service", "report_category", "office", "subject", "description", "latitude",
+    "longitude", "address", "priority", "citizen", "channel",
+)
+
+
+def _check_catalogue(kind, service, report_category):
+    if kind not in Kind.values:
+        raise GuardFailed(_("Unknown ticket kind."), {"kind": _("Choose a valid kind.")})
+    if kind == Kind.REQUEST and report_category is not None:
+        raise GuardFailed(
+            _("An assistance request refers to a service, not to a problem type."),
+            {"report_category": _("Not used for assistance requests.")},
+        )
+    if kind == Kind.REPORT and service is not None:
+        raise GuardFailed(
+            _("A report refers to a problem type, not to a service."),
+            {"service": _("Not used for reports.")},
+        )
+    if service is not None and not service.active:
+        raise GuardFailed(
+            _("This service no longer accepts requests."), {"service": _("Choose another service.")}
+        )
+    if report_category is not None and not report_category.active:
+        raise GuardFailed(
+            _("This problem type is no longer in use."),
+            {"report_category": _("Choose another problem type.")},
+        )
+
+
+def _derive_office(ticket):
+    if ticket.service_id and ticket.office_id is None:
+        ticket.office_id = ticket.service.office_id
+    if ticket.report_category_id and ticket.office_id is None:
+        ticket.office_id = ticket.report_category.office_id
+
+
+def _check_creator(actor, ticket):
+    """Operators create tickets only for their own offices (unless they see all)."""
+    if actor is SYSTEM:
+        return
+    if isinstance(actor, CitizenActor):
+        if ticket.citizen_id != actor.citizen.pk:
+            raise core_permission_denied()
+        return
+    policy = ticket_policy()
+    if not policy.user_has_permission(actor, "add"):
+        raise core_permission_denied()
+    if ticket.office_id is not None and not policy.sees_all_offices(actor):
+        if ticket.office_id not in office_ids_for(actor):
+            raise core_permission_denied(_("You can only create tickets for your own offices."))
+
+
+def core_permission_denied(message=None):
+    return PermissionDenied(message or _("You cannot create tickets."))
+
+
+def _on_submit(ticket, actor, now, site):
+    """What submission does: timestamp, short code, deadline, receipts."""
+    settings_ = core.helpdesk_settings(site)
+    ticket.status = Status.NEW
+    ticket.submitted_at = now
+    ticket.last_activity_at = now
+    sla = None
+    if ticket.service_id:
+        sla = ticket.service.sla_days
+    elif ticket.report_category_id:
+        sla = ticket.report_category.sla_days
+    ticket.due_at = add_working_days(now, sla) if sla else None
+    if isinstance(actor, CitizenActor):
+        ticket.last_citizen_activity_at = now
+    ticket.save(update_fields=["status", "submitted_at", "last_activity_at", "due_at",
+                               "last_citizen_activity_at"])
+    assign_short_code(ticket, settings_)
+    event = core.record(
+        ticket, EventKind.SUBMITTED, actor, now=now, visibility=Visibility.PUBLIC,
+        data={"channel": ticket.channel, "short_code": ticket.short_code},
+    )
+    notify.citizen(ticket, event, "ticket_received")
+    notify.office(ticket, event, "new_ticket")
+    return event
+
+
+def create_ticket(
+    actor,
+    *,
+    kind,
+    channel,
+    citizen=None,
+    service=None,
+    report_category=None,
+    office=None,
+    subject="",
+    description="",
+    latitude=None,
+    longitude=None,
+    address="",
+    priority=Priority.NORMAL,
+    draft=False,
+    note="",
+    attachments=(),
+    site=None,
+):
+    """Create a ticket from any channel, as a draft or submitted.
+
+    ``actor`` is the operator creating it on a citizen's behalf, a
+    :class:`CitizenActor` (web forms) or ``SYSTEM``. Submitted tickets get
+    their short code and deadline and queue the citizen's receipt.
+    """
+    if channel not in Channel.values:
+        raise GuardFailed(_("Unknown channel."), {"channel": _("Choose a valid channel.")})
+    _check_catalogue(kind, service, report_category)
+    checked = files.check_all(attachments)
+    now = core.now()
+    ticket = Ticket(
+        kind=kind, channel=channel, citizen=citizen, service=service,
+        report_category=report_category, office=office, subject=(subject or "").strip(),
+        description=(description or "").strip(), latitude=latitude, longitude=longitude,
+        address=(address or "").strip(), priority=priority, created_by=actor_user(actor),
+        status=Status.DRAFT, created_at=now, updated_at=now, last_activity_at=now,
+    )
+    if kind == Kind.REQUEST and not ticket.subject and service is not None:
+        ticket.subject = service.name[:200]
+    _derive_office(ticket)
+    _check_creator(actor, ticket)
+    if not draft:
+        workflow.check(ticket, Action.SUBMIT)
+    with files.atomic_change() as written:
+        ticket.save()
+        created = core.record(
+            ticket, EventKind.CREATED, actor, now=now,
+            data={"channel": channel, "draft": bool(draft)},
+        )
+        if note and note.strip():
+            if not is_operator(actor):
+                raise GuardFailed(_("Only operators can write private notes."))
+            core.record(ticket, EventKind.NOTE, actor, now=now, body=note.strip())
+        files.store(ticket, created, actor, checked, written, now=now)
+        if not draft:
+            _on_submit(ticket, actor, now, site)
+    return ticket
+
+
+def update_draft(ticket, actor, *, expected_version=None, **changes):
+    """Change fields of a draft. Unknown fields are refused."""
+    unknown = set(changes) - set(DRAFT_FIELDS)
+    if unknown:
+        raise GuardFailed(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
+    now = core.now()
+    with files.atomic_change():
+        t = core.lock(ticket, expected_version)
+        authorise(actor, Action.EDIT_DRAFT, t)
+        workflow.check(t, Action.EDIT_DRAFT)
+        for name, value in changes.items():
+            setattr(t, name, value.strip() if isinstance(value, str) else value)
+        _check_catalogue(t.kind, t.service, t.report_category)
+        if "service" in changes or "report_category" in changes:
+            if "office" not in changes:
+                t.office = None
+            _derive_office(t)
+        _check_creator(actor, t)
+        core.save(t, [*changes, "office"], now)
+        core.record(t, EventKind.DRAFT_UPDATED, actor, now=now, data={"fields": sorted(changes)})
+    return t
+
+
+def submit_ticket(ticket, actor, *, expected_version=None, site=None):
+    """Submit a draft: it enters its office's queue (status "new")."""
+    now = core.now()
+    with files.atomic_change():
+        t = core.lock(ticket, expected_version)
+        authorise(actor, Action.SUBMIT, t)
+        workflow.check(t, Action.SUBMIT)
+        _check_creator(actor, t)
+        t.version += 1
+        t.updated_at = now
+        t.save(update_fields=["version", "updated_at"])
+        _on_submit(t, actor, now, site)
+    return t
+
+
+def delete_draft(ticket, actor, *, expected_version=None):
+    """Delete a draft and its files. Submitted tickets are never deleted."""
+    with files.atomic_change():
+        t = core.lock(ticket, expected_version)
+        authorise(actor, Action.DELETE_DRAFT, t)
+        workflow.check(t, Action.DELETE_DRAFT)
+        stored = [(a.file.storage, a.file.name) for a in t.attachments.all()]
+        t.delete()
+    for storage, name in stored:
+        storage.delete(name)

@@ -1,0 +1,61 @@
+"""Storing attachments as part of a ticket change."""
+
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ..attachments import check_upload
+from ..errors import GuardFailed
+from ..models import Attachment, Visibility
+from .actors import CitizenActor, actor_user
+
+
+@contextmanager
+def atomic_change():
+    """A transaction that also removes the files it wrote if it fails.
+
+    Yields a list the body appends ``(storage, name)`` pairs to.
+    """
+    written = []
+    try:
+        with transaction.atomic():
+            yield written
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        raise
+
+
+def check_all(uploads):
+    """Check every upload before anything is written; one bad file refuses all."""
+    checked = []
+    for uploaded in uploads or ():
+        try:
+            checked.append(check_upload(uploaded))
+        except ValidationError as exc:
+            raise GuardFailed(exc.messages[0], {"attachments": exc.messages[0]}) from exc
+    return checked
+
+
+def store(ticket, event, actor, checked_files, written, *, now, visibility=Visibility.PUBLIC):
+    """Write checked files and their rows; record each written file in ``written``."""
+    stored = []
+    for checked in checked_files:
+        attachment = Attachment(
+            ticket=ticket,
+            event=event,
+            original_name=checked.original_name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            visibility=visibility,
+            uploaded_by=actor_user(actor),
+            by_citizen=isinstance(actor, CitizenActor),
+            created_at=now,
+        )
+        attachment.file.save(checked.original_name, checked.content, save=False)
+        written.append((attachment.file.storage, attachment.file.name))
+        attachment.save()
+        stored.append(attachment)
+    return stored

@@ -1,0 +1,51 @@
+"""Which ticket changes notify whom: rows in the notification outbox.
+
+Rows are created inside the caller's transaction, so a change that rolls back
+notifies nobody. Delivery (e-mail, App IO) is done by background workers from
+these rows. Subjects and payloads carry the ticket's reference, never
+personal data.
+"""
+
+from ..conf import get_setting
+from ..models import Notification, NotificationChannel
+
+
+def _queue(ticket, event, template, *, address, user=None, citizen=None, language=""):
+    channel = NotificationChannel.EMAIL
+    return Notification.objects.create(
+        channel=channel,
+        ticket=ticket,
+        event=event,
+        template=template,
+        recipient_user=user,
+        recipient_citizen=citizen,
+        address=address,
+        language=language or get_setting("DEFAULT_LANGUAGE"),
+        payload={"reference": ticket.reference, "event_id": event.pk, "kind": ticket.kind},
+        dedup_key=f"{event.pk}:{template}:{channel}:{address.lower()}",
+        next_attempt_at=event.created_at,
+        created_at=event.created_at,
+    )
+
+
+def citizen(ticket, event, template):
+    """Tell the ticket's citizen (when there is one with an e-mail address)."""
+    person = ticket.citizen
+    if person is None or person.erased_at or not person.email:
+        return None
+    return _queue(ticket, event, f"citizen/{template}", address=person.email, citizen=person,
+                  language=person.language)
+
+
+def operator(ticket, event, template, user):
+    """Tell an operator (when they have an e-mail address)."""
+    if user is None or not user.email or not user.is_active:
+        return None
+    return _queue(ticket, event, f"operator/{template}", address=user.email, user=user)
+
+
+def office(ticket, event, template):
+    """Tell the ticket's office through its own mailbox."""
+    if ticket.office is None or not ticket.office.email:
+        return None
+    return _queue(ticket, event, f"office/{template}", address=ticket.office.email)
