@@ -29,8 +29,29 @@ def pytest_terminal_summary(terminalreporter, config):
         )
 
 
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Each test gets its own private attachment folder."""
+    settings.WAGTAIL_HELPDESK_PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "private"
+
+
 @pytest.fixture
 def factories(db):
     from tests import factories as f
 
     return f
+
+
+@pytest.fixture
+def jpeg_upload():
+    """Build an uploaded JPEG (with an EXIF GPS block unless told otherwise)."""
+    from tests.images import jpeg_with_gps
+
+    def make(name="foto.jpg", **kwargs):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return SimpleUploadedFile(name, jpeg_with_gps(**kwargs), content_type="image/jpeg")
+
+    return make

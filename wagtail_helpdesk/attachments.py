@@ -29,8 +29,23 @@ ALLOWED_TYPES = {
 _PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
+def private_media_root():
+    return str(get_setting("PRIVATE_MEDIA_ROOT") or os.path.join(
+        str(getattr(settings, "BASE_DIR", os.getcwd())), "private_media"
+    ))
+
+
 class PrivateFileSystemStorage(FileSystemStorage):
-    """Local storage with no public URL."""
+    """Local storage with no public URL, rooted at ``PRIVATE_MEDIA_ROOT``
+    (read when used, so a settings change takes effect)."""
+
+    @property
+    def base_location(self):
+        return self._location or private_media_root()
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
 
     def url(self, name):
         raise ValueError("Helpdesk attachments are private: serve them through the download view.")
@@ -43,10 +58,7 @@ def private_storage():
     try:
         return storages[get_setting("PRIVATE_STORAGE")]
     except InvalidStorageError:
-        root = get_setting("PRIVATE_MEDIA_ROOT") or os.path.join(
-            str(getattr(settings, "BASE_DIR", os.getcwd())), "private_media"
-        )
-        return PrivateFileSystemStorage(location=root)
+        return PrivateFileSystemStorage()
 
 
 @dataclass

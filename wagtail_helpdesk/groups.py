@@ -1,5 +1,6 @@
 """The default groups, created (and completed, never trimmed) after migrate."""
 
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
@@ -55,11 +56,15 @@ GROUP_PERMISSIONS = {
 }
 
 
-def ensure_default_groups(**kwargs):
+def ensure_default_groups(app_config=None, using="default", **kwargs):
     """Create the three helpdesk groups and give them their permissions.
 
-    Idempotent; permissions an administrator added by hand are kept.
+    Idempotent; permissions an administrator added by hand are kept. Connected
+    to ``post_migrate``: the app's own permissions are created first, as this
+    may run before django.contrib.auth's handler does it.
     """
+    if app_config is not None:
+        create_permissions(app_config, verbosity=0, using=using)
     wanted = {p for perms in GROUP_PERMISSIONS.values() for p in perms}
     query = Q()
     for app_label, codename in wanted:

@@ -14,7 +14,7 @@ def lock(ticket, expected_version=None):
     current version means someone else changed the ticket in the meantime.
     """
     locked = (
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("citizen", "office", "assignee")
         .get(pk=ticket.pk)
     )
