@@ -1,5 +1,6 @@
 """Viewsets of the catalogue editors manage, grouped under the Helpdesk menu."""
 
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.viewsets.base import ViewSetGroup
@@ -17,6 +18,13 @@ class CatalogueViewSet(ModelViewSet):
     copy_view_enabled = False
     inspect_view_enabled = False
 
+    def get_list_queryset(self):
+        """The listing's queryset, with what its columns need joined in."""
+        return self.model._default_manager.all()
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(queryset=self.get_list_queryset(), **kwargs)
+
 
 class OfficeViewSet(CatalogueViewSet):
     model = Office
@@ -29,9 +37,7 @@ class OfficeViewSet(CatalogueViewSet):
     list_filter = ["active"]
     search_fields = ["name"]
 
-    def get_queryset(self, request):
-        from django.db.models import Count
-
+    def get_list_queryset(self):
         return Office.objects.annotate(member_count=Count("memberships"))
 
 
@@ -54,7 +60,7 @@ class ServiceViewSet(CatalogueViewSet):
     list_filter = ["category", "office", "active"]
     search_fields = ["name"]
 
-    def get_queryset(self, request):
+    def get_list_queryset(self):
         return Service.objects.select_related("category", "office")
 
 
@@ -67,7 +73,7 @@ class ReportCategoryViewSet(CatalogueViewSet):
     list_filter = ["office", "active"]
     search_fields = ["name"]
 
-    def get_queryset(self, request):
+    def get_list_queryset(self):
         return ReportCategory.objects.select_related("office")
 
 

@@ -243,7 +243,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('channel', models.CharField(choices=[('email', 'E-mail'), ('app_io', 'App IO')], max_length=10, verbose_name='channel')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('skipped', 'Skipped')], default='pending', max_length=10, verbose_name='status')),
+                ('status', models.CharField(choices=[('pending', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('skipped', 'Skipped')], default='pending', max_length=10, verbose_name='status')),
                 ('address', models.CharField(blank=True, max_length=254, verbose_name='address')),
                 ('template', models.CharField(max_length=100, verbose_name='template')),
                 ('language', models.CharField(blank=True, max_length=10, verbose_name='language')),

@@ -1,0 +1,62 @@
+"""The example site: pages exist and render, settings come from the environment."""
+
+import pytest
+from wagtail.models import Page, Site
+
+
+@pytest.mark.django_db
+def test_home_and_form_pages_render(client):
+    site = Site.objects.get(is_default_site=True)
+    assert site.root_page.specific_class.__name__ == "HomePage"
+    home = client.get("/")
+    assert home.status_code == 200
+    html = home.content.decode()
+    assert 'data-element="report-inefficiency"' in html
+    assert 'href="/segnala-disservizio/"' in html
+    for path, title in (("/richiedi-assistenza/", "Richiedi assistenza"),
+                        ("/segnala-disservizio/", "Segnala disservizio")):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert f"<h1>{title}</h1>" in response.content.decode()
+    assert Page.objects.filter(depth=2).count() == 1
+
+
+@pytest.mark.django_db
+def test_admin_login_page(client):
+    assert client.get("/admin/login/").status_code == 200
+
+
+def test_database_url_selects_the_database(monkeypatch):
+    import importlib
+
+    import example_site.settings as site_settings
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    try:
+        reloaded = importlib.reload(site_settings)
+        assert reloaded.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+        assert reloaded.DATABASES["default"]["NAME"] == "helpdesk"
+        assert reloaded.Q_CLUSTER["redis"] == "redis://127.0.0.1:6379/3"
+        assert reloaded.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    finally:
+        monkeypatch.delenv("DATABASE_URL")
+        monkeypatch.delenv("REDIS_URL")
+        reloaded = importlib.reload(site_settings)
+    assert reloaded.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert "orm" in reloaded.Q_CLUSTER
+
+
+def test_production_needs_a_secret_key(monkeypatch):
+    import importlib
+
+    import example_site.settings as site_settings
+
+    monkeypatch.setenv("DEBUG", "0")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    try:
+        with pytest.raises(RuntimeError, match="SECRET_KEY"):
+            importlib.reload(site_settings)
+    finally:
+        monkeypatch.setenv("DEBUG", "1")
+        importlib.reload(site_settings)
