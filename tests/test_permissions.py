@@ -49,15 +49,15 @@ def test_policy_is_registered_with_wagtail():
 @pytest.fixture
 def world(factories):
     a, b = factories.office(), factories.office()
-    people = dict(
-        op_a=factories.operator(a), op_b=factories.operator(b), sup_a=factories.supervisor(a),
-        admin=factories.administrator(),
-        superuser=factories.user(group=None, is_superuser=True),
-        no_group=factories.user(offices=[a], group=None),
-        inactive=factories.operator(a, is_active=False),
-    )
-    tickets = dict(a=factories.request_ticket(service_=factories.service(a)),
-                   b=factories.request_ticket(service_=factories.service(b)))
+    people = {
+        "op_a": factories.operator(a), "op_b": factories.operator(b), "sup_a": factories.supervisor(a),
+        "admin": factories.administrator(),
+        "superuser": factories.user(group=None, is_superuser=True),
+        "no_group": factories.user(offices=[a], group=None),
+        "inactive": factories.operator(a, is_active=False),
+    }
+    tickets = {"a": factories.request_ticket(service_=factories.service(a)),
+                   "b": factories.request_ticket(service_=factories.service(b))}
     return people, tickets
 
 

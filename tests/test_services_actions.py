@@ -29,8 +29,8 @@ def desk(factories):
     person = factories.citizen()
     ticket = factories.request_ticket(CitizenActor(person), service_=factories.service(office),
                                       citizen_=person)
-    return type("Desk", (), dict(office=office, anna=anna, bruno=bruno, citizen=person,
-                                 ticket=ticket, factories=factories))
+    return type("Desk", (), {"office": office, "anna": anna, "bruno": bruno, "citizen": person,
+                                 "ticket": ticket, "factories": factories})
 
 
 def templates(ticket):

@@ -56,19 +56,19 @@ def test_transition_table(action, status, expected):
 
 
 def make_ticket(**overrides):
-    base = dict(
-        kind="request", status=N, service_id=1, report_category_id=None, office_id=1,
-        subject="Iscrizione mensa", description="Non trovo il modulo", citizen_id=1,
-        latitude=None, longitude=None, address="", resolution_type_id=None,
-        resolution_text="", resolved_at=None, assignee_id=None,
-    )
+    base = {
+        "kind": "request", "status": N, "service_id": 1, "report_category_id": None, "office_id": 1,
+        "subject": "Iscrizione mensa", "description": "Non trovo il modulo", "citizen_id": 1,
+        "latitude": None, "longitude": None, "address": "", "resolution_type_id": None,
+        "resolution_text": "", "resolved_at": None, "assignee_id": None,
+    }
     base.update(overrides)
     return SimpleNamespace(**base)
 
 
 def make_report(**overrides):
-    values = dict(kind="report", service_id=None, report_category_id=3, subject="Buca",
-                  citizen_id=None, latitude=45.1, longitude=7.6)
+    values = {"kind": "report", "service_id": None, "report_category_id": 3, "subject": "Buca",
+                  "citizen_id": None, "latitude": 45.1, "longitude": 7.6}
     values.update(overrides)
     return make_ticket(**values)
 

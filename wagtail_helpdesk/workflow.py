@@ -62,7 +62,7 @@ TRANSITIONS = {
         Status.WAITING: SAME,
     },
     # A transferred ticket goes back to the new office's queue, unassigned.
-    Action.TRANSFER: {s: Status.NEW for s in _WORKING},
+    Action.TRANSFER: dict.fromkeys(_WORKING, Status.NEW),
     # Replying to a pending ticket takes it in charge ("claim on response").
     Action.REPLY: {
         Status.NEW: Status.IN_PROGRESS,
@@ -77,12 +77,12 @@ TRANSITIONS = {
         Status.WAITING: Status.IN_PROGRESS,
         Status.RESOLVED: Status.IN_PROGRESS,
     },
-    Action.NOTE: {s: SAME for s in Status},
-    Action.SET_PRIORITY: {s: SAME for s in (Status.DRAFT, *_WORKING)},
+    Action.NOTE: dict.fromkeys(Status, SAME),
+    Action.SET_PRIORITY: dict.fromkeys((Status.DRAFT, *_WORKING), SAME),
     Action.MARK_WAITING: {Status.IN_PROGRESS: Status.WAITING},
     Action.RESOLVE: {Status.IN_PROGRESS: Status.RESOLVED, Status.WAITING: Status.RESOLVED},
     Action.REOPEN: {Status.RESOLVED: Status.IN_PROGRESS},
-    Action.ADD_ATTACHMENT: {s: SAME for s in (Status.DRAFT, *_WORKING)},
+    Action.ADD_ATTACHMENT: dict.fromkeys((Status.DRAFT, *_WORKING), SAME),
 }
 
 #: Field labels used in "missing field" messages.

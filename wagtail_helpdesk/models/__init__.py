@@ -1,4 +1,11 @@
-from .catalog import Office, OfficeMembership, ReportCategory, ResolutionType, Service, ServiceCategory
+from .catalog import (
+    Office,
+    OfficeMembership,
+    ReportCategory,
+    ResolutionType,
+    Service,
+    ServiceCategory,
+)
 from .citizens import Citizen
 from .notifications import Notification, NotificationChannel, NotificationStatus
 from .settings import HelpdeskSettings, ShortCodeMode

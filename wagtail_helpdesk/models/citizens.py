@@ -54,10 +54,10 @@ class Citizen(index.Indexed, models.Model):
     def __str__(self):
         return self.full_name or (self.fiscal_code or str(_("Anonymous citizen")))
 
-    @property
-    def full_name(self):
-        return " ".join(p for p in (self.given_name, self.family_name) if p)
-
     def save(self, *args, **kwargs):
         self.fiscal_code = normalise_fiscal_code(self.fiscal_code) or None
         super().save(*args, **kwargs)
+
+    @property
+    def full_name(self):
+        return " ".join(p for p in (self.given_name, self.family_name) if p)
