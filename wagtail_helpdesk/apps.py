@@ -12,6 +12,7 @@ class WagtailHelpdeskConfig(AppConfig):
     def ready(self):
         from wagtail.permissions import register_permission_policy
 
+        from . import checks  # noqa: F401  (registers the system checks)
         from .groups import ensure_default_groups
         from .models import Ticket
         from .permissions import TicketPermissionPolicy

@@ -1,0 +1,44 @@
+"""System checks: catch installation mistakes at startup, not in production."""
+
+import os
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from .attachments import PrivateFileSystemStorage, private_storage
+
+
+@register(Tags.compatibility)
+def check_required_apps(app_configs, **kwargs):
+    problems = []
+    if not apps.is_installed("wagtail.contrib.settings"):
+        problems.append(Error(
+            "wagtail_helpdesk needs 'wagtail.contrib.settings' in INSTALLED_APPS.",
+            hint="Add 'wagtail.contrib.settings' (the Helpdesk settings are a site setting).",
+            id="wagtail_helpdesk.E001",
+        ))
+    if not apps.is_installed("django_q"):
+        problems.append(Warning(
+            "'django_q' is not in INSTALLED_APPS: notifications and scheduled jobs will not run.",
+            hint="Add 'django_q' and run `python manage.py qcluster` next to the web server.",
+            id="wagtail_helpdesk.W002",
+        ))
+    return problems
+
+
+@register(Tags.security)
+def check_private_storage(app_configs, **kwargs):
+    storage = private_storage()
+    if not isinstance(storage, PrivateFileSystemStorage) or not settings.MEDIA_ROOT:
+        return []
+    private = os.path.realpath(storage.location)
+    public = os.path.realpath(str(settings.MEDIA_ROOT))
+    if private == public or private.startswith(public + os.sep):
+        return [Warning(
+            "Helpdesk attachments are stored under MEDIA_ROOT, where the web server may "
+            "serve them to anyone.",
+            hint="Set WAGTAIL_HELPDESK_PRIVATE_MEDIA_ROOT to a folder outside MEDIA_ROOT.",
+            id="wagtail_helpdesk.W001",
+        )]
+    return []
