@@ -311,3 +311,19 @@ def test_bad_attachment_refuses_the_whole_reply(desk, jpeg_upload):
     assert "attachments" in exc.value.field_errors
     assert not desk.ticket.events.filter(kind=EventKind.REPLY).exists()
     assert not Attachment.objects.exists()
+
+
+def test_system_can_assign_but_not_take_charge(desk):
+    """Background jobs (automatic assignment) act as SYSTEM."""
+    with pytest.raises(PermissionDenied):
+        services.take_charge(desk.ticket, SYSTEM)
+    t = services.assign(desk.ticket, SYSTEM, desk.anna)
+    assert t.assignee == desk.anna
+    assert Notification.objects.filter(ticket=t, template="operator/assigned").exists()
+    assert t.events.get(kind=EventKind.ASSIGNED).actor is None
+
+
+def test_system_reply_does_not_claim_the_ticket(factories):
+    ticket = factories.request_ticket()
+    t = services.reply(ticket, SYSTEM, "Abbiamo ricevuto la sua richiesta.")
+    assert t.assignee is None and t.status == "in_progress"

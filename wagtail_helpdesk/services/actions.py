@@ -10,7 +10,7 @@ from ..models import EventKind, Office, Priority, ResolutionType, Ticket, Visibi
 from ..permissions import forget_offices, ticket_policy
 from ..workflow import Action, Status
 from . import core, files, notify
-from .actors import authorise, is_operator
+from .actors import actor_user, authorise, is_operator
 
 
 def _require_text(text, field="body"):
@@ -68,7 +68,7 @@ def assign(ticket, actor, assignee, *, expected_version=None):
         core.save(t, ["status", "assignee"], now)
         event = core.record(t, EventKind.ASSIGNED, actor, now=now,
                             data={"from": previous, "to": assignee.pk})
-        if assignee.pk != actor.pk:
+        if actor_user(actor) != assignee:
             notify.operator(t, event, "assigned", assignee)
         if first_time:
             notify.citizen(t, event, "taken_in_charge")
@@ -104,7 +104,7 @@ def reply(ticket, actor, body, *, attachments=(), expected_version=None):
         authorise(actor, Action.REPLY, t)
         new_status = workflow.check(t, Action.REPLY)
         fields = ["status"]
-        if t.status == Status.NEW:
+        if t.status == Status.NEW and is_operator(actor):
             _claim(t, actor, now)
             fields.append("assignee")
         t.status = new_status

@@ -37,6 +37,8 @@ CITIZEN_ACTIONS = frozenset(
 )
 #: Only citizens (or the system relaying them, e.g. inbound e-mail) write citizen messages.
 OPERATOR_FORBIDDEN = frozenset({Action.CITIZEN_MESSAGE})
+#: Only a person can take a ticket in charge (it becomes theirs).
+PERSON_ONLY = frozenset({Action.TAKE_CHARGE})
 
 
 def actor_user(actor):
@@ -54,10 +56,12 @@ def is_operator(actor):
 
 def authorise(actor, action, ticket):
     """Raise PermissionDenied unless ``actor`` may take ``action`` on ``ticket``."""
-    if actor is SYSTEM:
-        return
     if actor is None:
         raise PermissionDenied(_("An actor is required."))
+    if actor is SYSTEM:
+        if action in PERSON_ONLY:
+            raise PermissionDenied(_("Only an operator can take charge of a ticket."))
+        return
     if isinstance(actor, CitizenActor):
         if action in CITIZEN_ACTIONS and ticket.citizen_id == actor.citizen.pk:
             return
