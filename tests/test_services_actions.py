@@ -327,3 +327,12 @@ def test_system_reply_does_not_claim_the_ticket(factories):
     ticket = factories.request_ticket()
     t = services.reply(ticket, SYSTEM, "Abbiamo ricevuto la sua richiesta.")
     assert t.assignee is None and t.status == "in_progress"
+
+
+def test_too_many_attachments_at_once(desk, jpeg_upload, settings):
+    settings.WAGTAIL_HELPDESK_ATTACHMENT_MAX_COUNT = 2
+    with pytest.raises(GuardFailed) as exc:
+        services.reply(desk.ticket, desk.anna, "tre file",
+                       attachments=[jpeg_upload(), jpeg_upload(), jpeg_upload()])
+    assert "2" in exc.value.field_errors["attachments"]
+    assert not Attachment.objects.exists()

@@ -24,3 +24,16 @@ def test_add_working_days_skips_weekend_and_holidays():
     # Sat 5, Sun 6 skipped; Mon 7 (1), Tue 8 is Immacolata (skipped), Wed 9 (2), Thu 10 (3)
     assert add_working_days(friday, 3) == datetime(2026, 12, 10, 10, 30)
     assert add_working_days(friday, 0) == friday
+
+
+def test_days_are_counted_in_local_time(settings):
+    from datetime import UTC
+
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "Europe/Rome"
+    # Saturday 23:30 UTC is already Sunday 00:30 in Rome: the next working day is Monday.
+    saturday_night_utc = datetime(2026, 11, 21, 23, 30, tzinfo=UTC)
+    due = add_working_days(saturday_night_utc, 1)
+    assert timezone.localtime(due).date() == date(2026, 11, 23)
+    assert due == saturday_night_utc + (date(2026, 11, 23) - date(2026, 11, 22))

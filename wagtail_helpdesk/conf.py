@@ -12,14 +12,12 @@ DEFAULTS = {
     # disk, which must not be served by the web server.
     "PRIVATE_STORAGE": "wagtail_helpdesk_private",
     "PRIVATE_MEDIA_ROOT": None,  # default: <BASE_DIR or cwd>/private_media
-    # Attachment limits.
+    # Attachment limits (size per file, files per upload, longest image side in pixels).
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "ATTACHMENT_MAX_COUNT": 5,
     "IMAGE_MAX_SIDE": 2560,
-    # Citizen-facing defaults for notifications; the site setting overrides them.
+    # Language of notifications to people whose own language is not known.
     "DEFAULT_LANGUAGE": "it",
-    # Resolved tickets a citizen may reopen by replying, in days (site setting overrides).
-    "REOPEN_WINDOW_DAYS": 30,
 }
 
 

@@ -1,7 +1,9 @@
 """Service-level deadlines in working days (Monday to Friday, Italian national
-holidays excluded). Pure functions."""
+holidays excluded). Pure functions, no database."""
 
 from datetime import date, timedelta
+
+from django.utils import timezone
 
 # Fixed-date national holidays (month, day).
 _FIXED_HOLIDAYS = {
@@ -31,8 +33,12 @@ def is_working_day(day):
 
 
 def add_working_days(start, days):
-    """``start`` (a datetime) moved forward by ``days`` working days, same time of day."""
-    current = start
+    """``start`` (a datetime) moved forward by ``days`` working days, same time of day.
+
+    Days are counted in the local time zone (``TIME_ZONE``), so a ticket sent
+    just after midnight in Rome counts from its Italian date, not the UTC one.
+    """
+    current = timezone.localtime(start) if timezone.is_aware(start) else start
     remaining = days
     while remaining > 0:
         current += timedelta(days=1)

@@ -5,7 +5,10 @@ from contextlib import contextmanager
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from django.utils.translation import gettext_lazy as _
+
 from ..attachments import check_upload
+from ..conf import get_setting
 from ..errors import GuardFailed
 from ..models import Attachment, Visibility
 from .actors import CitizenActor, actor_user
@@ -29,8 +32,13 @@ def atomic_change():
 
 def check_all(uploads):
     """Check every upload before anything is written; one bad file refuses all."""
+    uploads = list(uploads or ())
+    limit = get_setting("ATTACHMENT_MAX_COUNT")
+    if len(uploads) > limit:
+        message = _("Attach at most %(limit)d files at a time.") % {"limit": limit}
+        raise GuardFailed(message, {"attachments": message})
     checked = []
-    for uploaded in uploads or ():
+    for uploaded in uploads:
         try:
             checked.append(check_upload(uploaded))
         except ValidationError as exc:
