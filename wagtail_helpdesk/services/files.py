@@ -4,7 +4,6 @@ from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-
 from django.utils.translation import gettext_lazy as _
 
 from ..attachments import check_upload
