@@ -15,6 +15,7 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = os.environ.get("DEBUG", "1").lower() in ("1", "true", "yes", "on")
 SECRET_KEY = os.environ.get("SECRET_KEY") or (

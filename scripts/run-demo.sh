@@ -21,8 +21,9 @@ cat <<MSG
     Website:  http://$HOST:$PORT/
     Admin:    http://$HOST:$PORT/admin/   (Helpdesk is in the side menu)
     Logins (password "demo"):
-      operatore      operator of the URP office
-      responsabile   supervisor of the URP and Mobility offices
+      operatore      operator (URP, Lavori pubblici)
+      responsabile   supervisor (URP, Polizia Locale e Mobilità, Lavori pubblici,
+                     Servizi demografici)
       admin          helpdesk administrator and superuser
     E-mails sent by the worker are written to var/mail/
 

@@ -253,6 +253,8 @@ def test_administrator_works_on_every_office(desk):
 
 def test_system_actor_and_missing_actor(desk):
     assert services.add_citizen_message(desk.ticket, SYSTEM, "via e-mail").unread_count == 1
+    relayed = desk.ticket.events.get(kind=EventKind.CITIZEN_MESSAGE)
+    assert relayed.by_citizen and relayed.actor is None  # the citizen's words, relayed
     with pytest.raises(PermissionDenied):
         services.add_note(desk.ticket, None, "chi sono?")
 

@@ -1,8 +1,8 @@
-"""The demo's catalogue, people and texts, as plain data (Italian).
+"""The demo's catalogue and people, as plain data (Italian). What people write
+along a ticket's life is in :mod:`.texts`.
 
 Placeholders in report texts: ``{strada}`` (the street, e.g. "via Roma"),
-``{luogo}`` (street and number) and ``{civico}`` (the number). Transfer notes
-use ``{ufficio}`` (the name of the office the ticket goes to).
+``{luogo}`` (street and number) and ``{civico}`` (the number).
 """
 
 EMAIL_DOMAIN = "comune.example.it"
@@ -37,11 +37,11 @@ TRANSFER_TARGETS = {
 #: username, first name, last name, group key, office slugs, description of the login.
 #: Group keys: "operators", "supervisors", "administrators" (see groups.py).
 STAFF = [
-    ("operatore", "Giulia", "Rinaldi", "operators", ["urp", "servizi-demografici"],
-     "operatrice: URP e Servizi demografici"),
+    ("operatore", "Giulia", "Rinaldi", "operators", ["urp", "lavori-pubblici"],
+     "operatrice: URP e Lavori pubblici e manutenzioni"),
     ("responsabile", "Marco", "Ferraris", "supervisors",
-     ["urp", "polizia-locale-mobilita", "lavori-pubblici"],
-     "responsabile: URP, Polizia Locale e Mobilità, Lavori pubblici"),
+     ["urp", "polizia-locale-mobilita", "lavori-pubblici", "servizi-demografici"],
+     "responsabile: URP, Polizia Locale e Mobilità, Lavori pubblici, Servizi demografici"),
     ("admin", "Elena", "Bertolotti", "administrators", [],
      "amministratrice dell'helpdesk e superuser"),
     ("s.greco", "Sara", "Greco", "operators", ["urp", "ambiente-verde"], ""),
@@ -342,99 +342,3 @@ SURNAMES = [
     "Ferraro", "Fabbri", "Bianco", "Marini", "Grasso", "Valentini", "Sala", "Gatti",
     "Pellegrini", "Farina", "Monti", "Cattaneo", "Bertola", "Ferrero", "Gribaudo", "Chiesa",
 ]
-
-REQUEST_REPLIES = [
-    "Buongiorno, abbiamo preso in carico la sua richiesta e stiamo verificando con l'ufficio "
-    "competente. Le daremo una risposta entro pochi giorni.",
-    "Gentile cittadino, stiamo controllando i dati in nostro possesso e la ricontatteremo al "
-    "più presto.",
-    "Buongiorno, trova le informazioni e la modulistica sul sito del Comune, nella sezione "
-    "Servizi. Se ha bisogno di altro aiuto può rispondere a questo messaggio.",
-    "La pratica risulta in lavorazione: abbiamo sollecitato il collega che se ne occupa.",
-    "Per questo servizio può prenotare un appuntamento allo sportello dal sito del Comune "
-    "oppure chiamando il numero 011 555 0100 dal lunedì al venerdì, dalle 9 alle 12.",
-]
-REPORT_REPLIES = [
-    "Grazie per la segnalazione: nei prossimi giorni una squadra farà un sopralluogo.",
-    "Il sopralluogo è stato fatto e l'intervento è stato programmato con la ditta incaricata "
-    "della manutenzione.",
-    "Abbiamo messo in sicurezza l'area in attesa dell'intervento definitivo.",
-    "La segnalazione è stata inoltrata alla squadra di zona, che interverrà appena possibile.",
-]
-WAITING_QUESTIONS = [
-    "Per procedere ci serve il numero della pratica indicato sulla ricevuta: può inviarcelo "
-    "rispondendo a questo messaggio?",
-    "Può indicarci con più precisione il punto, per esempio il civico più vicino o un punto "
-    "di riferimento?",
-    "Può inviarci una fotografia del problema? Ci aiuta a capire quale squadra mandare.",
-    "Ci manca una copia del documento d'identità: può inviarla rispondendo a questo messaggio?",
-    "Può lasciarci un numero di telefono? Il tecnico vorrebbe contattarla.",
-]
-CITIZEN_ANSWERS = [
-    "Il numero della pratica è 1187 del 2025. Grazie.",
-    "Il punto esatto è davanti al bar all'angolo, di fronte alla farmacia.",
-    "Ecco le informazioni richieste, resto a disposizione per qualsiasi chiarimento.",
-    "Potete chiamarmi al 333 555 0199, preferibilmente al mattino.",
-    "Ho inviato il documento anche via PEC, grazie per la pazienza.",
-]
-CITIZEN_FOLLOWUPS = [
-    "Buongiorno, volevo sapere se ci sono novità.",
-    "Aggiungo che dopo la pioggia di ieri la situazione è peggiorata.",
-    "Scusate, ho dimenticato di dire che sono disponibile anche il sabato mattina.",
-    "Sollecito la mia richiesta: non ho ancora ricevuto nessuna risposta.",
-]
-CITIZEN_REOPENS = [
-    "Il problema si è ripresentato dopo pochi giorni: per favore intervenite di nuovo.",
-    "La risposta non risolve il mio problema, la situazione è la stessa di prima.",
-    "Mi scuso, ma non è cambiato nulla: vi chiedo di verificare di nuovo.",
-]
-CITIZEN_CANCELS = [
-    "Ho risolto da solo, potete chiudere la richiesta. Grazie.",
-    "Non serve più, grazie comunque per la disponibilità.",
-]
-NOTES = [
-    "Chiamato il cittadino: richiamerà domani mattina.",
-    "Verificato in banca dati: i dati risultano corretti.",
-    "Chiesto alla ditta di manutenzione un preventivo per l'intervento.",
-    "Segnalazione simile arrivata la settimana scorsa: controllare se è la stessa.",
-    "Sopralluogo fissato per giovedì con la squadra esterna.",
-    "In attesa di risposta dall'ufficio tecnico.",
-    "Il cittadino è già passato allo sportello due volte per questa pratica.",
-    "Sentito il responsabile: si può procedere.",
-]
-TRANSFER_NOTES = [
-    "Non è di nostra competenza: trasferisco a {ufficio}.",
-    "La richiesta riguarda {ufficio}, la passo a loro.",
-    "Trasferita a {ufficio} su indicazione del responsabile.",
-]
-OPERATOR_REOPENS = [
-    "Il cittadino ha telefonato: il problema non è risolto.",
-    "Riaperta dopo il controllo del responsabile: manca la risposta definitiva.",
-]
-#: resolution type slug → texts ("risolta" has one list per kind).
-RESOLUTIONS = {
-    "risolta/report": [
-        "L'intervento è stato eseguito dalla squadra di manutenzione. Grazie per la "
-        "collaborazione.",
-        "Abbiamo risolto il problema segnalato: grazie per averci aiutato a migliorare la città.",
-        "La ditta incaricata ha completato i lavori.",
-    ],
-    "risolta/request": [
-        "La pratica è stata completata: trova il documento nella sua area personale.",
-        "Abbiamo corretto i dati come richiesto; riceverà il nuovo avviso nei prossimi giorni.",
-        "Le abbiamo fornito le informazioni richieste. Per ogni altra necessità può aprire "
-        "una nuova richiesta.",
-    ],
-    "non-di-competenza": [
-        "La questione è di competenza di un altro ente, al quale abbiamo inoltrato la "
-        "richiesta.",
-        "L'area indicata è privata: la manutenzione spetta al proprietario, che abbiamo "
-        "avvisato.",
-    ],
-    "duplicata": ["La stessa richiesta è già in lavorazione con un altro codice: la seguiamo lì."],
-    "respinta": [
-        "La richiesta non può essere accolta perché mancano i requisiti previsti dal "
-        "regolamento comunale.",
-    ],
-    "annullata-su-richiesta": ["Chiusa su richiesta del cittadino."],
-}

@@ -141,11 +141,11 @@ def add_citizen_message(ticket, actor, body, *, attachments=(), site=None):
             fields += _clear_resolution(t)
         core.save(t, fields, now)
         event = core.record(t, EventKind.CITIZEN_MESSAGE, actor, now=now,
-                            visibility=Visibility.PUBLIC, body=body)
+                            visibility=Visibility.PUBLIC, body=body, by_citizen=True)
         files.store(t, event, actor, checked, written, now=now)
         if was == Status.RESOLVED:
             core.record(t, EventKind.REOPENED, actor, now=now, visibility=Visibility.PUBLIC,
-                        data={"by": "citizen_message"})
+                        data={"by": "citizen_message"}, by_citizen=True)
         notify.operator(t, event, "citizen_message", t.assignee)
     return t
 

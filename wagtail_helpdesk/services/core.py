@@ -32,13 +32,18 @@ def save(ticket, fields, now):
     return ticket
 
 
-def record(ticket, kind, actor, *, now, visibility=Visibility.INTERNAL, body="", data=None):
-    """Append an event to the ticket's timeline."""
+def record(ticket, kind, actor, *, now, visibility=Visibility.INTERNAL, body="", data=None,
+           by_citizen=None):
+    """Append an event to the ticket's timeline.
+
+    ``by_citizen`` defaults to whether the actor is a citizen; pass True when
+    the system relays the citizen's own words (e.g. an e-mail reply).
+    """
     return TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
         actor=actor_user(actor),
-        by_citizen=isinstance(actor, CitizenActor),
+        by_citizen=isinstance(actor, CitizenActor) if by_citizen is None else by_citizen,
         visibility=visibility,
         body=body,
         data=data or {},
