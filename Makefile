@@ -5,7 +5,6 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= example_site.settings
 
 .PHONY: demo test test-postgres lint check-migrations messages check-messages install clean help
 
@@ -36,10 +35,10 @@ demo: install
 	@bash scripts/run-demo.sh "$(PY)" "$(HOST)" "$(PORT)"
 
 test: install
-	$(BIN)/pytest
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest
 
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .
