@@ -16,7 +16,7 @@ for entry in po:
         entry.msgstr = table[entry.msgid]
 po.metadata["Language"] = "it"
 po.save()
-missing = [e.msgid for e in po if not e.msgstr]
-print(f"{len(po)} entries, {len(missing)} untranslated")
+missing = [e.msgid for e in po if not e.msgstr or "fuzzy" in e.flags]
+print(f"{len(po)} entries, {len(missing)} untranslated or fuzzy")
 for msgid in missing:
     print("  missing:", repr(msgid))

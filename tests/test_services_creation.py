@@ -182,7 +182,8 @@ def test_update_draft_refuses_unknown_fields(factories):
     assert draft.status == "draft"
 
 
-def test_delete_draft_removes_ticket_and_files(factories, jpeg_upload):
+def test_delete_draft_removes_ticket_and_files(factories, jpeg_upload,
+                                               django_capture_on_commit_callbacks):
     office = factories.office()
     op = factories.operator(office)
     draft = services.create_ticket(op, kind=Kind.REPORT, channel=Channel.DESK, draft=True,
@@ -191,9 +192,25 @@ def test_delete_draft_removes_ticket_and_files(factories, jpeg_upload):
     attachment = draft.attachments.get()
     storage, name = attachment.file.storage, attachment.file.name
     assert storage.exists(name)
-    services.delete_draft(draft, op)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.delete_draft(draft, op)
     assert not Ticket.objects.filter(pk=draft.pk).exists()
     assert not storage.exists(name)
+
+
+def test_draft_files_survive_when_the_deletion_rolls_back(factories, jpeg_upload):
+    from django.db import transaction
+
+    office = factories.office()
+    op = factories.operator(office)
+    draft = services.create_ticket(op, kind=Kind.REPORT, channel=Channel.DESK, draft=True,
+                                   attachments=[jpeg_upload()])
+    attachment = draft.attachments.get()
+    with pytest.raises(RuntimeError), transaction.atomic():  # e.g. ATOMIC_REQUESTS
+        services.delete_draft(draft, op)
+        raise RuntimeError("the request failed after the deletion")
+    assert Ticket.objects.filter(pk=draft.pk).exists()
+    assert attachment.file.storage.exists(attachment.file.name)
 
 
 def test_citizen_draft_is_theirs(factories):

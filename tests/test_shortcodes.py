@@ -21,7 +21,7 @@ def test_sequential_per_kind_and_year(factories):
     report = factories.report_ticket().short_code
     assert codes == [f"AST-{year}-000002", f"AST-{year}-000003"]
     assert report == f"SEG-{year}-000001"
-    assert ShortCodeSequence.objects.get(kind="request", year=year).last_value == 3
+    assert ShortCodeSequence.objects.get(prefix="AST", year=year).last_value == 3
 
 
 def test_prefix_comes_from_the_site_setting(factories):
@@ -30,10 +30,43 @@ def test_prefix_comes_from_the_site_setting(factories):
 
 
 def test_sequence_continues_into_a_new_year(factories):
-    assert shortcodes.next_sequence_value("report", 2030) == 1
-    assert shortcodes.next_sequence_value("report", 2030) == 2
-    assert shortcodes.next_sequence_value("report", 2031) == 1
+    assert shortcodes.next_sequence_value("SEG", 2030) == 1
+    assert shortcodes.next_sequence_value("SEG", 2030) == 2
+    assert shortcodes.next_sequence_value("SEG", 2031) == 1
     assert shortcodes.format_sequential("SEG", 2031, 17) == "SEG-2031-000017"
+
+
+def test_equal_prefixes_still_give_unique_codes(factories):
+    """Saved without the form's validation, equal prefixes share one counter."""
+    factories.settings(request_prefix="URP", report_prefix="URP")
+    codes = [factories.request_ticket().short_code, factories.report_ticket().short_code,
+             factories.request_ticket().short_code]
+    assert len(set(codes)) == 3 and [c[-6:] for c in codes] == ["000001", "000002", "000003"]
+
+
+def test_settings_form_refuses_equal_or_malformed_prefixes(factories):
+    from django.core.exceptions import ValidationError
+
+    helpdesk = factories.settings()
+    helpdesk.request_prefix = helpdesk.report_prefix = "URP"
+    with pytest.raises(ValidationError) as exc:
+        helpdesk.full_clean()
+    assert "report_prefix" in exc.value.message_dict
+    helpdesk.report_prefix = "seg-1"
+    with pytest.raises(ValidationError) as exc:
+        helpdesk.full_clean()
+    assert "report_prefix" in exc.value.message_dict
+
+
+def test_year_is_the_local_year_of_submission(factories, settings):
+    from datetime import UTC, datetime
+
+    settings.TIME_ZONE = "Europe/Rome"
+    # 23:30 UTC on New Year's Eve is already 2027 in Rome.
+    ticket = factories.request_ticket()
+    ticket.short_code = None
+    ticket.submitted_at = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    assert shortcodes.assign_short_code(ticket, factories.settings()) == "AST-2027-000001"
 
 
 def test_off_mode_uses_the_ticket_number(factories):

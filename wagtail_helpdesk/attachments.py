@@ -26,7 +26,7 @@ ALLOWED_TYPES = {
     "image/webp": ".webp",
     "application/pdf": ".pdf",
 }
-_PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+_PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
 
 def private_media_root():
@@ -86,18 +86,30 @@ def sniff_type(head):
 
 
 def _reencode_image(data, content_type):
+    """Decode and re-encode an image: drops EXIF/GPS and anything hidden in it.
+
+    The pixel count is checked from the header, before any decoding, so a small
+    file claiming a huge image (a decompression bomb) costs nothing.
+    """
     max_side = get_setting("IMAGE_MAX_SIDE")
+    pil_format = _PIL_FORMATS[content_type]
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            if _PIL_FORMATS.get(img.format) != content_type:
-                raise ValidationError(_("The image is damaged or not of the type it claims."))
+        with Image.open(io.BytesIO(data), formats=[pil_format]) as img:
+            if img.width * img.height > get_setting("IMAGE_MAX_PIXELS"):
+                raise ValidationError(
+                    _("The image is too large (%(width)d×%(height)d pixels): send a smaller one."),
+                    params={"width": img.width, "height": img.height},
+                    code="too_many_pixels",
+                )
+            if pil_format == "JPEG":
+                img.draft("RGB", (max_side, max_side))  # decode at a reduced scale
             img.load()
             img = ImageOps.exif_transpose(img)  # keep the orientation the EXIF asked for
             img.thumbnail((max_side, max_side))
             out = io.BytesIO()
-            if content_type == "image/jpeg":
+            if pil_format == "JPEG":
                 img.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-            elif content_type == "image/png":
+            elif pil_format == "PNG":
                 img.save(out, "PNG", optimize=True)
             else:
                 img.save(out, "WEBP", quality=85)

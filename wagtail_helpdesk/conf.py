@@ -16,6 +16,8 @@ DEFAULTS = {
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "ATTACHMENT_MAX_COUNT": 5,
     "IMAGE_MAX_SIDE": 2560,
+    # Images with more pixels are refused before decoding (decompression bombs).
+    "IMAGE_MAX_PIXELS": 50_000_000,
     # Language of notifications to people whose own language is not known.
     "DEFAULT_LANGUAGE": "it",
 }

@@ -14,6 +14,13 @@ from django.db.models import Q
 from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import policy_registry
 
+from .models.catalog import OfficeMembership
+
+
+def _citizen_draft(ticket):
+    return ticket.status == "draft" and ticket.opened_by_citizen
+
+
 CUSTOM_CODENAMES = {
     "view_all": "view_all_tickets",
     "dashboard": "view_helpdesk_dashboard",
@@ -28,8 +35,6 @@ def office_ids_for(user):
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     if not hasattr(user, _OFFICES_CACHE):
-        from .models import OfficeMembership
-
         ids = OfficeMembership.objects.filter(user=user).values_list("office_id", flat=True)
         setattr(user, _OFFICES_CACHE, frozenset(ids))
     return getattr(user, _OFFICES_CACHE)
@@ -58,6 +63,8 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
     def user_has_permission_for_instance(self, user, action, instance):
         if not self.user_has_permission(user, action):
             return False
+        if _citizen_draft(instance):
+            return False  # a citizen's unsent draft is not the office's yet
         if self.sees_all_offices(user):
             return True
         if instance.office_id is None:
@@ -69,24 +76,27 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
         return any(self.user_has_permission_for_instance(user, a, instance) for a in actions)
 
     def instances_user_has_any_permission_for(self, user, actions):
-        qs = self.model._default_manager.all()
+        qs = self.model._default_manager.exclude(status="draft", opened_by_citizen=True)
         if not self.user_has_any_permission(user, actions):
             return qs.none()
         if self.sees_all_offices(user):
             return qs
-        from .models import OfficeMembership
-
         offices = OfficeMembership.objects.filter(user=user).values("office_id")
         return qs.filter(Q(office_id__in=offices) | Q(office__isnull=True, created_by=user))
 
     def users_with_any_permission_for_instance(self, actions, instance):
         users = self.users_with_any_permission(actions)
-        everywhere = self.users_with_permission("view_all")
-        return users.filter(
-            Q(helpdesk_memberships__office_id=instance.office_id)
-            | Q(pk__in=everywhere.values("pk"))
-            | Q(is_superuser=True)
-        ).distinct()
+        if _citizen_draft(instance):
+            return users.none()
+        everywhere = Q(pk__in=self.users_with_permission("view_all").values("pk")) | Q(
+            is_superuser=True
+        )
+        if instance.office_id is None:
+            mine = Q(pk=instance.created_by_id) if instance.created_by_id else Q(pk__in=[])
+        else:
+            mine = Q(pk__in=OfficeMembership.objects.filter(
+                office_id=instance.office_id).values("user_id"))
+        return users.filter(mine | everywhere)
 
 
 def ticket_policy():

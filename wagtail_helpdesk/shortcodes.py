@@ -3,7 +3,8 @@
 Three modes, chosen per site in the Helpdesk settings:
 
 * off: no code, the ticket is known by its number;
-* sequential: ``<prefix>-<year>-<nnnnnn>`` per kind and year (``AST-2026-000042``);
+* sequential: ``<prefix>-<year>-<nnnnnn>`` per kind (each has its prefix) and
+  year (``AST-2026-000042``); the year is the local (Rome) year of submission;
 * random: 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L).
 
 Sequential numbers come from one atomic ``INSERT … ON CONFLICT … DO UPDATE …
@@ -23,22 +24,22 @@ RANDOM_LENGTH = 8
 _RANDOM_ATTEMPTS = 10
 
 
-def next_sequence_value(kind, year):
-    """Increment and return the counter of (kind, year), creating it at 1."""
+def next_sequence_value(prefix, year):
+    """Increment and return the counter of (prefix, year), creating it at 1."""
     if connection.vendor in ("postgresql", "sqlite"):
         table = connection.ops.quote_name(ShortCodeSequence._meta.db_table)
         sql = (
-            f"INSERT INTO {table} (kind, year, last_value) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (kind, year) DO UPDATE SET last_value = {table}.last_value + 1 "
+            f"INSERT INTO {table} (prefix, year, last_value) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT (prefix, year) DO UPDATE SET last_value = {table}.last_value + 1 "
             "RETURNING last_value"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [kind, year])
+            cursor.execute(sql, [prefix, year])
             return cursor.fetchone()[0]
     # Other databases: lock the row (created first if missing).
     with transaction.atomic():
-        ShortCodeSequence.objects.get_or_create(kind=kind, year=year)
-        seq = ShortCodeSequence.objects.select_for_update().get(kind=kind, year=year)
+        ShortCodeSequence.objects.get_or_create(prefix=prefix, year=year)
+        seq = ShortCodeSequence.objects.select_for_update().get(prefix=prefix, year=year)
         seq.last_value += 1
         seq.save(update_fields=["last_value"])
         return seq.last_value
@@ -70,7 +71,7 @@ def assign_short_code(ticket, helpdesk_settings):
             if ticket.kind == "request"
             else helpdesk_settings.report_prefix
         )
-        code = format_sequential(prefix, year, next_sequence_value(ticket.kind, year))
+        code = format_sequential(prefix, year, next_sequence_value(prefix, year))
         Ticket.objects.filter(pk=ticket.pk).update(short_code=code)
         ticket.short_code = code
         return code

@@ -9,10 +9,21 @@ from wagtail.search import index
 from ..identity import normalise_fiscal_code, validate_fiscal_code
 
 
+class FiscalCodeField(models.CharField):
+    """Stores fiscal codes in one shape: normalised before validation, so
+    ``TINIT-…`` or lower-case input validates and is unique as expected."""
+
+    def to_python(self, value):
+        return normalise_fiscal_code(super().to_python(value)) or None
+
+    def get_prep_value(self, value):
+        return normalise_fiscal_code(super().get_prep_value(value)) or None
+
+
 class Citizen(index.Indexed, models.Model):
     given_name = models.CharField(_("given name"), max_length=100, blank=True)
     family_name = models.CharField(_("family name"), max_length=100, blank=True)
-    fiscal_code = models.CharField(
+    fiscal_code = FiscalCodeField(
         _("fiscal code"),
         max_length=16,
         null=True,
@@ -49,6 +60,7 @@ class Citizen(index.Indexed, models.Model):
         indexes = [
             models.Index(Upper("family_name"), "given_name", name="helpdesk_citizen_name"),
             models.Index(fields=["email"], name="helpdesk_citizen_email"),
+            models.Index(fields=["user"], name="helpdesk_citizen_user"),
         ]
 
     def __str__(self):

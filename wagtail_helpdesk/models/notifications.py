@@ -52,7 +52,9 @@ class Notification(models.Model):
     template = models.CharField(_("template"), max_length=100)
     language = models.CharField(_("language"), max_length=10, blank=True)
     payload = models.JSONField(default=dict, blank=True)
-    dedup_key = models.CharField(max_length=200, unique=True)
+    #: sha256 of (event, template, channel, recipient): unique, so one event never
+    #: queues the same message to the same recipient twice. No personal data.
+    dedup_key = models.CharField(max_length=64, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)

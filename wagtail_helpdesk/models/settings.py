@@ -1,10 +1,16 @@
 """Per-site settings of the help desk, edited in Settings → Helpdesk."""
 
 import swapper
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+
+prefix_validator = RegexValidator(
+    r"^[A-Z0-9]{1,8}$", _("Use 1 to 8 capital letters or digits, e.g. AST."), "prefix"
+)
 
 
 class ShortCodeMode(models.TextChoices):
@@ -22,8 +28,10 @@ class HelpdeskSettings(BaseSiteSetting):
     )
     request_prefix = models.CharField(
         _("prefix of assistance requests"), max_length=8, default="AST",
+        validators=[prefix_validator],
     )
-    report_prefix = models.CharField(_("prefix of reports"), max_length=8, default="SEG")
+    report_prefix = models.CharField(_("prefix of reports"), max_length=8, default="SEG",
+                                     validators=[prefix_validator])
     privacy_page = models.ForeignKey(
         swapper.get_model_name("wagtailcore", "Page"), on_delete=models.SET_NULL,
         null=True, blank=True, related_name="+", verbose_name=_("privacy policy page"),
@@ -50,3 +58,10 @@ class HelpdeskSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = _("Helpdesk")
+
+    def clean(self):
+        super().clean()
+        if self.request_prefix and self.request_prefix == self.report_prefix:
+            raise ValidationError(
+                {"report_prefix": _("Use a prefix different from the one of assistance requests.")}
+            )

@@ -99,6 +99,10 @@ class Ticket(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="helpdesk_created_tickets", verbose_name=_("created by"),
     )
+    #: Opened by the citizen (web forms, personal area) rather than by an operator
+    #: or the system. A citizen's draft is theirs alone; an operator's, the office's.
+    opened_by_citizen = models.BooleanField(_("opened by the citizen"), default=False,
+                                            editable=False)
 
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
@@ -144,7 +148,9 @@ class Ticket(models.Model):
             models.Index(fields=["-created_at"], name="helpdesk_t_created"),
             models.Index(fields=["-updated_at"], name="helpdesk_t_updated"),
             models.Index(fields=["-last_activity_at"], name="helpdesk_t_activity"),
-            models.Index(fields=["due_at"], name="helpdesk_t_due", condition=Q(due_at__isnull=False)),
+            models.Index(fields=["office", "due_at"], name="helpdesk_t_office_due",
+                         condition=Q(status__in=["new", "in_progress", "waiting"])),
+            models.Index(fields=["citizen", "-last_activity_at"], name="helpdesk_t_citizen"),
             models.Index(fields=["created_by", "status"], name="helpdesk_t_creator"),
         ]
         constraints = [
@@ -279,16 +285,20 @@ class Attachment(models.Model):
 
 
 class ShortCodeSequence(models.Model):
-    """The counter behind sequential short codes, one row per kind and year."""
+    """The counter behind sequential short codes, one row per prefix and year.
 
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    Each kind has its own prefix, so this is "per kind and year"; keying on the
+    prefix keeps codes unique even if both kinds are given the same prefix.
+    """
+
+    prefix = models.CharField(max_length=8)
     year = models.PositiveSmallIntegerField()
     last_value = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "year"], name="helpdesk_shortcode_seq_unique"),
+            models.UniqueConstraint(fields=["prefix", "year"], name="helpdesk_shortcode_seq_unique"),
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.year}: {self.last_value}"
+        return f"{self.prefix} {self.year}: {self.last_value}"

@@ -29,7 +29,7 @@ def _claim(t, actor, now):
 def take_charge(ticket, actor, *, expected_version=None):
     """Prendi in carico / Assegna a me: the acting operator becomes the assignee."""
     now = core.now()
-    with files.atomic_change():
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.TAKE_CHARGE, t)
         first_time = t.status == Status.NEW
@@ -48,7 +48,7 @@ def take_charge(ticket, actor, *, expected_version=None):
 def assign(ticket, actor, assignee, *, expected_version=None):
     """Assign the ticket to an operator of its office."""
     now = core.now()
-    with files.atomic_change():
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.ASSIGN, t)
         first_time = t.status == Status.NEW
@@ -78,7 +78,7 @@ def assign(ticket, actor, assignee, *, expected_version=None):
 def transfer(ticket, actor, office, *, note="", expected_version=None):
     """Trasferisci: move the ticket to another office's queue, unassigned."""
     now = core.now()
-    with files.atomic_change():
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.TRANSFER, t)
         t.status = workflow.check(t, Action.TRANSFER, office_id=getattr(office, "pk", None))
@@ -99,7 +99,7 @@ def reply(ticket, actor, body, *, attachments=(), expected_version=None):
     body = _require_text(body)
     checked = files.check_all(attachments)
     now = core.now()
-    with files.atomic_change() as written:
+    with core.atomic_change() as written:
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.REPLY, t)
         new_status = workflow.check(t, Action.REPLY)
@@ -129,7 +129,7 @@ def add_citizen_message(ticket, actor, body, *, attachments=(), site=None):
     checked = files.check_all(attachments)
     now = core.now()
     window = core.helpdesk_settings(site).reopen_window_days
-    with files.atomic_change() as written:
+    with core.atomic_change() as written:
         t = core.lock(ticket)
         authorise(actor, Action.CITIZEN_MESSAGE, t)
         was = t.status
@@ -146,7 +146,10 @@ def add_citizen_message(ticket, actor, body, *, attachments=(), site=None):
         if was == Status.RESOLVED:
             core.record(t, EventKind.REOPENED, actor, now=now, visibility=Visibility.PUBLIC,
                         data={"by": "citizen_message"}, by_citizen=True)
-        notify.operator(t, event, "citizen_message", t.assignee)
+        if t.assignee_id:
+            notify.operator(t, event, "citizen_message", t.assignee)
+        else:
+            notify.office(t, event, "citizen_message")  # nobody has it yet: tell the office
     return t
 
 
@@ -154,7 +157,7 @@ def add_note(ticket, actor, body, *, expected_version=None):
     """A private note, visible to operators only."""
     body = _require_text(body)
     now = core.now()
-    with files.atomic_change():
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.NOTE, t)
         workflow.check(t, Action.NOTE)
@@ -167,7 +170,7 @@ def set_priority(ticket, actor, priority, *, expected_version=None):
     if priority not in Priority.values:
         raise GuardFailed(_("Unknown priority."), {"priority": _("Choose a valid priority.")})
     now = core.now()
-    with files.atomic_change():
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.SET_PRIORITY, t)
         workflow.check(t, Action.SET_PRIORITY)
@@ -182,18 +185,19 @@ def set_priority(ticket, actor, priority, *, expected_version=None):
 
 def mark_waiting(ticket, actor, *, message="", expected_version=None):
     """In attesa del cittadino, optionally with the question for the citizen."""
+    message = (message or "").strip()
     now = core.now()
-    with files.atomic_change():
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.MARK_WAITING, t)
         t.status = workflow.check(t, Action.MARK_WAITING)
         fields = ["status"]
-        if message.strip() and t.first_response_at is None:
+        if message and t.first_response_at is None:
             t.first_response_at = now
             fields.append("first_response_at")
         core.save(t, fields, now)
         event = core.record(t, EventKind.STATUS_CHANGED, actor, now=now,
-                            visibility=Visibility.PUBLIC, body=message.strip(),
+                            visibility=Visibility.PUBLIC, body=message,
                             data={"to": Status.WAITING})
         notify.citizen(t, event, "waiting")
     return t
@@ -202,7 +206,7 @@ def mark_waiting(ticket, actor, *, message="", expected_version=None):
 def resolve(ticket, actor, resolution_type, resolution_text, *, expected_version=None):
     """Risolvi: needs a resolution type, a resolution text and every mandatory field."""
     now = core.now()
-    with files.atomic_change():
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.RESOLVE, t)
         if resolution_type is not None and not ResolutionType.objects.filter(
@@ -240,7 +244,7 @@ def _clear_resolution(t):
 def reopen(ticket, actor, *, reason="", expected_version=None):
     """Riattiva: a resolved ticket goes back to work."""
     now = core.now()
-    with files.atomic_change():
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.REOPEN, t)
         t.status = workflow.check(t, Action.REOPEN)
@@ -254,9 +258,11 @@ def reopen(ticket, actor, *, reason="", expected_version=None):
 
 def add_attachment(ticket, actor, uploaded, *, visibility=Visibility.PUBLIC, expected_version=None):
     """Attach a file (checked, re-encoded, stored privately)."""
+    if visibility not in Visibility.values:
+        raise GuardFailed(_("Unknown visibility."), {"visibility": _("Choose a valid visibility.")})
     checked = files.check_all([uploaded])
     now = core.now()
-    with files.atomic_change() as written:
+    with core.atomic_change() as written:
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.ADD_ATTACHMENT, t)
         workflow.check(t, Action.ADD_ATTACHMENT)
@@ -271,7 +277,11 @@ def add_attachment(ticket, actor, uploaded, *, visibility=Visibility.PUBLIC, exp
 
 
 def mark_read(ticket, actor):
-    """Opening the ticket: the citizen's messages count as read. No version bump."""
+    """Opening the ticket: the citizen's messages count as read. No version bump.
+
+    Whoever may write a private note on the ticket (an operator of its office)
+    may mark it read.
+    """
     authorise(actor, Action.NOTE, ticket)
     Ticket.objects.filter(pk=ticket.pk, unread_count__gt=0).update(unread_count=0)
     ticket.unread_count = 0

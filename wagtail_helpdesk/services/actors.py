@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from ..permissions import ticket_policy
-from ..workflow import Action
+from ..workflow import Action, Status
 
 
 @dataclass(frozen=True)
@@ -54,16 +54,29 @@ def is_operator(actor):
     return actor is not None and actor is not SYSTEM and not isinstance(actor, CitizenActor)
 
 
+def owns(actor, ticket):
+    """Whether the citizen actor is the ticket's (saved) citizen."""
+    pk = actor.citizen.pk
+    return pk is not None and ticket.citizen_id == pk
+
+
 def authorise(actor, action, ticket):
-    """Raise PermissionDenied unless ``actor`` may take ``action`` on ``ticket``."""
+    """Raise PermissionDenied unless ``actor`` may take ``action`` on ``ticket``.
+
+    Drafts belong to the side that opened them: a citizen's unsent draft to
+    that citizen only, an operator's draft (e.g. a phone call being typed in)
+    to the operators of its office.
+    """
     if actor is None:
         raise PermissionDenied(_("An actor is required."))
+    is_draft = ticket.status == Status.DRAFT
     if actor is SYSTEM:
         if action in PERSON_ONLY:
             raise PermissionDenied(_("Only an operator can take charge of a ticket."))
         return
     if isinstance(actor, CitizenActor):
-        if action in CITIZEN_ACTIONS and ticket.citizen_id == actor.citizen.pk:
+        if (action in CITIZEN_ACTIONS and owns(actor, ticket)
+                and (not is_draft or ticket.opened_by_citizen)):
             return
         raise PermissionDenied(_("You can only act on your own requests."))
     if action in OPERATOR_FORBIDDEN:

@@ -1,10 +1,29 @@
-"""Shared steps of every ticket change: lock, check, save, record."""
+"""Shared steps of every ticket change: transaction, lock, save, record."""
 
+from contextlib import contextmanager
+
+from django.db import transaction
 from django.utils import timezone
 
 from ..errors import StaleTicket
 from ..models import HelpdeskSettings, Ticket, TicketEvent, Visibility
 from .actors import CitizenActor, actor_user
+
+
+@contextmanager
+def atomic_change():
+    """A transaction that also removes the files it wrote if it fails.
+
+    Yields a list the body appends ``(storage, name)`` pairs to.
+    """
+    written = []
+    try:
+        with transaction.atomic():
+            yield written
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        raise
 
 
 def lock(ticket, expected_version=None):

@@ -2,22 +2,27 @@
 submitting drafts, deleting drafts."""
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .. import workflow
 from ..errors import GuardFailed
-from ..models import Channel, EventKind, Kind, Priority, Ticket, Visibility
+from ..models import Channel, EventKind, Kind, Office, Priority, Ticket, Visibility
 from ..permissions import office_ids_for, ticket_policy
 from ..shortcodes import assign_short_code
 from ..sla import add_working_days
 from ..workflow import Action, Status
 from . import core, files, notify
-from .actors import SYSTEM, CitizenActor, actor_user, authorise, is_operator
+from .actors import SYSTEM, CitizenActor, actor_user, authorise, is_operator, owns
 
-#: Fields of a draft that may be edited.
+#: Fields of a draft that may be edited (by operators).
 DRAFT_FIELDS = (
     "service", "report_category", "office", "subject", "description", "latitude",
     "longitude", "address", "priority", "citizen", "channel",
+)
+#: What a citizen may edit in their own draft: not its office, priority or channel.
+CITIZEN_DRAFT_FIELDS = (
+    "service", "report_category", "subject", "description", "latitude", "longitude", "address",
 )
 
 
@@ -45,6 +50,15 @@ def _check_catalogue(kind, service, report_category):
         )
 
 
+def _check_office_and_priority(ticket):
+    if ticket.priority not in Priority.values:
+        raise GuardFailed(_("Unknown priority."), {"priority": _("Choose a valid priority.")})
+    if ticket.office_id is not None and not Office.objects.filter(
+        pk=ticket.office_id, active=True
+    ).exists():
+        raise GuardFailed(_("This office is not active."), {"office": _("Choose another office.")})
+
+
 def _derive_office(ticket):
     if ticket.service_id and ticket.office_id is None:
         ticket.office_id = ticket.service.office_id
@@ -57,7 +71,7 @@ def _check_creator(actor, ticket):
     if actor is SYSTEM:
         return
     if isinstance(actor, CitizenActor):
-        if ticket.citizen_id != actor.citizen.pk:
+        if not owns(actor, ticket):
             raise core_permission_denied()
         return
     policy = ticket_policy()
@@ -77,6 +91,7 @@ def _on_submit(ticket, actor, now, site):
     settings_ = core.helpdesk_settings(site)
     ticket.status = Status.NEW
     ticket.submitted_at = now
+    ticket.updated_at = now
     ticket.last_activity_at = now
     sla = None
     if ticket.service_id:
@@ -86,8 +101,8 @@ def _on_submit(ticket, actor, now, site):
     ticket.due_at = add_working_days(now, sla) if sla else None
     if isinstance(actor, CitizenActor):
         ticket.last_citizen_activity_at = now
-    ticket.save(update_fields=["status", "submitted_at", "last_activity_at", "due_at",
-                               "last_citizen_activity_at"])
+    ticket.save(update_fields=["status", "submitted_at", "updated_at", "last_activity_at",
+                               "due_at", "last_citizen_activity_at", "version"])
     assign_short_code(ticket, settings_)
     event = core.record(
         ticket, EventKind.SUBMITTED, actor, now=now, visibility=Visibility.PUBLIC,
@@ -126,6 +141,10 @@ def create_ticket(
     """
     if channel not in Channel.values:
         raise GuardFailed(_("Unknown channel."), {"channel": _("Choose a valid channel.")})
+    by_citizen = isinstance(actor, CitizenActor)
+    if by_citizen:
+        # Citizens do not choose where their ticket goes or how urgent it is.
+        office, priority, channel = None, Priority.NORMAL, Channel.WEB
     _check_catalogue(kind, service, report_category)
     checked = files.check_all(attachments)
     now = core.now()
@@ -134,15 +153,17 @@ def create_ticket(
         report_category=report_category, office=office, subject=(subject or "").strip(),
         description=(description or "").strip(), latitude=latitude, longitude=longitude,
         address=(address or "").strip(), priority=priority, created_by=actor_user(actor),
-        status=Status.DRAFT, created_at=now, updated_at=now, last_activity_at=now,
+        opened_by_citizen=by_citizen, status=Status.DRAFT, created_at=now, updated_at=now,
+        last_activity_at=now,
     )
     if kind == Kind.REQUEST and not ticket.subject and service is not None:
         ticket.subject = service.name[:200]
     _derive_office(ticket)
+    _check_office_and_priority(ticket)
     _check_creator(actor, ticket)
     if not draft:
         workflow.check(ticket, Action.SUBMIT)
-    with files.atomic_change() as written:
+    with core.atomic_change() as written:
         ticket.save()
         created = core.record(
             ticket, EventKind.CREATED, actor, now=now,
@@ -160,11 +181,12 @@ def create_ticket(
 
 def update_draft(ticket, actor, *, expected_version=None, **changes):
     """Change fields of a draft. Unknown fields are refused."""
-    unknown = set(changes) - set(DRAFT_FIELDS)
+    allowed = CITIZEN_DRAFT_FIELDS if isinstance(actor, CitizenActor) else DRAFT_FIELDS
+    unknown = set(changes) - set(allowed)
     if unknown:
         raise GuardFailed(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
     now = core.now()
-    with files.atomic_change():
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.EDIT_DRAFT, t)
         workflow.check(t, Action.EDIT_DRAFT)
@@ -175,6 +197,7 @@ def update_draft(ticket, actor, *, expected_version=None, **changes):
             if "office" not in changes:
                 t.office = None
             _derive_office(t)
+        _check_office_and_priority(t)
         _check_creator(actor, t)
         core.save(t, [*changes, "office"], now)
         core.record(t, EventKind.DRAFT_UPDATED, actor, now=now, data={"fields": sorted(changes)})
@@ -184,25 +207,28 @@ def update_draft(ticket, actor, *, expected_version=None, **changes):
 def submit_ticket(ticket, actor, *, expected_version=None, site=None):
     """Submit a draft: it enters its office's queue (status "new")."""
     now = core.now()
-    with files.atomic_change():
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.SUBMIT, t)
         workflow.check(t, Action.SUBMIT)
+        _check_catalogue(t.kind, t.service, t.report_category)
+        _check_office_and_priority(t)
         _check_creator(actor, t)
         t.version += 1
-        t.updated_at = now
-        t.save(update_fields=["version", "updated_at"])
         _on_submit(t, actor, now, site)
     return t
 
 
 def delete_draft(ticket, actor, *, expected_version=None):
-    """Delete a draft and its files. Submitted tickets are never deleted."""
-    with files.atomic_change():
+    """Delete a draft and its files. Submitted tickets are never deleted.
+
+    Files are removed only once the deletion is committed.
+    """
+    with core.atomic_change():
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.DELETE_DRAFT, t)
         workflow.check(t, Action.DELETE_DRAFT)
-        stored = [(a.file.storage, a.file.name) for a in t.attachments.all()]
+        for attachment in t.attachments.all():
+            storage, name = attachment.file.storage, attachment.file.name
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
         t.delete()
-    for storage, name in stored:
-        storage.delete(name)

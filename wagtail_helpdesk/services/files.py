@@ -1,9 +1,6 @@
 """Storing attachments as part of a ticket change."""
 
-from contextlib import contextmanager
-
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ..attachments import check_upload
@@ -11,22 +8,6 @@ from ..conf import get_setting
 from ..errors import GuardFailed
 from ..models import Attachment, Visibility
 from .actors import CitizenActor, actor_user
-
-
-@contextmanager
-def atomic_change():
-    """A transaction that also removes the files it wrote if it fails.
-
-    Yields a list the body appends ``(storage, name)`` pairs to.
-    """
-    written = []
-    try:
-        with transaction.atomic():
-            yield written
-    except BaseException:
-        for storage, name in written:
-            storage.delete(name)
-        raise
 
 
 def check_all(uploads):

@@ -6,8 +6,16 @@ these rows. Subjects and payloads carry the ticket's reference, never
 personal data.
 """
 
+import hashlib
+
 from ..conf import get_setting
 from ..models import Notification, NotificationChannel
+
+
+def dedup_key(event, template, channel, address):
+    """A fixed-length key for (event, template, channel, recipient), without personal data."""
+    raw = f"{event.pk}\x1f{template}\x1f{channel}\x1f{address.strip().lower()}"
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _queue(ticket, event, template, *, address, user=None, citizen=None, language=""):
@@ -22,7 +30,7 @@ def _queue(ticket, event, template, *, address, user=None, citizen=None, languag
         address=address,
         language=language or get_setting("DEFAULT_LANGUAGE"),
         payload={"reference": ticket.reference, "event_id": event.pk, "kind": ticket.kind},
-        dedup_key=f"{event.pk}:{template}:{channel}:{address.lower()}",
+        dedup_key=dedup_key(event, template, channel, address),
         next_attempt_at=event.created_at,
         created_at=event.created_at,
     )
