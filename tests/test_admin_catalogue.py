@@ -30,6 +30,21 @@ def test_helpdesk_menu_group_lists_the_catalogue(admin_client):
         assert path in html
 
 
+def test_helpdesk_menu_name_is_not_confused_with_other_menus(admin_client):
+    """The sidebar opens submenus by name prefix: "helpdesk" opened Wagtail's "help"."""
+    import json
+    import re
+
+    html = admin_client.get(reverse("wagtailadmin_home")).content.decode()
+    props = json.loads(re.search(r'id="wagtail-sidebar-props"[^>]*>(.*?)</script>', html, re.S)[1])
+    main_menu = next(m for m in props["modules"] if m["_type"] == "wagtail.sidebar.MainMenuModule")
+    names = [item["_args"][0]["name"] for item in main_menu["_args"][0]]
+    assert "wagtail-helpdesk" in names
+    for name in names:
+        for other in names:
+            assert name == other or not other.startswith(name), (name, other)
+
+
 def test_create_an_office_with_members(admin_client, factories):
     op = factories.operator()
     response = admin_client.post(reverse("helpdesk_offices:add"), {

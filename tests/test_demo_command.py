@@ -262,3 +262,12 @@ def test_historic_notifications_are_retired_and_recent_ones_stay_queued():
     assert not Notification.objects.filter(status="pending", created_at__lt=day_ago).exists()
     recent = Notification.objects.filter(created_at__gte=timezone.now() - timedelta(hours=23))
     assert recent.exists() and set(recent.values_list("status", flat=True)) == {"pending"}
+
+
+def test_demo_admin_speaks_italian(client):
+    run_demo(tickets=0)
+    client.login(username="operatore", password="demo")
+    response = client.get("/admin/helpdesk/services/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="it"' in html and "Add service" not in html

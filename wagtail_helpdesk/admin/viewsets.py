@@ -89,7 +89,10 @@ class ResolutionTypeViewSet(CatalogueViewSet):
 
 class HelpdeskViewSetGroup(ViewSetGroup):
     menu_label = _("Helpdesk")
-    menu_icon = "help"
+    # Not "helpdesk": the sidebar opens submenus by name prefix, and Wagtail's
+    # own Help menu is called "help".
+    menu_name = "wagtail-helpdesk"
+    menu_icon = "comment"
     menu_order = 150
     submenu_hook = MENU_HOOK
     items = ()

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from wagtail.models import Site
+from wagtail.users.models import UserProfile
 
 from .. import groups
 from ..models import (
@@ -191,6 +192,11 @@ def ensure_accounts(offices, created):
             if group_key == "administrators":
                 user.is_superuser = user.is_staff = True
             user.save()
+            # The demo is an Italian municipality: its admin speaks Italian,
+            # whatever language the visitor's browser asks for.
+            profile = UserProfile.get_for_user(user)
+            profile.preferred_language = "it"
+            profile.save(update_fields=["preferred_language"])
         created["accounts"] += new
         user.groups.add(Group.objects.get(name=GROUP_NAMES[group_key]))
         for slug in office_slugs:

@@ -19,7 +19,7 @@ class ShortCodeMode(models.TextChoices):
     RANDOM = "random", _("Random, 8 characters (K7QM4XPB)")
 
 
-@register_setting(icon="help")
+@register_setting(icon="comment")
 class HelpdeskSettings(BaseSiteSetting):
     short_code_mode = models.CharField(
         _("short code"), max_length=12, choices=ShortCodeMode.choices,
