@@ -119,6 +119,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "it"
+LOCALE_PATHS = [BASE_DIR / "example_site" / "locale"]
 LANGUAGES = [("it", "Italiano"), ("en", "English")]
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 TIME_ZONE = "Europe/Rome"

@@ -60,3 +60,11 @@ def test_production_needs_a_secret_key(monkeypatch):
     finally:
         monkeypatch.setenv("DEBUG", "1")
         importlib.reload(site_settings)
+
+
+@pytest.mark.django_db
+def test_public_pages_speak_italian(client):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert '<html lang="it">' in html
+    assert "Segnala disservizio" in html and "Report a problem" not in html
+    assert "Vai al contenuto" in html
