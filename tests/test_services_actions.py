@@ -338,3 +338,12 @@ def test_too_many_attachments_at_once(desk, jpeg_upload, settings):
                        attachments=[jpeg_upload(), jpeg_upload(), jpeg_upload()])
     assert "2" in exc.value.field_errors["attachments"]
     assert not Attachment.objects.exists()
+
+
+def test_mark_read_checks_the_ticket_as_it_is_now(desk):
+    stale = Ticket.objects.get(pk=desk.ticket.pk)
+    services.add_citizen_message(desk.ticket, CitizenActor(desk.citizen), "ci sono novità?")
+    services.transfer(desk.ticket, desk.anna, desk.factories.office())
+    with pytest.raises(PermissionDenied):
+        services.mark_read(stale, desk.anna)  # her copy still says it is her office's
+    assert Ticket.objects.get(pk=desk.ticket.pk).unread_count == 1

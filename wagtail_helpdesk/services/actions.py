@@ -280,9 +280,13 @@ def mark_read(ticket, actor):
     """Opening the ticket: the citizen's messages count as read. No version bump.
 
     Whoever may write a private note on the ticket (an operator of its office)
-    may mark it read.
+    may mark it read. Permission is checked on the ticket as it is now, not on
+    the caller's copy (it may have been transferred meanwhile).
     """
-    authorise(actor, Action.NOTE, ticket)
+    current = Ticket.objects.only(
+        "office_id", "status", "opened_by_citizen", "created_by_id", "citizen_id"
+    ).get(pk=ticket.pk)
+    authorise(actor, Action.NOTE, current)
     Ticket.objects.filter(pk=ticket.pk, unread_count__gt=0).update(unread_count=0)
     ticket.unread_count = 0
     return ticket
