@@ -30,6 +30,15 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 @pytest.fixture(autouse=True)
+def reset_language():
+    """A request in Italian leaves Italian active in the thread: reset it."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def private_media(settings, tmp_path):
     """Each test gets its own private attachment folder."""
     settings.WAGTAIL_HELPDESK_PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
