@@ -19,9 +19,16 @@ PO = ROOT / "wagtail_helpdesk/locale/it/LC_MESSAGES/django.po"
 MO = PO.with_suffix(".mo")
 
 
+def translations(entry):
+    if entry.msgid_plural:
+        return [entry.msgstr_plural[k] for k in sorted(entry.msgstr_plural)]
+    return [entry.msgstr]
+
+
 def problems(po_path):
     po = polib.pofile(str(po_path))
-    return [e.msgid for e in po if not e.msgstr or "fuzzy" in e.flags or e.obsolete]
+    return [e.msgid for e in po
+            if not all(translations(e)) or "fuzzy" in e.flags or e.obsolete]
 
 
 def main():
@@ -37,8 +44,8 @@ def main():
         missing = problems(PO)
     finally:
         shutil.copy(backup, PO)
-    po = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(str(PO))}
-    mo = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(MO)) if e.msgid}
+    po = {(e.msgctxt, e.msgid): translations(e) for e in polib.pofile(str(PO))}
+    mo = {(e.msgctxt, e.msgid): translations(e) for e in polib.mofile(str(MO)) if e.msgid}
     if missing:
         print("Untranslated or fuzzy strings in locale/it (run `make messages`):")
         for msgid in missing:

@@ -6,9 +6,17 @@ import sys
 
 import polib
 
-table = runpy.run_path(sys.argv[1])["T"]
+namespace = runpy.run_path(sys.argv[1])
+table, plurals = namespace["T"], namespace.get("P", {})
 po = polib.pofile(sys.argv[2])
 for entry in po:
+    if entry.msgid_plural:
+        if entry.msgid in plurals and (not any(entry.msgstr_plural.values())
+                                       or "fuzzy" in entry.flags):
+            entry.msgstr_plural = dict(plurals[entry.msgid])
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+        continue
     if not entry.msgstr and entry.msgid in table:
         entry.msgstr = table[entry.msgid]
     if "fuzzy" in entry.flags and entry.msgid in table:
@@ -16,7 +24,13 @@ for entry in po:
         entry.msgstr = table[entry.msgid]
 po.metadata["Language"] = "it"
 po.save()
-missing = [e.msgid for e in po if not e.msgstr or "fuzzy" in e.flags]
+def untranslated(e):
+    if "fuzzy" in e.flags:
+        return True
+    return not all(e.msgstr_plural.values()) if e.msgid_plural else not e.msgstr
+
+
+missing = [e.msgid for e in po if untranslated(e)]
 print(f"{len(po)} entries, {len(missing)} untranslated or fuzzy")
 for msgid in missing:
     print("  missing:", repr(msgid))

@@ -30,6 +30,13 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 @pytest.fixture(autouse=True)
+def clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def reset_language():
     """A request in Italian leaves Italian active in the thread: reset it."""
     yield

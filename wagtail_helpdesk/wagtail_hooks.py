@@ -2,9 +2,19 @@
 
 from wagtail import hooks
 
+from .admin.attention import MyTicketsPanel
+from .admin.tickets.viewset import ticket_viewset
 from .admin.viewsets import HelpdeskViewSetGroup, catalogue_viewsets
 
 
 @hooks.register("register_admin_viewset")
 def register_helpdesk_viewsets():
-    return [HelpdeskViewSetGroup(), *catalogue_viewsets]
+    return [HelpdeskViewSetGroup(), ticket_viewset, *catalogue_viewsets]
+
+
+@hooks.register("construct_homepage_panels")
+def add_my_tickets_panel(request, panels):
+    from .permissions import ticket_policy
+
+    if ticket_policy().user_has_permission(request.user, "change"):
+        panels.append(MyTicketsPanel())

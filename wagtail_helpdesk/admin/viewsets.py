@@ -97,6 +97,19 @@ class HelpdeskViewSetGroup(ViewSetGroup):
     submenu_hook = MENU_HOOK
     items = ()
 
+    def get_menu_item(self, order=None):
+        from wagtail.admin.menu import Menu
+
+        from .attention import HelpdeskMenuItem
+
+        return HelpdeskMenuItem(
+            label=self.menu_label,
+            menu=Menu(register_hook_name=self.submenu_hook, items=self.get_submenu_items()),
+            name=self.menu_name,
+            icon_name=self.menu_icon,
+            order=self.get_menu_item_order(order),
+        )
+
 
 catalogue_viewsets = [
     OfficeViewSet("helpdesk_offices", url_prefix="helpdesk/offices"),

@@ -22,6 +22,7 @@ from .actions import (
     transfer,
 )
 from .actors import SYSTEM, CitizenActor
+from .citizens import register_citizen, search_citizens
 from .creation import create_ticket, delete_draft, submit_ticket, update_draft
 
 __all__ = [
@@ -35,9 +36,11 @@ __all__ = [
     "delete_draft",
     "mark_read",
     "mark_waiting",
+    "register_citizen",
     "reopen",
     "reply",
     "resolve",
+    "search_citizens",
     "set_priority",
     "submit_ticket",
     "take_charge",

@@ -1,0 +1,70 @@
+"""What needs an operator's attention: the figure on the Helpdesk menu and the
+operator's panel on the Wagtail dashboard."""
+
+from django.core.cache import cache
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.menu import SubmenuMenuItem
+from wagtail.admin.ui.components import Component
+
+from ..permissions import ticket_policy
+from ..workflow import OPEN_STATUSES, Status
+
+CACHE_SECONDS = 30
+
+
+def _cache_key(user):
+    return f"wagtail_helpdesk:attention:{user.pk}"
+
+
+def attention_count(user):
+    """Pending tickets of the user's offices plus unread citizen messages on the
+    user's own open tickets. One query, cached for a few seconds per user."""
+    key = _cache_key(user)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    policy = ticket_policy()
+    if not policy.user_has_permission(user, "change"):
+        return 0
+    figures = policy.instances_user_has_any_permission_for(user, ["change"]).aggregate(
+        pending=Count("pk", filter=Q(status=Status.NEW, assignee__isnull=True)),
+        unread=Sum("unread_count", filter=Q(assignee=user, status__in=OPEN_STATUSES)),
+    )
+    total = (figures["pending"] or 0) + (figures["unread"] or 0)
+    cache.set(key, total, CACHE_SECONDS)
+    return total
+
+
+class HelpdeskMenuItem(SubmenuMenuItem):
+    """The Helpdesk group's menu item, its label carrying the attention figure."""
+
+    def render_component(self, request):
+        component = super().render_component(request)
+        count = attention_count(request.user)
+        if count:
+            component.label = _("%(label)s (%(count)d)") % {"label": self.label, "count": count}
+        return component
+
+
+class MyTicketsPanel(Component):
+    """Dashboard panel: the operator's open tickets and their offices' queue."""
+
+    name = "helpdesk_my_tickets"
+    template_name = "wagtail_helpdesk/admin/home_panel.html"
+    order = 50
+    limit = 10
+
+    def get_context_data(self, parent_context):
+        request = parent_context["request"]
+        visible = ticket_policy().instances_user_has_any_permission_for(request.user, ["change"])
+        mine = (
+            visible.filter(assignee=request.user, status__in=OPEN_STATUSES)
+            .select_related("citizen")
+            .order_by("-unread_count", "due_at", "-last_activity_at")[: self.limit]
+        )
+        return {
+            "tickets": list(mine),
+            "attention": attention_count(request.user),
+            "request": request,
+        }

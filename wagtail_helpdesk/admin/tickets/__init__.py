@@ -1,0 +1,1 @@
+"""The operators' ticket screens: list ("Elenco ticket"), ticket page, actions."""

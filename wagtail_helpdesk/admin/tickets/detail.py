@@ -1,0 +1,312 @@
+"""The operator's ticket page and the attachment download.
+
+The page shows the ticket, its citizen, its files and its whole timeline, and
+offers the actions the workflow and the permission policy allow (their forms
+post to :mod:`.actions`). It reads only: the one change it makes is marking
+the citizen's messages read, through the services layer.
+
+Its number of queries does not depend on the number of events, files or
+other tickets (pinned by tests).
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic import WagtailAdminTemplateMixin
+from wagtail.admin.widgets.button import HeaderButton
+
+from ... import services
+from ...attachments import ALLOWED_TYPES
+from ...models import (
+    Attachment,
+    Channel,
+    EventKind,
+    Office,
+    Priority,
+    Visibility,
+)
+from ...permissions import ticket_policy
+from ...workflow import Status
+from .forms import ACTION_FORMS, available_actions, person_name
+
+#: Icons of the timeline's events (Wagtail's icon set).
+EVENT_ICONS = {
+    EventKind.CREATED: "plus",
+    EventKind.DRAFT_UPDATED: "edit",
+    EventKind.SUBMITTED: "upload",
+    EventKind.TAKEN_CHARGE: "user",
+    EventKind.ASSIGNED: "user",
+    EventKind.TRANSFERRED: "redirect",
+    EventKind.CITIZEN_MESSAGE: "comment",
+    EventKind.REPLY: "mail",
+    EventKind.NOTE: "lock",
+    EventKind.PRIORITY_CHANGED: "order",
+    EventKind.STATUS_CHANGED: "time",
+    EventKind.RESOLVED: "circle-check",
+    EventKind.REOPENED: "rotate",
+    EventKind.ATTACHMENT_ADDED: "doc-full",
+    EventKind.NOTIFICATION_SENT: "mail",
+    EventKind.NOTIFICATION_FAILED: "warning",
+    EventKind.RATING: "pick",
+    EventKind.PERSONAL_DATA_ERASED: "bin",
+}
+
+#: How many of the citizen's other tickets the page lists.
+OTHER_TICKETS = 5
+
+
+def visible_tickets(user):
+    """The tickets ``user`` may open, with what the page shows joined in."""
+    return ticket_policy().instances_user_has_any_permission_for(user, ["view"]).select_related(
+        "citizen", "office", "assignee", "created_by", "service", "report_category",
+        "resolution_type",
+    )
+
+
+def _label(choices, value):
+    try:
+        return choices(value).label
+    except ValueError:
+        return str(value)
+
+
+class TimelineEntry:
+    """One event of the timeline, ready for the template."""
+
+    def __init__(self, event, *, attachments, users, offices, ticket):
+        self.event = event
+        self.kind = event.kind
+        self.title = event.get_kind_display()
+        self.icon = EVENT_ICONS.get(event.kind, "placeholder")
+        self.internal = event.visibility != Visibility.PUBLIC
+        self.created_at = event.created_at
+        self.body = event.body
+        self.attachments = attachments
+        self.is_new = False
+        if event.by_citizen:
+            name = ticket.citizen.full_name if ticket.citizen else ""
+            self.actor_role, self.actor = _("Citizen"), name
+        elif event.actor is not None:
+            self.actor_role, self.actor = _("Operator"), person_name(event.actor)
+        else:
+            self.actor_role, self.actor = _("System"), ""
+        self.details = list(self._details(event.data or {}, users, offices))
+
+    def _details(self, data, users, offices):
+        """Short lines saying what the event changed (plain text, escaped by the template)."""
+        kind = self.kind
+
+        def user(pk):
+            return person_name(users[pk]) if pk in users else _("a former operator")
+
+        def office(pk):
+            return offices[pk].name if pk in offices else _("a former office")
+
+        if kind == EventKind.ASSIGNED:
+            yield _("Assigned to %(name)s") % {"name": user(data.get("to"))}
+            if data.get("from"):
+                yield _("Previously: %(name)s") % {"name": user(data["from"])}
+        elif kind == EventKind.TRANSFERRED:
+            yield _("From %(from)s to %(to)s") % {"from": office(data.get("from")),
+                                                   "to": office(data.get("to"))}
+        elif kind == EventKind.PRIORITY_CHANGED:
+            yield _("From %(from)s to %(to)s") % {"from": _label(Priority, data.get("from")),
+                                                   "to": _label(Priority, data.get("to"))}
+        elif kind == EventKind.STATUS_CHANGED and data.get("to"):
+            yield _("Status: %(status)s") % {"status": _label(Status, data["to"])}
+        elif kind == EventKind.RESOLVED and data.get("resolution_name"):
+            yield _("Resolution type: %(name)s") % {"name": data["resolution_name"]}
+        elif kind in (EventKind.CREATED, EventKind.SUBMITTED) and data.get("channel"):
+            yield _("Channel: %(channel)s") % {"channel": _label(Channel, data["channel"])}
+            if kind == EventKind.CREATED and data.get("draft"):
+                yield _("Saved as a draft")
+            if data.get("short_code"):
+                yield _("Code: %(code)s") % {"code": data["short_code"]}
+        elif kind == EventKind.REOPENED and data.get("by") == "citizen_message":
+            yield _("Reactivated by a message from the citizen")
+        elif kind == EventKind.DRAFT_UPDATED and data.get("fields"):
+            yield _("Changed: %(fields)s") % {"fields": ", ".join(map(str, data["fields"]))}
+        elif kind in (EventKind.NOTIFICATION_SENT, EventKind.NOTIFICATION_FAILED):
+            for key in ("channel", "error"):
+                if data.get(key):
+                    yield str(data[key])
+
+
+def build_timeline(ticket, attachments):
+    """Every event of ``ticket``, oldest first, with its files and the names it
+    refers to — in a fixed number of queries."""
+    events = list(ticket.events.select_related("actor").order_by("created_at", "pk"))
+    by_event = {}
+    for attachment in attachments:
+        by_event.setdefault(attachment.event_id, []).append(attachment)
+    user_ids, office_ids = set(), set()
+    for event in events:
+        data = event.data or {}
+        ids = user_ids if event.kind == EventKind.ASSIGNED else (
+            office_ids if event.kind == EventKind.TRANSFERRED else None)
+        if ids is not None:
+            ids.update(v for v in (data.get("from"), data.get("to")) if isinstance(v, int))
+    # One query each, always (an empty list would skip it): the page makes the
+    # same number of queries whatever its timeline holds.
+    users = get_user_model().objects.in_bulk([*user_ids, 0])
+    offices = Office.objects.in_bulk([*office_ids, 0])
+    return [
+        TimelineEntry(event, attachments=by_event.get(event.pk, []), users=users,
+                      offices=offices, ticket=ticket)
+        for event in events
+    ]
+
+
+class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "wagtail_helpdesk/admin/ticket_detail.html"
+    header_icon = "clipboard-list"
+
+    #: Set by the action view when it shows the page again with a refused form.
+    bound_form = None
+    files_dropped = False
+    unread = None
+
+    def dispatch(self, request, pk):
+        self.ticket = get_object_or_404(visible_tickets(request.user), pk=pk)
+        return super().dispatch(request, pk)
+
+    def get(self, request, *args, **kwargs):
+        self.unread = self.ticket.unread_count  # what was new when the page was opened
+        if self.can_change and self.ticket.unread_count:
+            try:
+                services.mark_read(self.ticket, request.user)
+            except PermissionDenied:
+                pass  # changed office meanwhile: the page still shows what they may see
+        return super().get(request, *args, **kwargs)
+
+    @classmethod
+    def render_page(cls, request, ticket, *, bound_form=None, files_dropped=False, status=200):
+        """The page for ``ticket`` with ``bound_form`` (a refused action's form,
+        with what the operator typed) in place of its empty form."""
+        view = cls()
+        view.setup(request, pk=ticket.pk)
+        view.ticket = ticket
+        view.bound_form = bound_form
+        view.files_dropped = files_dropped
+        return view.render_to_response(view.get_context_data(), status=status)
+
+    @cached_property
+    def can_change(self):
+        return ticket_policy().user_has_permission_for_instance(
+            self.request.user, "change", self.ticket
+        )
+
+    def get_page_title(self):
+        return self.ticket.reference
+
+    def get_page_subtitle(self):
+        return self.ticket.subject
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("helpdesk_tickets:index"), "label": gettext_lazy("Tickets")},
+            {"url": "", "label": self.ticket.reference},
+        ]
+
+    def get_header_buttons(self):
+        buttons = super().get_header_buttons()
+        if self.ticket.status == Status.DRAFT and self.can_change:
+            try:
+                url = reverse("helpdesk_tickets:edit_draft", args=[self.ticket.pk])
+            except NoReverseMatch:
+                return buttons
+            buttons.append(HeaderButton(gettext_lazy("Edit draft"), url=url, icon_name="edit"))
+        return buttons
+
+    def get_action_forms(self):
+        user, ticket = self.request.user, self.ticket
+        forms = {}
+        for slug in available_actions(ticket, user, can_change=self.can_change):
+            if self.bound_form is not None and self.bound_form.action == slug:
+                forms[slug] = self.bound_form
+            else:
+                forms[slug] = ACTION_FORMS[slug](ticket=ticket, user=user)
+        return {slug: form for slug, form in forms.items() if form.is_usable}
+
+    def get_other_tickets(self):
+        ticket = self.ticket
+        if ticket.citizen_id is None:
+            return []
+        return list(
+            ticket_policy().instances_user_has_any_permission_for(self.request.user, ["view"])
+            .filter(citizen_id=ticket.citizen_id).exclude(pk=ticket.pk)
+            .only("pk", "short_code", "subject", "status", "kind", "last_activity_at")
+            .order_by("-last_activity_at")[:OTHER_TICKETS]
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        ticket = self.ticket
+        attachments = list(ticket.attachments.all())
+        forms = self.get_action_forms()
+        now = timezone.now()
+        bound = self.bound_form
+        unread = ticket.unread_count if self.unread is None else self.unread
+        timeline = build_timeline(ticket, attachments)
+        # The citizen's latest messages, as many as were unread, are marked new.
+        citizen_messages = [e for e in timeline if e.kind == EventKind.CITIZEN_MESSAGE]
+        for entry in citizen_messages[max(0, len(citizen_messages) - unread):] if unread else ():
+            entry.is_new = True
+        context.update(
+            ticket=ticket,
+            can_change=self.can_change,
+            is_overdue=bool(ticket.is_open and ticket.due_at and ticket.due_at < now),
+            timeline=timeline,
+            unread=unread,
+            attachments=attachments,
+            other_tickets=self.get_other_tickets(),
+            forms=forms,
+            work_forms=[forms[s] for s in ("take_charge", "assign", "set_priority",
+                                           "mark_waiting", "transfer", "reopen") if s in forms],
+            # A refused form whose action is no longer possible (the ticket changed
+            # meanwhile): its text is shown so that nothing typed is lost.
+            orphan_form=bound if bound is not None and bound.action not in forms else None,
+            files_dropped=self.files_dropped,
+            place=bool(ticket.address or ticket.has_location),
+        )
+        return context
+
+
+def _serve_inline(content_type):
+    """Images are shown in the browser (operators look at photos of the
+    problem): they were re-encoded on upload, carry no active content, and the
+    response forbids sniffing and scripts. PDFs and anything else download."""
+    return content_type in ALLOWED_TYPES and content_type.startswith("image/")
+
+
+@require_safe
+def attachment_download(request, pk, attachment_pk):
+    """Stream an attachment from the private storage to whoever may see its ticket."""
+    visible = ticket_policy().instances_user_has_any_permission_for(request.user, ["view"])
+    attachment = get_object_or_404(
+        Attachment.objects.filter(ticket__in=visible), pk=attachment_pk, ticket_id=pk
+    )
+    try:
+        handle = attachment.file.storage.open(attachment.file.name, "rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+    content_type = attachment.content_type if attachment.content_type in ALLOWED_TYPES else (
+        "application/octet-stream")
+    response = FileResponse(
+        handle, as_attachment=not _serve_inline(content_type),
+        filename=attachment.original_name, content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,239 @@
+"""The forms of the ticket page's actions.
+
+Forms only parse and validate what the operator typed; the views hand the
+cleaned data to :mod:`wagtail_helpdesk.services`. Each form carries the
+ticket's ``version`` (a hidden field named ``version``) so a change made by
+someone else in the meantime is detected instead of overwritten.
+
+Field names are the ones the services use in ``GuardFailed.field_errors``, so
+a refusal lands next to the field it is about. Every form has its own
+``auto_id`` (``id_<action>_<field>``): several forms share the page and some
+share field names (``body``).
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ...attachments import ALLOWED_TYPES
+from ...conf import get_setting
+from ...models import Office, Priority, ResolutionType
+from ...permissions import ticket_policy
+from ...workflow import allowed_actions
+
+
+def person_name(user):
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+class ObjectChoiceField(forms.ChoiceField):
+    """A choice among objects loaded once (one query, reused to render and to
+    validate); cleans to the chosen object."""
+
+    def __init__(self, *, objects=(), label_from=str, **kwargs):
+        super().__init__(**kwargs)
+        self.set_objects(objects, label_from)
+
+    def set_objects(self, objects, label_from=str):
+        self.objects = {str(obj.pk): obj for obj in objects}
+        self.choices = [("", "---------"),
+                        *((key, label_from(obj)) for key, obj in self.objects.items())]
+
+    def clean(self, value):
+        value = super().clean(value)
+        return self.objects.get(value) if value else None
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (see the Django docs on uploading files)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(
+            attrs={"accept": ",".join(ALLOWED_TYPES)}
+        ))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+def _textarea(rows=4, **attrs):
+    return forms.Textarea(attrs={"rows": rows, **attrs})
+
+
+class TicketActionForm(forms.Form):
+    """Base of the actions' forms: the ticket, the user and the hidden version."""
+
+    action = None
+    #: Fields whose choices are loaded from the database; without a choice the
+    #: form is not shown (nobody to assign to, no other office…).
+    choice_fields = ()
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, ticket, user, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.action}_%s")
+        initial = {"version": ticket.version, **self.get_initial(ticket)}
+        initial.update(kwargs.pop("initial", None) or {})
+        super().__init__(*args, initial=initial, **kwargs)
+        self.ticket = ticket
+        self.user = user
+
+    def get_initial(self, ticket):
+        return {}
+
+    @property
+    def is_usable(self):
+        return all(len(self.fields[name].choices) > 1 for name in self.choice_fields)
+
+    @property
+    def typed_text(self):
+        """What the operator typed in this form's text fields (bound forms only)."""
+        if not self.is_bound:
+            return []
+        texts = []
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.Textarea):
+                value = (self.data.get(self.add_prefix(name)) or "").strip()
+                if value:
+                    texts.append((field.label, value))
+        return texts
+
+    def add_service_errors(self, error):
+        """Put a ``HelpdeskError``'s field errors next to their fields."""
+        for name, message in error.field_errors.items():
+            self.add_error(name if name in self.fields else None, message)
+
+
+class TakeChargeForm(TicketActionForm):
+    action = "take_charge"
+
+
+class AssignForm(TicketActionForm):
+    action = "assign"
+    choice_fields = ("assignee",)
+
+    assignee = ObjectChoiceField(label=_("Assign to"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        operators = (
+            ticket_policy().users_with_any_permission_for_instance(["change"], self.ticket)
+            .filter(is_active=True).exclude(pk=self.ticket.assignee_id)
+            .order_by("first_name", "last_name", "username")
+        )
+        self.fields["assignee"].set_objects(operators, person_name)
+
+
+class TransferForm(TicketActionForm):
+    action = "transfer"
+    choice_fields = ("office",)
+
+    office = ObjectChoiceField(label=_("Transfer to the office"))
+    note = forms.CharField(
+        label=_("Note for the new office"), required=False, widget=_textarea(2),
+        help_text=_("Operators only: the citizen does not see it."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offices = Office.objects.active().exclude(pk=self.ticket.office_id).order_by("name")
+        self.fields["office"].set_objects(offices)
+
+
+class PriorityForm(TicketActionForm):
+    action = "set_priority"
+
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+
+    def get_initial(self, ticket):
+        return {"priority": ticket.priority}
+
+
+class WaitingForm(TicketActionForm):
+    action = "mark_waiting"
+
+    message = forms.CharField(
+        label=_("Message to the citizen"), required=False, widget=_textarea(3),
+        help_text=_("Optional: what the citizen should answer or send. The citizen sees it."),
+    )
+
+
+class ResolveForm(TicketActionForm):
+    action = "resolve"
+    choice_fields = ("resolution_type",)
+
+    resolution_type = ObjectChoiceField(label=_("Resolution type"))
+    resolution_text = forms.CharField(
+        label=_("Resolution"), widget=_textarea(4),
+        help_text=_("The citizen sees it: explain how the ticket was resolved."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resolution_type"].set_objects(ResolutionType.objects.active())
+
+
+class ReopenForm(TicketActionForm):
+    action = "reopen"
+
+    reason = forms.CharField(
+        label=_("Why it is reactivated"), required=False, widget=_textarea(2),
+        help_text=_("Optional. The citizen sees it."),
+    )
+
+
+class ReplyForm(TicketActionForm):
+    action = "reply"
+
+    body = forms.CharField(label=_("Message"), widget=_textarea(5))
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = _(
+            "JPEG, PNG or WebP images and PDF documents, at most %(count)d files of "
+            "%(size)s MB each."
+        ) % {"count": get_setting("ATTACHMENT_MAX_COUNT"),
+             "size": round(get_setting("ATTACHMENT_MAX_BYTES") / (1024 * 1024), 1)}
+
+
+class NoteForm(TicketActionForm):
+    action = "note"
+
+    body = forms.CharField(
+        label=_("Note"), widget=_textarea(3),
+        help_text=_("Operators only: the citizen does not see it."),
+    )
+
+
+#: The page's actions, in the order they are offered.
+ACTION_FORMS = {
+    form.action: form
+    for form in (TakeChargeForm, AssignForm, TransferForm, PriorityForm, WaitingForm,
+                 ResolveForm, ReopenForm, ReplyForm, NoteForm)
+}
+
+
+def available_actions(ticket, user, *, can_change=None):
+    """The slugs of the actions ``user`` may offer on ``ticket`` now: allowed by
+    the workflow in its status and by the permission policy ("change").
+
+    Guards are the services' job; only the obvious refusal ("take charge" of a
+    ticket that is already yours) is not offered.
+    """
+    if can_change is None:
+        can_change = ticket_policy().user_has_permission_for_instance(user, "change", ticket)
+    if not can_change:
+        return []
+    allowed = allowed_actions(ticket.status)
+    slugs = [slug for slug in ACTION_FORMS if slug in allowed]
+    if ticket.assignee_id is not None and ticket.assignee_id == user.pk:
+        slugs = [slug for slug in slugs if slug != "take_charge"]
+    return slugs

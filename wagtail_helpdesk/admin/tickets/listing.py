@@ -1,0 +1,120 @@
+"""The ticket list ("Elenco ticket"): queues, filters, search, columns, export.
+
+One query for the page of tickets (everything a row shows is joined in), one
+for the count, whatever the number of rows.
+"""
+
+import re
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
+from wagtail.admin.views.generic import IndexView
+
+from ...identity import is_valid_fiscal_code, normalise_fiscal_code
+from ...permissions import ticket_policy
+from .filters import TicketFilterSet
+from .queues import BY_SLUG, DEFAULT, QUEUES
+
+_NUMBER = re.compile(r"^#?(\d{1,12})$")
+
+
+def _person(user):
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def _topic(ticket):
+    return ticket.service or ticket.report_category or ""
+
+
+class TicketIndexView(IndexView):
+    template_name = "wagtailadmin/generic/index.html"
+    results_template_name = "wagtail_helpdesk/admin/ticket_index_results.html"
+    filterset_class = TicketFilterSet
+    search_fields = ["subject"]  # enables the search box; the search itself is ours
+    search_backend_name = None
+    default_ordering = "-last_activity_at"
+    paginate_by = 50
+    page_title = _("Tickets")
+    detail_url_name = None
+    any_permission_required = ["view", "change"]
+    list_export = ["reference", "get_kind_display", "get_status_display", "subject",
+                   "citizen", "office", "assignee", "get_priority_display", "get_channel_display",
+                   "created_at", "last_activity_at", "due_at", "unread_count"]
+    export_headings = {
+        "reference": _("Code"), "get_kind_display": _("Kind"), "get_status_display": _("Status"),
+        "subject": _("Subject"), "citizen": _("Citizen"), "office": _("Office"),
+        "assignee": _("Assignee"), "get_priority_display": _("Priority"),
+        "get_channel_display": _("Channel"), "created_at": _("Created"),
+        "last_activity_at": _("Last interaction"), "due_at": _("Due"),
+        "unread_count": _("Unread"),
+    }
+    export_filename = "tickets"
+
+    @cached_property
+    def add_item_label(self):
+        return _("New ticket")
+
+    def get_base_queryset(self):
+        return (
+            ticket_policy()
+            .instances_user_has_any_permission_for(self.request.user, ["view"])
+            .select_related("citizen", "service", "report_category", "office", "assignee")
+        )
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        text = self.search_query.strip()
+        query = Q(short_code__iexact=text)
+        if match := _NUMBER.match(text):
+            query |= Q(pk=int(match[1]))
+        if is_valid_fiscal_code(text):
+            return queryset.filter(query | Q(citizen__fiscal_code=normalise_fiscal_code(text)))
+        for word in text.split()[:5]:
+            query |= (Q(citizen__family_name__icontains=word)
+                      | Q(citizen__given_name__icontains=word))
+        query |= Q(subject__icontains=text) | Q(description__icontains=text)
+        return queryset.filter(query)
+
+    def get_detail_url(self, ticket):
+        return reverse(self.detail_url_name, args=[ticket.pk])
+
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn("reference", label=_("Code"), accessor="reference",
+                        get_url=self.get_detail_url, sort_key="short_code",
+                        classname="w-whitespace-nowrap"),
+            Column("kind", label=_("Kind"), accessor="get_kind_display", sort_key="kind"),
+            Column("subject", label=_("Subject"), accessor="subject"),
+            Column("citizen", label=_("Citizen"), accessor="citizen"),
+            Column("topic", label=_("Service / problem type"), accessor=_topic),
+            Column("office", label=_("Office"), accessor="office"),
+            Column("assignee", label=_("Assignee"), accessor=lambda t: _person(t.assignee)),
+            Column("priority", label=_("Priority"), accessor="get_priority_display",
+                   sort_key="priority"),
+            StatusTagColumn("status", label=_("Status"), accessor="get_status_display",
+                            primary=lambda t: t.is_open, sort_key="status"),
+            DateColumn("last_activity_at", label=_("Last interaction"),
+                       sort_key="last_activity_at"),
+            Column("unread_count", label=_("Unread"), accessor="unread_count",
+                   sort_key="unread_count"),
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        current = self.request.GET.get("queue") or DEFAULT
+        if current not in BY_SLUG:
+            current = DEFAULT
+        params = self.request.GET.copy()
+        params.pop("p", None)
+        tabs = []
+        for queue in QUEUES:
+            params["queue"] = queue.slug
+            tabs.append({"queue": queue, "url": f"{self.index_url}?{params.urlencode()}",
+                         "active": queue.slug == current})
+        context["queue_tabs"] = tabs
+        return context
