@@ -2,6 +2,7 @@
 
 from wagtail import hooks
 
+from .admin import hooks_citizens, hooks_dashboard, hooks_quickreplies  # noqa: F401
 from .admin.attention import MyTicketsPanel
 from .admin.tickets.viewset import ticket_viewset
 from .admin.viewsets import HelpdeskViewSetGroup, catalogue_viewsets

@@ -1,0 +1,1 @@
+"""Wagtail hook registrations for the dashboard screens (imported by wagtail_hooks)."""

@@ -1,0 +1,1 @@
+"""Wagtail hook registrations for the quickreplies screens (imported by wagtail_hooks)."""
