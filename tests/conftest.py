@@ -7,26 +7,65 @@ def _on_postgres():
     return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
 
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def _has_chromium():
+    return os.path.exists(CHROMIUM)
+
+
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests are deselected (never skipped) on SQLite, and said so."""
-    if _on_postgres():
-        return
-    selected, deselected = [], []
-    for item in items:
-        (deselected if item.get_closest_marker("postgres") else selected).append(item)
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
-        config._helpdesk_pg_deselected = len(deselected)
+    """PostgreSQL-only tests are deselected on SQLite, browser tests where no
+    Chromium is installed: never skipped, always said."""
+    rules = [
+        ("postgres", _on_postgres(),
+         "PostgreSQL-only tests deselected on SQLite: `make test-postgres` (and CI) run them."),
+        ("browser", _has_chromium(),
+         f"browser tests deselected: no Chromium at {CHROMIUM} (CI installs it; "
+         "`apt-get install chromium` to run them)."),
+    ]
+    notes = []
+    for marker, available, message in rules:
+        if available:
+            continue
+        deselected = [item for item in items if item.get_closest_marker(marker)]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if item not in deselected]
+            notes.append(f"{len(deselected)} {message}")
+    config._helpdesk_notes = notes
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    count = getattr(config, "_helpdesk_pg_deselected", 0)
-    if count:
-        terminalreporter.write_line(
-            f"{count} PostgreSQL-only tests deselected on SQLite: "
-            "`make test-postgres` (and CI) run them."
+    for note in getattr(config, "_helpdesk_notes", []):
+        terminalreporter.write_line(note)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Debian Chromium driven by Playwright."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # tests make around it are still synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="it-IT", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 @pytest.fixture(autouse=True)
