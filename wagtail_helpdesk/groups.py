@@ -10,6 +10,11 @@ ADMINISTRATORS = "Helpdesk amministratori"
 
 _CATALOGUE = ("office", "servicecategory", "service", "reportcategory", "resolutiontype")
 
+#: Everyone manages their own quick replies; which ones (personal, their offices',
+#: every office's) is decided by wagtail_helpdesk.quickreplies, not by the group.
+_QUICK_REPLIES = [("wagtail_helpdesk", f"{action}_quickreply")
+                  for action in ("add", "change", "delete", "view")]
+
 #: group → list of (app_label, codename)
 GROUP_PERMISSIONS = {
     OPERATORS: [
@@ -21,6 +26,7 @@ GROUP_PERMISSIONS = {
         ("wagtail_helpdesk", "change_citizen"),
         ("wagtail_helpdesk", "view_citizen"),
         *[("wagtail_helpdesk", f"view_{m}") for m in _CATALOGUE],
+        *_QUICK_REPLIES,
     ],
     SUPERVISORS: [
         ("wagtailadmin", "access_admin"),
@@ -34,6 +40,7 @@ GROUP_PERMISSIONS = {
         *[("wagtail_helpdesk", f"view_{m}") for m in _CATALOGUE],
         ("wagtail_helpdesk", "change_service"),
         ("wagtail_helpdesk", "change_reportcategory"),
+        *_QUICK_REPLIES,
     ],
     ADMINISTRATORS: [
         ("wagtailadmin", "access_admin"),
@@ -52,6 +59,7 @@ GROUP_PERMISSIONS = {
             for m in _CATALOGUE
             for action in ("add", "change", "delete", "view")
         ],
+        *_QUICK_REPLIES,
     ],
 }
 

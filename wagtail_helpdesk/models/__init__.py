@@ -8,6 +8,7 @@ from .catalog import (
 )
 from .citizens import Citizen
 from .notifications import Notification, NotificationChannel, NotificationStatus
+from .quickreplies import QuickReply
 from .settings import HelpdeskSettings, ShortCodeMode
 from .tickets import (
     AppendOnlyError,
@@ -36,6 +37,7 @@ __all__ = [
     "Office",
     "OfficeMembership",
     "Priority",
+    "QuickReply",
     "ReportCategory",
     "ResolutionType",
     "Service",

@@ -24,6 +24,7 @@ from .actions import (
 from .actors import SYSTEM, CitizenActor
 from .citizens import register_citizen, search_citizens
 from .creation import create_ticket, delete_draft, submit_ticket, update_draft
+from .erasure import erase_citizen
 
 __all__ = [
     "SYSTEM",
@@ -34,6 +35,7 @@ __all__ = [
     "assign",
     "create_ticket",
     "delete_draft",
+    "erase_citizen",
     "mark_read",
     "mark_waiting",
     "register_citizen",

@@ -34,6 +34,7 @@ from ...models import (
     Visibility,
 )
 from ...permissions import ticket_policy
+from ...quickreplies import quick_reply_policy, reply_box_choices
 from ...workflow import Status
 from .forms import ACTION_FORMS, available_actions, person_name
 
@@ -261,6 +262,11 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
         citizen_messages = [e for e in timeline if e.kind == EventKind.CITIZEN_MESSAGE]
         for entry in citizen_messages[max(0, len(citizen_messages) - unread):] if unread else ():
             entry.is_new = True
+        # The reply box's quick replies (one query, only when a reply can be sent).
+        quick_replies, quick_reply_data = (
+            reply_box_choices(self.request.user, ticket) if "reply" in forms else ([], []))
+        may_add_quick_replies = "reply" in forms and quick_reply_policy().user_has_permission(
+            self.request.user, "add")
         context.update(
             ticket=ticket,
             can_change=self.can_change,
@@ -277,6 +283,9 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
             orphan_form=bound if bound is not None and bound.action not in forms else None,
             files_dropped=self.files_dropped,
             place=bool(ticket.address or ticket.has_location),
+            quick_replies=quick_replies,
+            quick_reply_data=quick_reply_data,
+            may_add_quick_replies=may_add_quick_replies,
         )
         return context
 
