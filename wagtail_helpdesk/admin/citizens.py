@@ -1,0 +1,354 @@
+"""The Citizens screens, under /admin/helpdesk/citizens/: a searchable list, a
+citizen's page with their tickets and, for helpdesk administrators only, the
+erasure of the citizen's personal data (through the services layer).
+
+Scope: operators and supervisors see the citizens who have at least one
+ticket they may open; users who see every office (administrators) see every
+citizen. There is no generic add, edit or delete: citizens are registered
+while creating a ticket, and a citizen is never deleted, only erased.
+
+The list and the citizen's page make a fixed number of queries whatever the
+number of rows (pinned by tests).
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DateTimeField, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from django.views.defaults import permission_denied
+from django.views.generic import FormView, TemplateView
+from wagtail.admin.admin_url_finder import ModelAdminURLFinder
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, Table, TitleColumn
+from wagtail.admin.views.generic import IndexView, WagtailAdminTemplateMixin
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.permissions import policy_registry
+
+from .. import services
+from ..errors import GuardFailed
+from ..identity import normalise_fiscal_code
+from ..models import Citizen
+from ..permissions import ticket_policy
+from ..services.erasure import REASON_MAX_LENGTH, can_erase, placeholder
+from .viewsets import MENU_HOOK
+
+#: How many of a citizen's tickets their page lists (most recent first).
+TICKETS_ON_PAGE = 100
+
+#: The word an administrator types to confirm an erasure (translated: "CANCELLA").
+CONFIRMATION_WORD = _("ERASE")
+
+
+def forbidden(request):
+    """A plain 403 (raising PermissionDenied in the admin would redirect to the
+    dashboard with a message, hiding the refusal from API-like clients and tests)."""
+    return permission_denied(request, PermissionDenied())
+
+
+def visible_tickets(user):
+    """The tickets ``user`` may open (the permission policy's scope)."""
+    return ticket_policy().instances_user_has_any_permission_for(user, ["view"])
+
+
+def may_view_citizens(user):
+    return policy_registry.get_by_type(Citizen).user_has_any_permission(user, ["view", "change"])
+
+
+def visible_citizens(user):
+    """The citizens ``user`` may see, each with the number and the date of the
+    last of the tickets ``user`` may open (``ticket_count``, ``last_ticket_at``)."""
+    if not may_view_citizens(user):
+        return Citizen.objects.none()
+    tickets = visible_tickets(user)
+    citizens = Citizen.objects.all()
+    if not ticket_policy().sees_all_offices(user):
+        citizens = citizens.filter(pk__in=tickets.values("citizen_id"))
+    mine = tickets.filter(citizen_id=OuterRef("pk")).order_by()
+    return citizens.annotate(
+        ticket_count=Coalesce(
+            Subquery(mine.values("citizen_id").annotate(n=Count("pk")).values("n")[:1],
+                     output_field=IntegerField()),
+            0,
+        ),
+        last_ticket_at=Subquery(mine.order_by("-created_at").values("created_at")[:1],
+                                output_field=DateTimeField()),
+    )
+
+
+def citizen_name(citizen):
+    if citizen.erased_at:
+        return gettext("Personal data erased")
+    return citizen.full_name or gettext("Name not given")
+
+
+def _or_dash(value):
+    return value or "—"
+
+
+class CitizenIndexView(IndexView):
+    template_name = "wagtailadmin/generic/index.html"
+    search_fields = ["family_name"]  # enables the search box; the search itself is ours
+    search_backend_name = None
+    default_ordering = "family_name"
+    paginate_by = 50
+    page_title = _("Citizens")
+    any_permission_required = ["view", "change"]
+
+    def get_base_queryset(self):
+        return visible_citizens(self.request.user)
+
+    def order_queryset(self, queryset):
+        ordering = self.ordering or self.default_ordering
+        if ordering.lstrip("-") == "family_name":
+            desc = "-" if ordering.startswith("-") else ""
+            return queryset.order_by(f"{desc}family_name", f"{desc}given_name", "pk")
+        return queryset.order_by(ordering, "pk")
+
+    def search_queryset(self, queryset):
+        """A fiscal code (any shape: ``TINIT-``, lower case, spaces) matches
+        exactly; otherwise every word must be in the given or family name."""
+        if not self.is_searching:
+            return queryset
+        text = self.search_query.strip()
+        code = normalise_fiscal_code(text)
+        if len(code) == 16 and code.isalnum():
+            return queryset.filter(fiscal_code=code)
+        if "@" in text:
+            return queryset.filter(email__iexact=text)
+        query = Q()
+        for word in text.split()[:5]:
+            query &= Q(family_name__icontains=word) | Q(given_name__icontains=word)
+        return queryset.filter(query)
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        context["can_add"] = False  # citizens are registered with a ticket, not here
+        return context
+
+    def get_detail_url(self, citizen):
+        return reverse("helpdesk_citizens:detail", args=[citizen.pk])
+
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn("name", label=_("Name"), accessor=citizen_name,
+                        get_url=self.get_detail_url, sort_key="family_name"),
+            Column("fiscal_code", label=_("Fiscal code"),
+                   accessor=lambda c: _or_dash(c.fiscal_code), sort_key="fiscal_code",
+                   classname="w-whitespace-nowrap"),
+            Column("email", label=_("E-mail"), accessor=lambda c: _or_dash(c.email)),
+            Column("phone", label=_("Phone"), accessor=lambda c: _or_dash(c.phone),
+                   classname="w-whitespace-nowrap"),
+            Column("ticket_count", label=pgettext_lazy("number of", "Tickets"),
+                   accessor="ticket_count",
+                   sort_key="ticket_count"),
+            DateColumn("last_ticket_at", label=_("Last ticket"), sort_key="last_ticket_at"),
+        ]
+
+
+class CitizenMixin:
+    """Finds the citizen among those the user may see (404 otherwise)."""
+
+    header_icon = "user"
+
+    def dispatch(self, request, pk):
+        if not may_view_citizens(request.user):
+            return forbidden(request)
+        self.citizen = get_object_or_404(visible_citizens(request.user), pk=pk)
+        return super().dispatch(request, pk)
+
+    def get_page_title(self):
+        return citizen_name(self.citizen)
+
+    def citizen_breadcrumbs(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("helpdesk_citizens:index"), "label": _("Citizens")},
+            {"url": reverse("helpdesk_citizens:detail", args=[self.citizen.pk]),
+             "label": citizen_name(self.citizen)},
+        ]
+
+
+def _ticket_url(ticket):
+    return reverse("helpdesk_tickets:detail", args=[ticket.pk])
+
+
+class CitizenDetailView(CitizenMixin, WagtailAdminTemplateMixin, TemplateView):
+    """A citizen's personal data and the tickets the user may open."""
+
+    template_name = "wagtail_helpdesk/admin/citizen_detail.html"
+
+    def get_breadcrumbs_items(self):
+        return self.citizen_breadcrumbs()[:-1] + [{"url": "", "label": citizen_name(self.citizen)}]
+
+    @cached_property
+    def can_erase(self):
+        return self.citizen.erased_at is None and can_erase(self.request.user)
+
+    def get_header_buttons(self):
+        buttons = super().get_header_buttons()
+        if self.can_erase:
+            buttons.append(HeaderButton(
+                _("Erase personal data"), icon_name="bin",
+                url=reverse("helpdesk_citizens:erase", args=[self.citizen.pk]),
+            ))
+        return buttons
+
+    def get_tickets(self):
+        return list(
+            visible_tickets(self.request.user).filter(citizen_id=self.citizen.pk)
+            .select_related("service", "report_category", "office")
+            .order_by("-created_at", "-pk")[:TICKETS_ON_PAGE]
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tickets = self.get_tickets()
+        table = Table(
+            [
+                TitleColumn("reference", label=_("Code"), accessor="reference",
+                            get_url=_ticket_url, classname="w-whitespace-nowrap"),
+                Column("kind", label=_("Kind"), accessor="get_kind_display"),
+                Column("subject", label=_("Subject"), accessor="subject"),
+                Column("topic", label=_("Service / problem type"),
+                       accessor=lambda t: t.service or t.report_category or "—"),
+                Column("office", label=_("Office"), accessor=lambda t: _or_dash(t.office)),
+                StatusTagColumn("status", label=_("Status"), accessor="get_status_display",
+                                primary=lambda t: t.is_open),
+                DateColumn("created_at", label=_("Created")),
+                DateColumn("last_activity_at", label=_("Last interaction")),
+            ],
+            tickets,
+            caption=_("Tickets"),
+        )
+        context.update(
+            citizen=self.citizen,
+            tickets=tickets,
+            ticket_table=table,
+            ticket_count=self.citizen.ticket_count,
+            more_tickets=max(0, self.citizen.ticket_count - len(tickets)),
+            can_erase=self.can_erase,
+        )
+        return context
+
+
+class EraseForm(forms.Form):
+    confirmation = forms.CharField(
+        label=_("Confirmation"), max_length=40, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason (optional)"), required=False, max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example the reference of the citizen's request. It is kept in the "
+                    "audit log: do not write personal data here."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["confirmation"].help_text = _(
+            "Type %(word)s to confirm that the personal data are to be erased."
+        ) % {"word": str(CONFIRMATION_WORD)}
+
+    def clean_confirmation(self):
+        value = self.cleaned_data["confirmation"]
+        if value.upper() != str(CONFIRMATION_WORD).upper():
+            raise forms.ValidationError(
+                _("Type %(word)s to confirm.") % {"word": str(CONFIRMATION_WORD)}
+            )
+        return value
+
+
+class CitizenEraseView(CitizenMixin, WagtailAdminTemplateMixin, FormView):
+    """The confirmation page of the erasure; administrators only."""
+
+    template_name = "wagtail_helpdesk/admin/citizen_erase.html"
+    form_class = EraseForm
+    http_method_names = ["get", "post"]
+
+    def dispatch(self, request, pk):
+        if not can_erase(request.user):
+            return forbidden(request)
+        return super().dispatch(request, pk)
+
+    def get(self, request, *args, **kwargs):
+        if self.citizen.erased_at is not None:
+            messages.info(request, _("The personal data of this citizen were already erased."))
+            return redirect("helpdesk_citizens:detail", self.citizen.pk)
+        return super().get(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return gettext("Erase personal data")
+
+    def get_page_subtitle(self):
+        return citizen_name(self.citizen)
+
+    def get_breadcrumbs_items(self):
+        return [*self.citizen_breadcrumbs(), {"url": "", "label": _("Erase personal data")}]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(citizen=self.citizen, ticket_count=self.citizen.ticket_count,
+                       confirmation_word=str(CONFIRMATION_WORD), placeholder=placeholder(),
+                       detail_url=reverse("helpdesk_citizens:detail", args=[self.citizen.pk]))
+        return context
+
+    def form_valid(self, form):
+        try:
+            services.erase_citizen(self.request.user, self.citizen,
+                                   reason=form.cleaned_data["reason"])
+        except GuardFailed as exc:
+            if exc.field_errors:
+                for field, error in exc.field_errors.items():
+                    form.add_error(field if field in form.fields else None, error)
+                return self.form_invalid(form)
+            messages.warning(self.request, exc.message)
+        else:
+            messages.success(self.request, _(
+                "The citizen's personal data were erased. Their tickets were kept, anonymised."
+            ))
+        return redirect("helpdesk_citizens:detail", self.citizen.pk)
+
+
+class CitizenViewSet(ModelViewSet):
+    model = Citizen
+    icon = "user"
+    menu_label = _("Citizens")
+    menu_name = "helpdesk-citizens"
+    menu_order = 200
+    menu_hook = MENU_HOOK
+    add_to_admin_menu = False
+    add_to_reference_index = False
+    index_view_class = CitizenIndexView
+    copy_view_enabled = False
+    inspect_view_enabled = False
+
+    def get_index_view_kwargs(self, **kwargs):
+        kwargs = super().get_index_view_kwargs(**kwargs)
+        kwargs.update(add_url_name=None, edit_url_name=None, delete_url_name=None,
+                      copy_url_name=None, inspect_url_name=None)
+        return kwargs
+
+    @property
+    def url_finder_class(self):
+        # Wagtail links an object (e.g. in the audit-log report) to its "edit"
+        # URL: here, the citizen's page.
+        return type("_CitizenURLFinder", (ModelAdminURLFinder,),
+                    {"edit_url_name": self.get_url_name("detail")})
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            path("<int:pk>/", CitizenDetailView.as_view(), name="detail"),
+            path("<int:pk>/erase/", CitizenEraseView.as_view(), name="erase"),
+        ]
+
+
+citizen_viewset = CitizenViewSet("helpdesk_citizens", url_prefix="helpdesk/citizens")
