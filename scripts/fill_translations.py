@@ -8,8 +8,15 @@ import polib
 
 namespace = runpy.run_path(sys.argv[1])
 table, plurals = namespace["T"], namespace.get("P", {})
+contextual = namespace.get("CT", {})
 po = polib.pofile(sys.argv[2])
 for entry in po:
+    if entry.msgctxt and (entry.msgctxt, entry.msgid) in contextual:
+        if not entry.msgstr or "fuzzy" in entry.flags:
+            entry.msgstr = contextual[entry.msgctxt, entry.msgid]
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+        continue
     if entry.msgid_plural:
         if entry.msgid in plurals and (not any(entry.msgstr_plural.values())
                                        or "fuzzy" in entry.flags):

@@ -62,10 +62,17 @@ def administrator(**kwargs):
     return user(group=ADMINISTRATORS, **kwargs)
 
 
+def service_category():
+    """A preloaded category (or one made here: transactional tests flush the
+    rows that data migrations created)."""
+    return ServiceCategory.objects.first() or ServiceCategory.objects.create(
+        name="Relazioni con il pubblico", slug="relazioni-con-il-pubblico")
+
+
 def service(office_=None, **kwargs):
     n = next(_seq)
     return Service.objects.create(
-        category=ServiceCategory.objects.first(),
+        category=service_category(),
         name=kwargs.pop("name", f"Servizio {n}"),
         slug=f"servizio-{n}",
         office=office_ or office(),
@@ -90,7 +97,11 @@ def citizen(**kwargs):
 
 
 def resolution_type(slug="risolta"):
-    return ResolutionType.objects.get(slug=slug)
+    names = {"risolta": "Risolta", "duplicata": "Duplicata", "respinta": "Respinta",
+             "non-di-competenza": "Non di competenza"}
+    return ResolutionType.objects.get_or_create(
+        slug=slug, defaults={"name": names.get(slug, slug), "counts_as_solved": slug == "risolta"},
+    )[0]
 
 
 def settings(**kwargs):

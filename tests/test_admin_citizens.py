@@ -360,3 +360,20 @@ def test_the_audit_log_links_to_the_citizen_page(town):
     from wagtail.admin.admin_url_finder import AdminURLFinder
 
     assert AdminURLFinder(town.admin).get_edit_url(town.carla) == detail_url(town.carla)
+
+
+def test_ticket_page_links_to_the_citizen_and_shows_the_erasure_reason(client, factories):
+    from django.urls import reverse
+
+    from wagtail_helpdesk import services
+
+    office = factories.office()
+    op = factories.operator(office)
+    person = factories.citizen()
+    ticket = factories.request_ticket(citizen_=person, service_=factories.service(office))
+    client.force_login(op)
+    page = client.get(reverse("helpdesk_tickets:detail", args=[ticket.pk])).content.decode()
+    assert reverse("helpdesk_citizens:detail", args=[person.pk]) in page
+    services.erase_citizen(factories.administrator(), person, reason="Richiesta art. 17 GDPR")
+    page = client.get(reverse("helpdesk_tickets:detail", args=[ticket.pk])).content.decode()
+    assert "Richiesta art. 17 GDPR" in page

@@ -4,11 +4,22 @@ import re
 
 import pytest
 
-from wagtail_helpdesk.models import EventKind, Ticket
+from wagtail_helpdesk.models import EventKind, QuickReply, Ticket
 from wagtail_helpdesk.services import CitizenActor
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture(autouse=True)
+def fresh_content_types():
+    """Transactional tests flush the database, and content types come back with
+    new ids: drop Django's in-process cache of the old ones."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    yield
+    ContentType.objects.clear_cache()
 
 
 def log_in(page, live_server, username):
@@ -17,16 +28,22 @@ def log_in(page, live_server, username):
     page.fill("#id_password", "pw")
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/admin/$"))
+    assert "/login/" not in page.url, "the login was refused"
 
 
 def test_operator_takes_replies_notes_and_resolves(page, live_server, factories):
     office = factories.office(name="Ufficio Relazioni con il Pubblico")
-    factories.operator(office, username="anna", first_name="Anna", last_name="Neri")
+    anna = factories.operator(office, username="anna", first_name="Anna", last_name="Neri")
+    factories.resolution_type("risolta")
     person = factories.citizen(given_name="Paolo", family_name="Conti")
     ticket = factories.request_ticket(
         CitizenActor(person), citizen_=person, service_=factories.service(office),
         description="Non trovo il modulo per il cambio di residenza.",
     )
+
+    QuickReply.objects.create(
+        owner=anna, title="Modulo residenza", shortcut="modulo", category="Anagrafe",
+        body="Gentile {cittadino}, il modulo per la pratica {codice} è sul sito del Comune.")
 
     log_in(page, live_server, "anna")
     page.goto(f"{live_server.url}/admin/helpdesk/tickets/")  # default queue: In sospeso
@@ -37,7 +54,14 @@ def test_operator_takes_replies_notes_and_resolves(page, live_server, factories)
     page.get_by_role("button", name="Prendi in carico").click()
     page.wait_for_selector("text=Hai preso in carico il ticket")
 
-    page.fill("#id_reply_body", "Buongiorno, il modulo è allegato alla pagina del servizio.")
+    # A quick reply, typed as /shortcut and inserted with Enter, placeholders filled.
+    page.click("#id_reply_body")
+    page.keyboard.type("/modulo")
+    page.wait_for_timeout(400)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "document.querySelector('#id_reply_body').value.includes('Gentile Paolo Conti')")
+    assert "/modulo" not in page.input_value("#id_reply_body")
     page.get_by_role("button", name="Invia risposta").click()
     page.wait_for_selector("text=Risposta al cittadino inviata")
 
@@ -59,3 +83,19 @@ def test_operator_takes_replies_notes_and_resolves(page, live_server, factories)
     kinds = set(ticket.events.values_list("kind", flat=True))
     assert {EventKind.TAKEN_CHARGE, EventKind.REPLY, EventKind.NOTE, EventKind.RESOLVED} <= kinds
     assert not ticket.events.filter(kind=EventKind.REPLY, visibility="internal").exists()
+    reply = ticket.events.get(kind=EventKind.REPLY)
+    assert reply.body.startswith(f"Gentile Paolo Conti, il modulo per la pratica {ticket.short_code}")
+
+
+def test_supervisor_opens_the_dashboard(page, live_server, factories):
+    office = factories.office(name="Polizia Locale")
+    factories.supervisor(office, username="sara")
+    service = factories.service(office)
+    for _ in range(3):
+        factories.request_ticket(service_=service)
+    log_in(page, live_server, "sara")
+    page.get_by_role("button", name=re.compile("Helpdesk")).click()
+    page.get_by_role("link", name="Cruscotto").click()
+    page.wait_for_url(re.compile(r".*/admin/helpdesk/dashboard/"))
+    assert page.locator("svg[role=img]").count() >= 1
+    assert "Polizia Locale" in page.content()

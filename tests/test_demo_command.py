@@ -271,3 +271,15 @@ def test_demo_admin_speaks_italian(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="it"' in html and "Add service" not in html
+
+
+def test_offices_get_the_default_quick_replies():
+    from wagtail_helpdesk.models import QuickReply
+    from wagtail_helpdesk.quickreplies import default_office_replies
+
+    run_demo(tickets=0)
+    per_office = len(default_office_replies())
+    assert per_office >= 3
+    assert QuickReply.objects.filter(owner=None).count() == per_office * Office.objects.count()
+    run_demo(tickets=0)  # idempotent
+    assert QuickReply.objects.count() == per_office * Office.objects.count()

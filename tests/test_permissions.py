@@ -109,3 +109,21 @@ def test_users_who_can_work_on_a_ticket(world):
     assert {people["op_a"], people["sup_a"], people["admin"], people["superuser"]} <= users
     assert people["op_b"] not in users and people["no_group"] not in users
     assert people["inactive"] not in users
+
+
+@pytest.mark.django_db
+def test_groups_are_rebuilt_after_a_flush_like_post_migrate():
+    """After ``flush`` only post_migrate recreates permissions, app by app: the
+    groups must still end up with Wagtail's access_admin."""
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+
+    from wagtail_helpdesk.groups import ensure_default_groups, last_signalled_app
+
+    Permission.objects.filter(codename="access_admin").delete()
+    Group.objects.filter(name__startswith="Helpdesk").delete()
+    ensure_default_groups(app_config=apps.get_app_config("wagtail_helpdesk"))
+    assert not Group.objects.filter(name__startswith="Helpdesk").exists()  # not yet: not last
+    ensure_default_groups(app_config=last_signalled_app())
+    for name in (OPERATORS, SUPERVISORS, ADMINISTRATORS):
+        assert "access_admin" in codenames(name)

@@ -14,11 +14,12 @@ class WagtailHelpdeskConfig(AppConfig):
 
         from . import checks  # noqa: F401  (registers the system checks)
         from .groups import ensure_default_groups
-        from .models import Ticket
+        from .models import QuickReply, Ticket
         from .permissions import TicketPermissionPolicy
+        from .quickreplies import quick_reply_policy
 
         register_permission_policy(Ticket, TicketPermissionPolicy(Ticket))
-        # Runs after every app's permissions exist (they are created post_migrate too,
-        # by django.contrib.auth, which comes first in INSTALLED_APPS).
-        post_migrate.connect(ensure_default_groups, sender=self,
+        register_permission_policy(QuickReply, quick_reply_policy(), exact_class=True)
+        # Acts on the last app's post_migrate, when every app is migrated.
+        post_migrate.connect(ensure_default_groups,
                              dispatch_uid="wagtail_helpdesk_default_groups")

@@ -1,5 +1,6 @@
 """The default groups, created (and completed, never trimmed) after migrate."""
 
+from django.apps import apps as django_apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
@@ -7,6 +8,9 @@ from django.db.models import Q
 OPERATORS = "Helpdesk operatori"
 SUPERVISORS = "Helpdesk responsabili"
 ADMINISTRATORS = "Helpdesk amministratori"
+
+#: Apps whose permissions the groups are given.
+PERMISSION_APPS = ("wagtailadmin", "wagtail_helpdesk")
 
 _CATALOGUE = ("office", "servicecategory", "service", "reportcategory", "resolutiontype")
 
@@ -64,15 +68,25 @@ GROUP_PERMISSIONS = {
 }
 
 
+def last_signalled_app():
+    """The last app post_migrate is sent for (Django skips apps without models)."""
+    return [c for c in django_apps.get_app_configs() if c.models_module is not None][-1]
+
+
 def ensure_default_groups(app_config=None, using="default", **kwargs):
     """Create the three helpdesk groups and give them their permissions.
 
     Idempotent; permissions an administrator added by hand are kept. Connected
-    to ``post_migrate``: the app's own permissions are created first, as this
-    may run before django.contrib.auth's handler does it.
+    to ``post_migrate``, it acts once, for the last installed app, when every
+    app has been migrated; the permissions it hands out (its own and Wagtail's
+    ``access_admin``) are created first, since after a ``flush`` nothing else
+    may have recreated them yet.
     """
     if app_config is not None:
-        create_permissions(app_config, verbosity=0, using=using)
+        if app_config is not last_signalled_app():
+            return
+        for label in PERMISSION_APPS:
+            create_permissions(django_apps.get_app_config(label), verbosity=0, using=using)
     wanted = {p for perms in GROUP_PERMISSIONS.values() for p in perms}
     query = Q()
     for app_label, codename in wanted:

@@ -34,6 +34,7 @@ from ..models import (
     NotificationStatus,
     Office,
     OfficeMembership,
+    QuickReply,
     ReportCategory,
     ResolutionType,
     Service,
@@ -41,6 +42,7 @@ from ..models import (
     Ticket,
 )
 from ..permissions import ticket_policy
+from ..quickreplies import default_office_replies
 from ..workflow import Status
 from . import data, texts
 from .plans import plan_tickets
@@ -206,6 +208,17 @@ def ensure_accounts(offices, created):
     return logins
 
 
+def ensure_quick_replies(offices, created):
+    """Every demo office gets the default office-wide quick replies (by shortcut)."""
+    for office in offices.values():
+        for reply in default_office_replies():
+            _obj, new = QuickReply.objects.get_or_create(
+                office=office, shortcut=reply["shortcut"],
+                defaults={k: v for k, v in reply.items() if k != "shortcut"},
+            )
+            created["quick replies"] += new
+
+
 def ensure_settings(created):
     """Sender name and address of the default site's Helpdesk settings, if empty."""
     site = Site.objects.filter(is_default_site=True).first()
@@ -304,6 +317,7 @@ def build(tickets=DEFAULT_TICKETS, *, seed=SEED, now=None):
         offices, services, categories, resolutions = ensure_catalogue(result.created)
         result.logins = ensure_accounts(offices, result.created)
         ensure_settings(result.created)
+        ensure_quick_replies(offices, result.created)
         already = demo_tickets(specs).exists()
         citizens = ensure_citizens(specs, result.created)
         if not already and tickets > 0:

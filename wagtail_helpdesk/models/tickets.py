@@ -151,6 +151,12 @@ class Ticket(models.Model):
             models.Index(fields=["office", "due_at"], name="helpdesk_t_office_due",
                          condition=Q(status__in=["new", "in_progress", "waiting"])),
             models.Index(fields=["citizen", "-last_activity_at"], name="helpdesk_t_citizen"),
+            # Supervisor metrics: opened/resolved per day and response times.
+            models.Index(fields=["submitted_at"], name="helpdesk_t_submitted"),
+            models.Index(fields=["resolved_at"], name="helpdesk_t_resolved",
+                         condition=Q(resolved_at__isnull=False)),
+            models.Index(fields=["first_response_at"], name="helpdesk_t_first_response",
+                         condition=Q(first_response_at__isnull=False)),
             models.Index(fields=["created_by", "status"], name="helpdesk_t_creator"),
         ]
         constraints = [

@@ -135,6 +135,8 @@ class TimelineEntry:
             yield _("Reactivated by a message from the citizen")
         elif kind == EventKind.DRAFT_UPDATED and data.get("fields"):
             yield _("Changed: %(fields)s") % {"fields": ", ".join(map(str, data["fields"]))}
+        elif kind == EventKind.PERSONAL_DATA_ERASED and data.get("reason"):
+            yield _("Reason: %(reason)s") % {"reason": data["reason"]}
         elif kind in (EventKind.NOTIFICATION_SENT, EventKind.NOTIFICATION_FAILED):
             for key in ("channel", "error"):
                 if data.get(key):
