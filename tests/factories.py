@@ -44,10 +44,20 @@ def user(username=None, *, offices=(), group=OPERATORS, **kwargs):
         username=username, password="pw", email=f"{username}@comune.example.it", **kwargs
     )
     if group:
-        u.groups.add(Group.objects.get(name=group))
+        u.groups.add(default_group(group))
     for o in offices:
         o.members.add(u)
     return u
+
+
+def default_group(name):
+    """One of the three default groups; rebuilt (with its permissions) when a
+    transactional test's flush removed it."""
+    from wagtail_helpdesk.groups import ensure_default_groups, last_signalled_app
+
+    if not Group.objects.filter(name=name).exists():
+        ensure_default_groups(app_config=last_signalled_app())
+    return Group.objects.get(name=name)
 
 
 def operator(*offices, **kwargs):
@@ -104,8 +114,23 @@ def resolution_type(slug="risolta"):
     )[0]
 
 
+def default_site():
+    """The default site (rebuilt, with a root page, if a transactional test's
+    flush removed it)."""
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        from django.conf import settings as django_settings
+        from wagtail.models import Locale, Page
+
+        Locale.objects.get_or_create(language_code=django_settings.LANGUAGE_CODE)
+        root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
+        site = Site.objects.create(hostname="localhost", port=80, root_page=root,
+                                   is_default_site=True, site_name="Test")
+    return site
+
+
 def settings(**kwargs):
-    site = Site.objects.get(is_default_site=True)
+    site = default_site()
     obj = HelpdeskSettings.for_site(site)
     for k, v in kwargs.items():
         setattr(obj, k, v)

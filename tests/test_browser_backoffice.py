@@ -7,19 +7,11 @@ import pytest
 from wagtail_helpdesk.models import EventKind, QuickReply, Ticket
 from wagtail_helpdesk.services import CitizenActor
 
+# live_server pulls in a transactional database: ask for serialized rollback
+# explicitly so the rows migrations made (site, groups, catalogue) come back.
 pytestmark = [pytest.mark.browser,
-              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(autouse=True)
-def fresh_content_types():
-    """Transactional tests flush the database, and content types come back with
-    new ids: drop Django's in-process cache of the old ones."""
-    from django.contrib.contenttypes.models import ContentType
-
-    ContentType.objects.clear_cache()
-    yield
-    ContentType.objects.clear_cache()
+              pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.usefixtures("django_db_serialized_rollback")]
 
 
 def log_in(page, live_server, username):
