@@ -14,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 TINIT_PREFIX = "TINIT-"
 
 
+def person_name(user):
+    """How an operator (a Django user) is named on screen: full name, else username."""
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
 def normalise_fiscal_code(value):
     """Upper-case, strip white space and the ``TINIT-`` prefix. Empty stays empty."""
     if value is None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.permission_policies.base import ModelPermissionPolicy
 
+from .identity import person_name
 from .permissions import office_ids_for, ticket_policy
 
 #: name → what it becomes (for help texts).
@@ -40,10 +41,6 @@ PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
 
 #: How the reply text and the quick reply are joined when inserted without JavaScript.
 PARAGRAPH = "\n\n"
-
-
-def person_name(user):
-    return (user.get_full_name() or user.get_username()) if user else ""
 
 
 def placeholder_values(ticket, user, *, today=None):

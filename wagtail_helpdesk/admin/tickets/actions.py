@@ -21,10 +21,11 @@ from wagtail.admin import messages
 
 from ... import services
 from ...errors import HelpdeskError, StaleTicket
+from ...identity import person_name
 from ...models import Priority
 from ...permissions import ticket_policy
 from .detail import TicketDetailView, visible_tickets
-from .forms import ACTION_FORMS, person_name
+from .forms import ACTION_FORMS
 
 
 @dataclass(frozen=True)

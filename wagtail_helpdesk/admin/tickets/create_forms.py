@@ -6,21 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from ...identity import FiscalCodeFormField
 from ...models import Channel, Citizen, Kind, Priority, ReportCategory, Service
+from .forms import MultipleFileField
 
 OPERATOR_CHANNELS = [(c.value, c.label) for c in (Channel.PHONE, Channel.DESK, Channel.EMAIL)]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        if isinstance(data, list | tuple):
-            return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
-        return [super().clean(data, initial)] if data else []
 
 
 class TicketDraftForm(forms.Form):

@@ -25,6 +25,7 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from ... import services
 from ...attachments import ALLOWED_TYPES
+from ...identity import person_name
 from ...models import (
     Attachment,
     Channel,
@@ -36,7 +37,7 @@ from ...models import (
 from ...permissions import ticket_policy
 from ...quickreplies import quick_reply_policy, reply_box_choices
 from ...workflow import Status
-from .forms import ACTION_FORMS, available_actions, person_name
+from .forms import ACTION_FORMS, available_actions
 
 #: Icons of the timeline's events (Wagtail's icon set).
 EVENT_ICONS = {

@@ -16,13 +16,10 @@ from django.utils.translation import gettext_lazy as _
 
 from ...attachments import ALLOWED_TYPES
 from ...conf import get_setting
+from ...identity import person_name
 from ...models import Office, Priority, ResolutionType
 from ...permissions import ticket_policy
 from ...workflow import allowed_actions
-
-
-def person_name(user):
-    return (user.get_full_name() or user.get_username()) if user else ""
 
 
 class ObjectChoiceField(forms.ChoiceField):

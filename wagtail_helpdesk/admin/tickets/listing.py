@@ -13,16 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
 from wagtail.admin.views.generic import IndexView
 
-from ...identity import is_valid_fiscal_code, normalise_fiscal_code
+from ...identity import is_valid_fiscal_code, normalise_fiscal_code, person_name
 from ...permissions import ticket_policy
 from .filters import TicketFilterSet
 from .queues import BY_SLUG, DEFAULT, QUEUES
 
 _NUMBER = re.compile(r"^#?(\d{1,12})$")
-
-
-def _person(user):
-    return (user.get_full_name() or user.get_username()) if user else ""
 
 
 def _topic(ticket):
@@ -93,7 +89,7 @@ class TicketIndexView(IndexView):
             Column("citizen", label=_("Citizen"), accessor="citizen"),
             Column("topic", label=_("Service / problem type"), accessor=_topic),
             Column("office", label=_("Office"), accessor="office"),
-            Column("assignee", label=_("Assignee"), accessor=lambda t: _person(t.assignee)),
+            Column("assignee", label=_("Assignee"), accessor=lambda t: person_name(t.assignee)),
             Column("priority", label=_("Priority"), accessor="get_priority_display",
                    sort_key="priority"),
             StatusTagColumn("status", label=_("Status"), accessor="get_status_display",
