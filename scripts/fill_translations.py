@@ -27,6 +27,7 @@ for entry in po:
     if not entry.msgstr and entry.msgid in table:
         entry.msgstr = table[entry.msgid]
     if "fuzzy" in entry.flags and entry.msgid in table:
+        entry.msgstr = table[entry.msgid]  # replace gettext's guess
         entry.flags.remove("fuzzy")
         entry.msgstr = table[entry.msgid]
 po.metadata["Language"] = "it"

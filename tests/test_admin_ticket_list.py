@@ -148,6 +148,27 @@ def test_csv_export_of_the_filtered_list(client, desk):
     assert desk.t["elsewhere"].short_code not in body
 
 
+def test_xlsx_export_of_the_filtered_list(client, desk):
+    import io
+
+    import openpyxl
+
+    client.force_login(desk.me)
+    response = client.get(URL, {"queue": "all", "status": ["new"], "export": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:3] == ["Code", "Kind", "Status"]
+    codes = {row[0] for row in rows[1:]}
+    # The office's pending tickets, not the other office's one.
+    assert desk.t["pending"].short_code in codes
+    assert desk.t["elsewhere"].short_code not in codes
+    assert all(row[2] == "Pending" for row in rows[1:])
+
+
 def count_queries(client, **params):
     from django.core.cache import cache
 

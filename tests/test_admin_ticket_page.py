@@ -325,7 +325,9 @@ def test_the_assign_and_transfer_choices(operator_client, desk):
     page = soup(operator_client.get(page_url(desk.ticket)))
     operators = {o.get_text(strip=True)
                  for o in page.select("#id_assign_assignee option") if o["value"]}
-    assert operators == {"Anna Bianchi", "Bruno Verdi"}
+    # Each operator with their availability: the one who just logged in is
+    # available, the other has never been seen.
+    assert operators == {"Anna Bianchi — Available", "Bruno Verdi — Offline"}
     offices = {o.get_text(strip=True)
                for o in page.select("#id_transfer_office option") if o["value"]}
     assert "Lavori pubblici" in offices

@@ -91,3 +91,34 @@ def test_supervisor_opens_the_dashboard(page, live_server, factories):
     page.wait_for_url(re.compile(r".*/admin/helpdesk/dashboard/"))
     assert page.locator("svg[role=img]").count() >= 1
     assert "Polizia Locale" in page.content()
+
+
+def test_bulk_assign_presence_switch_and_map(page, live_server, factories):
+    office = factories.office(name="Lavori pubblici")
+    factories.operator(office, username="anna", first_name="Anna", last_name="Neri")
+    factories.operator(office, username="bruno", first_name="Bruno", last_name="Verdi")
+    service = factories.service(office)
+    tickets = [factories.request_ticket(service_=service) for _ in range(2)]
+    report = factories.report_ticket(category=factories.report_category(office))
+    log_in(page, live_server, "anna")
+
+    # The availability switch submits itself when changed.
+    page.goto(f"{live_server.url}/admin/helpdesk/tickets/?queue=all")
+    page.select_option("#helpdesk-presence-chosen", "busy")
+    page.wait_for_selector("text=La tua disponibilità ora è: Occupato.")
+    assert page.locator(".helpdesk-presence--busy").count() == 1
+
+    # Select two tickets, "Assegna", choose Bruno, confirm.
+    for ticket in tickets:
+        page.locator(f"input[data-object-id='{ticket.pk}']").check()
+    page.locator("[data-bulk-action-button]", has_text="Assegna").click()
+    page.wait_for_url(re.compile(r".*/admin/bulk/wagtail_helpdesk/ticket/assign/.*"))
+    page.select_option("select[name=assignee]", label="Bruno Verdi — Offline")
+    page.get_by_role("button", name="Assegna").click()
+    page.wait_for_selector("text=2 ticket assegnati a Bruno Verdi.")
+    assert {t.assignee.username for t in Ticket.objects.filter(
+        pk__in=[t.pk for t in tickets])} == {"bruno"}
+
+    # The report's place on the map (the marker; tiles are not reachable here).
+    page.goto(f"{live_server.url}/admin/helpdesk/tickets/{report.pk}/")
+    page.wait_for_selector("[data-map-ready] .leaflet-marker-icon")

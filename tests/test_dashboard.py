@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from wagtail_helpdesk import metrics, services
 from wagtail_helpdesk.admin.dashboard import FRAGMENT_HEADER, chart, format_duration
-from wagtail_helpdesk.models import Ticket
+from wagtail_helpdesk.models import Presence, Ticket
 from wagtail_helpdesk.services import CitizenActor
 
 URL = "wagtail_helpdesk_dashboard"
@@ -253,7 +253,7 @@ def test_operator_load(dataset):
     by_user = {row["user_id"]: row for row in rows}
     assert by_user[dataset["op1"].pk] | {"name": ""} == {
         "user_id": dataset["op1"].pk, "name": "", "open": 2, "in_progress": 1, "waiting": 1,
-        "overdue": 1, "unread": 2}
+        "overdue": 1, "unread": 2, "presence": Presence.OFFLINE}
     # Op2's tickets are all resolved; the idle operator has none: both listed, at zero.
     assert by_user[dataset["op2"].pk]["open"] == 0
     assert by_user[dataset["idle"].pk]["open"] == 0

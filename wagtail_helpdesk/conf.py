@@ -18,6 +18,16 @@ DEFAULTS = {
     "IMAGE_MAX_SIDE": 2560,
     # Images with more pixels are refused before decoding (decompression bombs).
     "IMAGE_MAX_PIXELS": 50_000_000,
+    # Presence: an operator not seen in the admin for this many seconds counts
+    # as away (when their status is automatic), and after OFFLINE_AFTER as offline.
+    "PRESENCE_AWAY_AFTER": 5 * 60,
+    "PRESENCE_OFFLINE_AFTER": 30 * 60,
+    # Maps (Leaflet, shipped with the app): the tile server and its attribution.
+    "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "MAP_ATTRIBUTION": (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    ),
+    "MAP_MAX_ZOOM": 19,
     # Language of notifications to people whose own language is not known.
     "DEFAULT_LANGUAGE": "it",
 }

@@ -210,8 +210,10 @@ def operator_load(tickets, now, members=None):
 
     ``members`` (a user queryset, e.g. the members of the offices in scope)
     adds the people with no open ticket, with zeros. Sorted by load, heaviest
-    first. Presence (on duty / away) is not tracked by the helpdesk yet.
+    first. Each row carries the operator's presence (available, busy…).
     """
+    from . import presence
+
     rows = (
         _submitted(tickets).filter(_OPEN, assignee__isnull=False)
         .values("assignee_id")
@@ -230,13 +232,15 @@ def operator_load(tickets, now, members=None):
         wanted |= Q(pk__in=members.filter(is_active=True).values("pk"))
     people = get_user_model().objects.filter(wanted).only(
         "pk", "username", "first_name", "last_name")
+    people = list(people)
+    presences = presence.for_users([user.pk for user in people], now)
     zero = {"open": 0, "in_progress": 0, "waiting": 0, "overdue": 0, "unread": 0}
     result = []
     for user in people:
         figures = {**zero, **load.get(user.pk, {})}
         figures["unread"] = figures["unread"] or 0
         result.append({"user_id": user.pk, "name": user.get_full_name() or user.get_username(),
-                       **figures})
+                       "presence": presences[user.pk], **figures})
     result.sort(key=lambda r: (-r["open"], -r["unread"], r["name"].lower()))
     return result
 

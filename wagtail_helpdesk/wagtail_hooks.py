@@ -2,8 +2,14 @@
 
 from wagtail import hooks
 
-from .admin import hooks_citizens, hooks_dashboard, hooks_quickreplies  # noqa: F401
+from .admin import (  # noqa: F401
+    hooks_citizens,
+    hooks_dashboard,
+    hooks_presence,
+    hooks_quickreplies,
+)
 from .admin.attention import MyTicketsPanel
+from .admin.tickets.bulk import BULK_ACTIONS
 from .admin.tickets.viewset import ticket_viewset
 from .admin.viewsets import HelpdeskViewSetGroup, catalogue_viewsets
 
@@ -19,3 +25,7 @@ def add_my_tickets_panel(request, panels):
 
     if ticket_policy().user_has_permission(request.user, "change"):
         panels.append(MyTicketsPanel())
+
+
+for _bulk_action in BULK_ACTIONS:
+    hooks.register("register_bulk_action", _bulk_action)

@@ -40,6 +40,14 @@ class OfficeViewSet(CatalogueViewSet):
     def get_list_queryset(self):
         return Office.objects.annotate(member_count=Count("memberships"))
 
+    @property
+    def edit_handler(self):
+        from wagtail.admin.panels import ObjectList
+
+        from .office_form import OfficeForm
+
+        return ObjectList(Office.panels, base_form_class=OfficeForm)
+
 
 class ServiceCategoryViewSet(CatalogueViewSet):
     model = ServiceCategory

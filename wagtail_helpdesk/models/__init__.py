@@ -8,6 +8,7 @@ from .catalog import (
 )
 from .citizens import Citizen
 from .notifications import Notification, NotificationChannel, NotificationStatus
+from .operators import OperatorPresence, Presence
 from .quickreplies import QuickReply
 from .settings import HelpdeskSettings, ShortCodeMode
 from .tickets import (
@@ -35,7 +36,9 @@ __all__ = [
     "NotificationChannel",
     "NotificationStatus",
     "Office",
+    "OperatorPresence",
     "OfficeMembership",
+    "Presence",
     "Priority",
     "QuickReply",
     "ReportCategory",

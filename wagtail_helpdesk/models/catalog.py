@@ -34,6 +34,14 @@ class Office(index.Indexed, models.Model):
         verbose_name=_("members"),
         help_text=_("Operators and supervisors who work this office's tickets."),
     )
+    auto_assign = models.BooleanField(
+        _("assign new tickets automatically"),
+        default=False,
+        help_text=_(
+            "Hand each new ticket in turn to a member who is available (round robin). "
+            "When nobody is available the ticket waits in the queue."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     objects = ActiveQuerySet.as_manager()
@@ -43,6 +51,7 @@ class Office(index.Indexed, models.Model):
         FieldPanel("slug"),
         MultiFieldPanel([FieldPanel("email"), FieldPanel("phone")], heading=_("Contacts")),
         FieldPanel("members"),
+        FieldPanel("auto_assign"),
         FieldPanel("active"),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
@@ -64,6 +73,8 @@ class OfficeMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helpdesk_memberships"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    #: When automatic assignment last handed this member a ticket (round robin).
+    last_auto_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("office membership")

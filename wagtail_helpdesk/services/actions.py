@@ -9,7 +9,7 @@ from ..errors import GuardFailed
 from ..models import EventKind, Office, Priority, ResolutionType, Ticket, Visibility
 from ..permissions import forget_offices, ticket_policy
 from ..workflow import Action, Status
-from . import core, files, notify
+from . import core, files, notify, routing
 from .actors import actor_user, authorise, is_operator
 
 
@@ -91,6 +91,7 @@ def transfer(ticket, actor, office, *, note="", expected_version=None):
         event = core.record(t, EventKind.TRANSFERRED, actor, now=now,
                             body=(note or "").strip(), data={"from": previous, "to": office.pk})
         notify.office(t, event, "transferred_in")
+        routing.auto_assign(t, now)
     return t
 
 
@@ -154,7 +155,8 @@ def add_citizen_message(ticket, actor, body, *, attachments=(), site=None):
 
 
 def add_note(ticket, actor, body, *, expected_version=None):
-    """A private note, visible to operators only."""
+    """A private note, visible to operators only. Colleagues named with
+    ``@username`` who may see the ticket are notified (a "consult")."""
     body = _require_text(body)
     now = core.now()
     with core.atomic_change():
@@ -162,7 +164,11 @@ def add_note(ticket, actor, body, *, expected_version=None):
         authorise(actor, Action.NOTE, t)
         workflow.check(t, Action.NOTE)
         core.save(t, [], now)
-        core.record(t, EventKind.NOTE, actor, now=now, body=body)
+        colleagues = routing.mentioned_users(t, body, actor_user(actor))
+        event = core.record(t, EventKind.NOTE, actor, now=now, body=body,
+                            data={"mentions": [u.pk for u in colleagues]} if colleagues else None)
+        for colleague in colleagues:
+            notify.operator(t, event, "mentioned", colleague)
     return t
 
 

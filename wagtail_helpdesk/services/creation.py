@@ -12,7 +12,7 @@ from ..permissions import office_ids_for, ticket_policy
 from ..shortcodes import assign_short_code
 from ..sla import add_working_days
 from ..workflow import Action, Status
-from . import core, files, notify
+from . import core, files, notify, routing
 from .actors import SYSTEM, CitizenActor, actor_user, authorise, is_operator, owns
 
 #: Fields of a draft that may be edited (by operators).
@@ -110,6 +110,7 @@ def _on_submit(ticket, actor, now, site):
     )
     notify.citizen(ticket, event, "ticket_received")
     notify.office(ticket, event, "new_ticket")
+    routing.auto_assign(ticket, now)
     return event
 
 

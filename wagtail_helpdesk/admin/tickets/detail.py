@@ -9,14 +9,12 @@ Its number of queries does not depend on the number of events, files or
 other tickets (pinned by tests).
 """
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
@@ -25,41 +23,17 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from ... import services
 from ...attachments import ALLOWED_TYPES
-from ...identity import person_name
 from ...models import (
     Attachment,
-    Channel,
     EventKind,
-    Office,
-    Priority,
-    Visibility,
 )
 from ...permissions import ticket_policy
 from ...quickreplies import quick_reply_policy, reply_box_choices
 from ...workflow import Status
+from ...maps import map_settings
+from . import viewers
 from .forms import ACTION_FORMS, available_actions
-
-#: Icons of the timeline's events (Wagtail's icon set).
-EVENT_ICONS = {
-    EventKind.CREATED: "plus",
-    EventKind.DRAFT_UPDATED: "edit",
-    EventKind.SUBMITTED: "upload",
-    EventKind.TAKEN_CHARGE: "user",
-    EventKind.ASSIGNED: "user",
-    EventKind.TRANSFERRED: "redirect",
-    EventKind.CITIZEN_MESSAGE: "comment",
-    EventKind.REPLY: "mail",
-    EventKind.NOTE: "lock",
-    EventKind.PRIORITY_CHANGED: "order",
-    EventKind.STATUS_CHANGED: "time",
-    EventKind.RESOLVED: "circle-check",
-    EventKind.REOPENED: "rotate",
-    EventKind.ATTACHMENT_ADDED: "doc-full",
-    EventKind.NOTIFICATION_SENT: "mail",
-    EventKind.NOTIFICATION_FAILED: "warning",
-    EventKind.RATING: "pick",
-    EventKind.PERSONAL_DATA_ERASED: "bin",
-}
+from .timeline import build_timeline
 
 #: How many of the citizen's other tickets the page lists.
 OTHER_TICKETS = 5
@@ -71,102 +45,6 @@ def visible_tickets(user):
         "citizen", "office", "assignee", "created_by", "service", "report_category",
         "resolution_type",
     )
-
-
-def _label(choices, value):
-    try:
-        return choices(value).label
-    except ValueError:
-        return str(value)
-
-
-class TimelineEntry:
-    """One event of the timeline, ready for the template."""
-
-    def __init__(self, event, *, attachments, users, offices, ticket):
-        self.event = event
-        self.kind = event.kind
-        self.title = event.get_kind_display()
-        self.icon = EVENT_ICONS.get(event.kind, "placeholder")
-        self.internal = event.visibility != Visibility.PUBLIC
-        self.created_at = event.created_at
-        self.body = event.body
-        self.attachments = attachments
-        self.is_new = False
-        if event.by_citizen:
-            name = ticket.citizen.full_name if ticket.citizen else ""
-            self.actor_role, self.actor = _("Citizen"), name
-        elif event.actor is not None:
-            self.actor_role, self.actor = _("Operator"), person_name(event.actor)
-        else:
-            self.actor_role, self.actor = _("System"), ""
-        self.details = list(self._details(event.data or {}, users, offices))
-
-    def _details(self, data, users, offices):
-        """Short lines saying what the event changed (plain text, escaped by the template)."""
-        kind = self.kind
-
-        def user(pk):
-            return person_name(users[pk]) if pk in users else _("a former operator")
-
-        def office(pk):
-            return offices[pk].name if pk in offices else _("a former office")
-
-        if kind == EventKind.ASSIGNED:
-            yield _("Assigned to %(name)s") % {"name": user(data.get("to"))}
-            if data.get("from"):
-                yield _("Previously: %(name)s") % {"name": user(data["from"])}
-        elif kind == EventKind.TRANSFERRED:
-            yield _("From %(from)s to %(to)s") % {"from": office(data.get("from")),
-                                                   "to": office(data.get("to"))}
-        elif kind == EventKind.PRIORITY_CHANGED:
-            yield _("From %(from)s to %(to)s") % {"from": _label(Priority, data.get("from")),
-                                                   "to": _label(Priority, data.get("to"))}
-        elif kind == EventKind.STATUS_CHANGED and data.get("to"):
-            yield _("Status: %(status)s") % {"status": _label(Status, data["to"])}
-        elif kind == EventKind.RESOLVED and data.get("resolution_name"):
-            yield _("Resolution type: %(name)s") % {"name": data["resolution_name"]}
-        elif kind in (EventKind.CREATED, EventKind.SUBMITTED) and data.get("channel"):
-            yield _("Channel: %(channel)s") % {"channel": _label(Channel, data["channel"])}
-            if kind == EventKind.CREATED and data.get("draft"):
-                yield _("Saved as a draft")
-            if data.get("short_code"):
-                yield _("Code: %(code)s") % {"code": data["short_code"]}
-        elif kind == EventKind.REOPENED and data.get("by") == "citizen_message":
-            yield _("Reactivated by a message from the citizen")
-        elif kind == EventKind.DRAFT_UPDATED and data.get("fields"):
-            yield _("Changed: %(fields)s") % {"fields": ", ".join(map(str, data["fields"]))}
-        elif kind == EventKind.PERSONAL_DATA_ERASED and data.get("reason"):
-            yield _("Reason: %(reason)s") % {"reason": data["reason"]}
-        elif kind in (EventKind.NOTIFICATION_SENT, EventKind.NOTIFICATION_FAILED):
-            for key in ("channel", "error"):
-                if data.get(key):
-                    yield str(data[key])
-
-
-def build_timeline(ticket, attachments):
-    """Every event of ``ticket``, oldest first, with its files and the names it
-    refers to — in a fixed number of queries."""
-    events = list(ticket.events.select_related("actor").order_by("created_at", "pk"))
-    by_event = {}
-    for attachment in attachments:
-        by_event.setdefault(attachment.event_id, []).append(attachment)
-    user_ids, office_ids = set(), set()
-    for event in events:
-        data = event.data or {}
-        ids = user_ids if event.kind == EventKind.ASSIGNED else (
-            office_ids if event.kind == EventKind.TRANSFERRED else None)
-        if ids is not None:
-            ids.update(v for v in (data.get("from"), data.get("to")) if isinstance(v, int))
-    # One query each, always (an empty list would skip it): the page makes the
-    # same number of queries whatever its timeline holds.
-    users = get_user_model().objects.in_bulk([*user_ids, 0])
-    offices = Office.objects.in_bulk([*office_ids, 0])
-    return [
-        TimelineEntry(event, attachments=by_event.get(event.pk, []), users=users,
-                      offices=offices, ticket=ticket)
-        for event in events
-    ]
 
 
 class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
@@ -289,6 +167,10 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
             quick_replies=quick_replies,
             quick_reply_data=quick_reply_data,
             may_add_quick_replies=may_add_quick_replies,
+            map=map_settings(),
+            other_viewers=viewers.register(ticket.pk, self.request.user),
+            viewers_url=reverse("helpdesk_tickets:viewers", args=[ticket.pk]),
+            poll_every_ms=viewers.POLL_EVERY_MS,
         )
         return context
 

@@ -14,6 +14,7 @@ share field names (``body``).
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ... import presence
 from ...attachments import ALLOWED_TYPES
 from ...conf import get_setting
 from ...identity import person_name
@@ -125,7 +126,10 @@ class AssignForm(TicketActionForm):
             .filter(is_active=True).exclude(pk=self.ticket.assignee_id)
             .order_by("first_name", "last_name", "username")
         )
-        self.fields["assignee"].set_objects(operators, person_name)
+        operators = list(operators)
+        statuses = presence.for_users([u.pk for u in operators])
+        self.fields["assignee"].set_objects(
+            operators, lambda u: f"{person_name(u)} — {statuses[u.pk].label}")
 
 
 class TransferForm(TicketActionForm):
@@ -135,7 +139,8 @@ class TransferForm(TicketActionForm):
     office = ObjectChoiceField(label=_("Transfer to the office"))
     note = forms.CharField(
         label=_("Note for the new office"), required=False, widget=_textarea(2),
-        help_text=_("Operators only: the citizen does not see it."),
+        help_text=_("Operators only: the citizen does not see it. Write @ and a colleague's "
+                    "username to ask them: they are notified."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -206,7 +211,8 @@ class NoteForm(TicketActionForm):
 
     body = forms.CharField(
         label=_("Note"), widget=_textarea(3),
-        help_text=_("Operators only: the citizen does not see it."),
+        help_text=_("Operators only: the citizen does not see it. Write @ and a colleague's "
+                    "username to ask them: they are notified."),
     )
 
 

@@ -10,11 +10,18 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
+from wagtail.admin.ui.tables import (
+    BulkActionsCheckboxColumn,
+    Column,
+    DateColumn,
+    StatusTagColumn,
+    TitleColumn,
+)
 from wagtail.admin.views.generic import IndexView
 
 from ...identity import is_valid_fiscal_code, normalise_fiscal_code, person_name
 from ...permissions import ticket_policy
+from ..presence import PresenceSwitch
 from .filters import TicketFilterSet
 from .queues import BY_SLUG, DEFAULT, QUEUES
 
@@ -26,7 +33,7 @@ def _topic(ticket):
 
 
 class TicketIndexView(IndexView):
-    template_name = "wagtailadmin/generic/index.html"
+    template_name = "wagtail_helpdesk/admin/ticket_index.html"
     results_template_name = "wagtail_helpdesk/admin/ticket_index_results.html"
     filterset_class = TicketFilterSet
     search_fields = ["subject"]  # enables the search box; the search itself is ours
@@ -52,6 +59,11 @@ class TicketIndexView(IndexView):
     @cached_property
     def add_item_label(self):
         return _("New ticket")
+
+    def get_header_buttons(self):
+        buttons = super().get_header_buttons()
+        switch = PresenceSwitch.for_request(self.request)
+        return [switch, *buttons] if switch else buttons
 
     def get_base_queryset(self):
         return (
@@ -81,8 +93,10 @@ class TicketIndexView(IndexView):
     @cached_property
     def columns(self):
         return [
+            BulkActionsCheckboxColumn("bulk_actions", obj_type="ticket"),
             TitleColumn("reference", label=_("Code"), accessor="reference",
                         get_url=self.get_detail_url, sort_key="short_code",
+                        get_title_id=lambda t: f"ticket_{t.pk}_title",
                         classname="w-whitespace-nowrap"),
             Column("kind", label=_("Kind"), accessor="get_kind_display", sort_key="kind"),
             Column("subject", label=_("Subject"), accessor="subject"),

@@ -14,6 +14,7 @@ from .actions import ticket_action
 from .create import TicketCreateView
 from .detail import TicketDetailView, attachment_download
 from .listing import TicketIndexView
+from .viewers import ticket_viewers
 
 
 class TicketViewSet(ModelViewSet):
@@ -42,6 +43,7 @@ class TicketViewSet(ModelViewSet):
             path("new/", TicketCreateView.as_view(), name="create"),
             path("<int:pk>/edit/", TicketCreateView.as_view(), name="edit_draft"),
             path("<int:pk>/", TicketDetailView.as_view(), name="detail"),
+            path("<int:pk>/viewers/", ticket_viewers, name="viewers"),
             path("<int:pk>/attachments/<int:attachment_pk>/", attachment_download,
                  name="attachment"),
             path("<int:pk>/<slug:action>/", ticket_action, name="action"),
