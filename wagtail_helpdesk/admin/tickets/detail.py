@@ -23,6 +23,7 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from ... import services
 from ...attachments import ALLOWED_TYPES
+from ...maps import map_settings
 from ...models import (
     Attachment,
     EventKind,
@@ -30,7 +31,6 @@ from ...models import (
 from ...permissions import ticket_policy
 from ...quickreplies import quick_reply_policy, reply_box_choices
 from ...workflow import Status
-from ...maps import map_settings
 from . import viewers
 from .forms import ACTION_FORMS, available_actions
 from .timeline import build_timeline
