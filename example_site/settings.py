@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "wagtail_helpdesk.middleware.HelpdeskFormCacheMiddleware",
 ]
 
 ROOT_URLCONF = "example_site.urls"

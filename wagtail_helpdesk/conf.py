@@ -28,6 +28,19 @@ DEFAULTS = {
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     ),
     "MAP_MAX_ZOOM": 19,
+    # Load the app's pinned Bootstrap Italia copy from the
+    # {% helpdesk_bootstrap_italia_auto_css/js %} tags (False: the site loads its own).
+    "BOOTSTRAP_ITALIA": False,
+    # Where logged-in citizens follow their tickets (linked from confirmations).
+    "PERSONAL_AREA_URL": "",
+    # Citizens' forms: tickets per client address and per person per hour, and
+    # form steps posted per client address per hour.
+    "RATE_TICKETS_PER_IP": 20,
+    "RATE_TICKETS_PER_PERSON": 10,
+    "RATE_STEPS_PER_IP": 600,
+    # The request header holding the client address set by your reverse proxy
+    # (e.g. "HTTP_X_REAL_IP"); None: REMOTE_ADDR.
+    "TRUSTED_PROXY_HEADER": None,
     # Language of notifications to people whose own language is not known.
     "DEFAULT_LANGUAGE": "it",
 }

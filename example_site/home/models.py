@@ -7,10 +7,14 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
+from wagtail_helpdesk.blocks import AssistanceRequestBlock, TerritorialReportBlock
+
 
 class ContentBlocks(blocks.StreamBlock):
     heading = blocks.CharBlock(form_classname="title", label=_("Heading"))
     paragraph = blocks.RichTextBlock(label=_("Paragraph"))
+    assistance_request = AssistanceRequestBlock()
+    report = TerritorialReportBlock()
 
 
 class HomePage(Page):

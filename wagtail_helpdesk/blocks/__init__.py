@@ -1,5 +1,5 @@
-"""StreamField blocks for the citizen forms (assistance request, territorial report).
+"""StreamField blocks any page can use: the citizens' forms."""
 
-The blocks themselves arrive with the citizen-forms work; this package is where
-host projects import them from (``from wagtail_helpdesk.blocks import …``).
-"""
+from .forms import AssistanceRequestBlock, HelpdeskFormBlock, TerritorialReportBlock
+
+__all__ = ["AssistanceRequestBlock", "HelpdeskFormBlock", "TerritorialReportBlock"]

@@ -103,6 +103,11 @@ class Ticket(models.Model):
     #: or the system. A citizen's draft is theirs alone; an operator's, the office's.
     opened_by_citizen = models.BooleanField(_("opened by the citizen"), default=False,
                                             editable=False)
+    #: Set by the channel that created the ticket (web form submission, API
+    #: ``Idempotency-Key``): a replayed creation returns this ticket instead of
+    #: creating another one.
+    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True,
+                                       editable=False)
 
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)

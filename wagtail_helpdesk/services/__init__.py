@@ -25,6 +25,7 @@ from .actors import SYSTEM, CitizenActor
 from .citizens import register_citizen, search_citizens
 from .creation import create_ticket, delete_draft, submit_ticket, update_draft
 from .erasure import erase_citizen
+from .submissions import submit_web_ticket, verified_citizen
 
 __all__ = [
     "SYSTEM",
@@ -45,7 +46,9 @@ __all__ = [
     "search_citizens",
     "set_priority",
     "submit_ticket",
+    "submit_web_ticket",
     "take_charge",
     "transfer",
     "update_draft",
+    "verified_citizen",
 ]

@@ -2,7 +2,7 @@
 submitting drafts, deleting drafts."""
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .. import workflow
@@ -133,13 +133,24 @@ def create_ticket(
     note="",
     attachments=(),
     site=None,
+    idempotency_key=None,
+    identity=None,
 ):
     """Create a ticket from any channel, as a draft or submitted.
 
     ``actor`` is the operator creating it on a citizen's behalf, a
     :class:`CitizenActor` (web forms) or ``SYSTEM``. Submitted tickets get
     their short code and deadline and queue the citizen's receipt.
+
+    ``idempotency_key``: a creation replayed with the same key (a double
+    click, a resent request) returns the ticket the first one created.
+    ``identity`` ("verified" by SPID/CIE, or "declared") is recorded on the
+    creation event for operators.
     """
+    if idempotency_key:
+        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
     if channel not in Channel.values:
         raise GuardFailed(_("Unknown channel."), {"channel": _("Choose a valid channel.")})
     by_citizen = isinstance(actor, CitizenActor)
@@ -155,7 +166,7 @@ def create_ticket(
         description=(description or "").strip(), latitude=latitude, longitude=longitude,
         address=(address or "").strip(), priority=priority, created_by=actor_user(actor),
         opened_by_citizen=by_citizen, status=Status.DRAFT, created_at=now, updated_at=now,
-        last_activity_at=now,
+        last_activity_at=now, idempotency_key=idempotency_key or None,
     )
     if kind == Kind.REQUEST and not ticket.subject and service is not None:
         ticket.subject = service.name[:200]
@@ -164,12 +175,26 @@ def create_ticket(
     _check_creator(actor, ticket)
     if not draft:
         workflow.check(ticket, Action.SUBMIT)
+    try:
+        _create(ticket, actor, now=now, channel=channel, draft=draft, note=note,
+                checked=checked, site=site, identity=identity)
+    except IntegrityError:
+        if idempotency_key:
+            # The same submission arrived twice at once: the other one won.
+            existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+        raise
+    return ticket
+
+
+def _create(ticket, actor, *, now, channel, draft, note, checked, site, identity):
     with core.atomic_change() as written:
         ticket.save()
-        created = core.record(
-            ticket, EventKind.CREATED, actor, now=now,
-            data={"channel": channel, "draft": bool(draft)},
-        )
+        data = {"channel": channel, "draft": bool(draft)}
+        if identity:
+            data["identity"] = identity
+        created = core.record(ticket, EventKind.CREATED, actor, now=now, data=data)
         if note and note.strip():
             if not is_operator(actor):
                 raise GuardFailed(_("Only operators can write private notes."))
@@ -177,7 +202,6 @@ def create_ticket(
         files.store(ticket, created, actor, checked, written, now=now)
         if not draft:
             _on_submit(ticket, actor, now, site)
-    return ticket
 
 
 def update_draft(ticket, actor, *, expected_version=None, **changes):

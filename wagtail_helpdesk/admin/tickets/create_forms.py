@@ -4,9 +4,9 @@ saved as a draft or submitted."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ...formfields import MultipleFileField
 from ...identity import FiscalCodeFormField
 from ...models import Channel, Citizen, Kind, Priority, ReportCategory, Service
-from .forms import MultipleFileField
 
 OPERATOR_CHANNELS = [(c.value, c.label) for c in (Channel.PHONE, Channel.DESK, Channel.EMAIL)]
 

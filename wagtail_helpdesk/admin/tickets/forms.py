@@ -15,8 +15,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ... import presence
-from ...attachments import ALLOWED_TYPES
 from ...conf import get_setting
+from ...formfields import MultipleFileField
 from ...identity import person_name
 from ...models import Office, Priority, ResolutionType
 from ...permissions import ticket_policy
@@ -39,26 +39,6 @@ class ObjectChoiceField(forms.ChoiceField):
     def clean(self, value):
         value = super().clean(value)
         return self.objects.get(value) if value else None
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (see the Django docs on uploading files)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(
-            attrs={"accept": ",".join(ALLOWED_TYPES)}
-        ))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(item, initial) for item in data]
-        return [single(data, initial)] if data else []
 
 
 def _textarea(rows=4, **attrs):

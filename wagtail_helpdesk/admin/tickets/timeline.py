@@ -92,6 +92,10 @@ class TimelineEntry:
             yield _("Channel: %(channel)s") % {"channel": _label(Channel, data["channel"])}
             if kind == EventKind.CREATED and data.get("draft"):
                 yield _("Saved as a draft")
+            if data.get("identity") == "verified":
+                yield _("Identity verified with SPID/CIE")
+            elif data.get("identity") == "declared":
+                yield _("Identity declared by the citizen, not verified")
             if data.get("short_code"):
                 yield _("Code: %(code)s") % {"code": data["short_code"]}
         elif kind == EventKind.REOPENED and data.get("by") == "citizen_message":

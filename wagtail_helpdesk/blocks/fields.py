@@ -1,0 +1,49 @@
+"""Block fields for choosing catalogue entries (stored as a list of ids)."""
+
+from django import forms
+from django.apps import apps
+from django.utils.functional import cached_property
+from wagtail import blocks
+
+
+class CatalogueChoiceBlock(blocks.FieldBlock):
+    """Tick some active rows of a catalogue model (none ticked: all of them).
+
+    Stores a list of primary keys, so the block keeps working when rows are
+    renamed; rows deleted or deactivated later are simply no longer offered.
+    """
+
+    def __init__(self, model, required=False, help_text=None, **kwargs):
+        self.model_label = model  # "app_label.ModelName": resolved lazily
+        self._required = required
+        self._help_text = help_text
+        super().__init__(**kwargs)
+
+    @cached_property
+    def field(self):
+        return forms.TypedMultipleChoiceField(
+            choices=self._choices, coerce=int, required=self._required,
+            help_text=self._help_text, widget=forms.CheckboxSelectMultiple,
+        )
+
+    def _choices(self):
+        model = apps.get_model(self.model_label)
+        return [(obj.pk, str(obj)) for obj in model.objects.filter(active=True)]
+
+    def get_prep_value(self, value):
+        return [int(v) for v in (value or [])]
+
+    def to_python(self, value):
+        return [int(v) for v in (value or []) if str(v).isdigit()]
+
+    def value_for_form(self, value):
+        return [str(v) for v in (value or [])]
+
+    def value_from_form(self, value):
+        return [int(v) for v in (value or [])]
+
+    def get_default(self):
+        return []
+
+    class Meta:
+        icon = "list-ul"

@@ -1,0 +1,2 @@
+"""The citizens' side: the form blocks' submission views, the wizard, the
+receipt, the geocoding proxy."""

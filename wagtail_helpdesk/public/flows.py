@@ -1,0 +1,247 @@
+"""The two citizen journeys as steps of forms, and what each button does.
+
+A :class:`Flow` is built for one block value, one request and its
+:class:`~.wizard.Wizard`; the block asks it for the forms to render, the
+submission view hands it the POST. Tickets are created by
+:func:`wagtail_helpdesk.services.submit_web_ticket`, never here.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .. import services
+from ..errors import HelpdeskError
+from ..models import Kind, ReportCategory, Service
+from . import forms as f
+from .area import Area
+
+RECEIPTS_KEY = "wagtail_helpdesk_receipts"
+LOGIN_REQUIRED, LOGIN_OPTIONAL, ANONYMOUS = "required", "optional", "anonymous"
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    title: str
+    forms: tuple  # ((prefix, form class), …); prefix "" for the main form
+
+
+class Flow:
+    kind = None
+    steps = ()
+    files_field_step = None  # the step whose main form has the attachments field
+
+    def __init__(self, block_value, request, wizard, *, dom_id="helpdesk"):
+        self.value = block_value
+        self.request = request
+        self.wizard = wizard
+        self.dom_id = dom_id
+        self.verified = services.verified_citizen(getattr(request, "user", None))
+
+    # -- helpers -----------------------------------------------------------------------
+    @property
+    def login_policy(self):
+        return self.value.get("login_policy") or LOGIN_OPTIONAL
+
+    @property
+    def needs_login(self):
+        return self.login_policy == LOGIN_REQUIRED and self.verified is None
+
+    @property
+    def max_files(self):
+        if not self.value.get("attachments_allowed", True):
+            return 0
+        return int(self.value.get("max_attachments") or 3)
+
+    def current(self):
+        step = min(max(int(self.wizard.step), 1), len(self.steps))
+        return step, self.steps[step - 1]
+
+    def form_kwargs(self, form_class, prefix):
+        kwargs = {"block_value": self.value, "prefix": prefix or None,
+                  "auto_id": f"{self.dom_id}-{prefix or 'f'}-%s"}
+        if issubclass(form_class, f.PersonForm):
+            kwargs.update(verified=self.verified, anonymous=self.login_policy == ANONYMOUS)
+        if issubclass(form_class, f.ReportDetailsForm):
+            kwargs["area"] = self.area
+        return kwargs
+
+    @property
+    def area(self):
+        return Area.from_block(self.value)
+
+    def build_forms(self, step, data=None, files=None):
+        """The step's forms: bound to ``data`` when given, else filled with
+        what the citizen already typed."""
+        _number, spec = step
+        typed = self.wizard.state.get("typed", {}).get(spec.slug) or {}
+        built = {}
+        for prefix, form_class in spec.forms:
+            kwargs = self.form_kwargs(form_class, prefix)
+            if data is not None:
+                built[prefix] = form_class(data, files, **kwargs)
+                continue
+            mine = {k.split("-", 1)[1]: v for k, v in typed.items()
+                    if k.startswith(f"{prefix}-")} if prefix else {
+                    k: v for k, v in typed.items() if "-" not in k}
+            built[prefix] = form_class(initial={**self.wizard.data, **mine}, **kwargs)
+        return built
+
+    # -- handling a POST -----------------------------------------------------------------
+    def handle(self, action, post, files):
+        """Apply ``action`` ("next", "back", "submit", "restart", "goto") and
+        save the wizard. Returns nothing: the view redirects in any case."""
+        wizard = self.wizard
+        if action == "restart":
+            wizard.restart()
+            wizard.save()
+            return
+        if wizard.done:
+            return  # a replayed POST after sending: nothing to do
+        number, spec = self.current()
+        forms = self.build_forms((number, spec), post, files)
+        if any(form.is_bot for form in forms.values()):
+            return  # honeypot filled: ignore silently
+        if action == "goto":
+            target = _int(post.get("step"))
+            if target and 1 <= target < number:
+                self._remember_typed(spec, post)
+                wizard.go(target)
+            wizard.save()
+            return
+        wizard.state["notices"] = []
+        file_errors = self._take_files(spec, post, files)
+        valid = all(form.is_valid() for form in forms.values()) and not file_errors
+        if action == "back":
+            self._remember_typed(spec, post)
+            if valid:
+                self._keep(forms)
+            wizard.go(max(1, number - 1))
+        elif not valid:
+            wizard.refuse(_raw(post), file_errors)
+        else:
+            self._keep(forms)
+            wizard.state.get("typed", {}).pop(spec.slug, None)
+            if number < len(self.steps):
+                wizard.go(number + 1)
+            elif action == "submit":
+                self._send()
+        wizard.save()
+
+    def _remember_typed(self, spec, post):
+        wizard = self.wizard
+        wizard.state.setdefault("typed", {})[spec.slug] = {
+            k: v for k, v in _raw(post).items() if not k.startswith(("csrf", "action", "website"))}
+
+    def _keep(self, forms):
+        for form in forms.values():
+            self.wizard.keep(f.serialise(form))
+
+    def _take_files(self, spec, post, files):
+        if spec.slug != self.files_field_step or not self.max_files:
+            return []
+        self.wizard.remove_files(set(post.getlist("remove_file")))
+        return self.wizard.add_files(files.getlist("attachments"), self.max_files)
+
+    def _send(self):
+        wizard = self.wizard
+        try:
+            ticket = services.submit_web_ticket(
+                user=getattr(self.request, "user", None), person=self.person(),
+                kind=self.kind, attachments=wizard.uploads(),
+                idempotency_key=f"web:{wizard.token}", site=getattr(self.request, "site", None),
+                **self.ticket_fields())
+        except HelpdeskError as exc:
+            wizard.notice(exc.message)
+            for message in exc.field_errors.values():
+                wizard.notice(message)
+            return
+        receipts = list(self.request.session.get(RECEIPTS_KEY) or [])[-19:]
+        self.request.session[RECEIPTS_KEY] = [*receipts, ticket.pk]
+        wizard.finish({
+            "ticket": ticket.pk, "reference": ticket.reference,
+            "short_code": ticket.short_code or "", "kind": ticket.kind,
+            "email": (ticket.citizen.email if ticket.citizen else "") or "",
+        })
+
+    def person(self):
+        data = self.wizard.data
+        return {name: data.get(name, "") for name in
+                ("given_name", "family_name", "fiscal_code", "email", "phone")}
+
+    def ticket_fields(self):
+        raise NotImplementedError
+
+    def summary(self):
+        raise NotImplementedError
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _raw(post):
+    return {key: post.get(key) for key in post if key != "csrfmiddlewaretoken"}
+
+
+class RequestFlow(Flow):
+    kind = Kind.REQUEST
+    files_field_step = "details"
+    steps = (
+        Step("details", gettext_lazy("Request"), (("", f.RequestDetailsForm),)),
+        Step("person", gettext_lazy("Personal data"), (("", f.PersonForm),)),
+        Step("summary", gettext_lazy("Summary"), (("", f.RequestSummaryForm),)),
+    )
+
+    def ticket_fields(self):
+        data = self.wizard.data
+        return {"service": Service.objects.get(pk=data["service"]),
+                "description": data.get("details", "")}
+
+    def summary(self):
+        data = self.wizard.data
+        service = Service.objects.filter(pk=data.get("service")).select_related(
+            "category").first()
+        return [
+            (_("Service category"), service.category.name if service else ""),
+            (_("Service"), service.name if service else ""),
+            (_("Details"), data.get("details", "")),
+        ]
+
+
+class ReportFlow(Flow):
+    kind = Kind.REPORT
+    files_field_step = "details"
+    steps = (
+        Step("privacy", gettext_lazy("Privacy notice"), (("", f.PrivacyForm),)),
+        Step("details", gettext_lazy("Report details"),
+             (("", f.ReportDetailsForm), ("author", f.PersonForm))),
+        Step("summary", gettext_lazy("Summary"), (("", f.ConfirmForm),)),
+    )
+
+    def ticket_fields(self):
+        data = self.wizard.data
+        return {
+            "report_category": ReportCategory.objects.get(pk=data["category"]),
+            "subject": data.get("title", ""), "description": data.get("details", ""),
+            "address": data.get("address", ""),
+            "latitude": data.get("latitude") or None, "longitude": data.get("longitude") or None,
+        }
+
+    def summary(self):
+        data = self.wizard.data
+        category = ReportCategory.objects.filter(pk=data.get("category")).first()
+        place = data.get("address") or ""
+        if data.get("latitude"):
+            place = f"{place} ({data['latitude']}, {data['longitude']})".strip()
+        return [
+            (_("Place"), place),
+            (_("Problem type"), category.name if category else ""),
+            (_("Title"), data.get("title", "")),
+            (_("Details"), data.get("details", "")),
+        ]

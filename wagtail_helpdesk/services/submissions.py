@@ -1,0 +1,76 @@
+"""Tickets citizens send from the website's forms (channel ``web``).
+
+The citizen is the one logged in with SPID/CIE when there is one (identity
+"verified"); otherwise the person the form describes (identity "declared").
+A declared fiscal code that already has a record is linked to it, but never
+changes it: only empty contacts are completed, so nobody can redirect
+another person's notifications by typing their fiscal code.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from ..errors import GuardFailed
+from ..identity import is_valid_fiscal_code, normalise_fiscal_code
+from ..models import Channel, Citizen
+from .actors import CitizenActor
+from .creation import create_ticket
+
+VERIFIED, DECLARED = "verified", "declared"
+
+
+def verified_citizen(user):
+    """The citizen record of a user logged in with SPID/CIE, or None.
+
+    This is the hook the SPID/CIE login fills: it links the user to a
+    :class:`~wagtail_helpdesk.models.Citizen` (``user.helpdesk_citizen``).
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        citizen = user.helpdesk_citizen
+    except Citizen.DoesNotExist:
+        return None
+    return None if citizen.erased_at else citizen
+
+
+def declared_citizen(*, given_name="", family_name="", fiscal_code="", email="", phone=""):
+    """The citizen a form describes: the record with this fiscal code
+    (only its empty contacts completed) or a new one."""
+    code = normalise_fiscal_code(fiscal_code)
+    if code and not is_valid_fiscal_code(code):
+        raise GuardFailed(_("Check the fiscal code."),
+                          {"fiscal_code": _("This is not a valid fiscal code.")})
+    values = {"given_name": (given_name or "").strip(), "family_name": (family_name or "").strip(),
+              "email": (email or "").strip(), "phone": (phone or "").strip()}
+    if code:
+        existing = Citizen.objects.filter(fiscal_code=code, erased_at__isnull=True).first()
+        if existing is not None:
+            changed = [field for field, value in values.items()
+                       if value and not getattr(existing, field)]
+            for field in changed:
+                setattr(existing, field, values[field])
+            if changed:
+                existing.save(update_fields=[*changed, "updated_at"])
+            return existing
+    return Citizen.objects.create(fiscal_code=code or None, **values)
+
+
+def submit_web_ticket(*, user=None, person=None, kind, attachments=(), idempotency_key=None,
+                      site=None, draft=False, **fields):
+    """Create (or, with ``draft``, save) a ticket from the website.
+
+    ``person`` holds the declared personal data (ignored when ``user`` is a
+    verified citizen); ``fields`` are the ticket's (service or
+    report_category, subject, description, latitude, longitude, address).
+    """
+    citizen = verified_citizen(user)
+    identity = VERIFIED
+    if citizen is None:
+        if draft:
+            raise GuardFailed(_("Log in with SPID or CIE to save a draft."))
+        citizen, identity = declared_citizen(**(person or {})), DECLARED
+    actor = CitizenActor(citizen, user if identity == VERIFIED else None)
+    return create_ticket(
+        actor, kind=kind, channel=Channel.WEB, citizen=citizen, attachments=attachments,
+        idempotency_key=idempotency_key, site=site, draft=draft, identity=identity, **fields,
+    )

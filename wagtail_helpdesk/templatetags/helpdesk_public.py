@@ -1,0 +1,69 @@
+"""Template tags of the citizens' pages: Bootstrap Italia (opt-in copy),
+the forms' scripts, and Bootstrap Italia form fields with their errors."""
+
+from django import forms, template
+from django.templatetags.static import static
+from django.utils.html import format_html
+
+from ..conf import get_setting
+
+register = template.Library()
+
+BOOTSTRAP_ITALIA = "wagtail_helpdesk/vendor/bootstrap-italia-2.18.3"
+
+
+@register.simple_tag
+def helpdesk_bootstrap_italia_css():
+    """The app's pinned Bootstrap Italia stylesheet (for sites that do not load their own)."""
+    return format_html('<link rel="stylesheet" href="{}">',
+                       static(f"{BOOTSTRAP_ITALIA}/css/bootstrap-italia.min.css"))
+
+
+@register.simple_tag
+def helpdesk_bootstrap_italia_js():
+    """The pinned Bootstrap Italia bundle, with its fonts served by the app."""
+    return format_html(
+        '<script>window.__PUBLIC_PATH__ = "{}";</script><script src="{}"></script>',
+        static(f"{BOOTSTRAP_ITALIA}/fonts"),
+        static(f"{BOOTSTRAP_ITALIA}/js/bootstrap-italia.bundle.min.js"),
+    )
+
+
+@register.simple_tag
+def helpdesk_sprite(name):
+    return f"{static(BOOTSTRAP_ITALIA + '/svg/sprites.svg')}#{name}"
+
+
+@register.simple_tag
+def helpdesk_bootstrap_italia_auto_css():
+    """The stylesheet when ``WAGTAIL_HELPDESK_BOOTSTRAP_ITALIA`` is on, else nothing."""
+    return helpdesk_bootstrap_italia_css() if get_setting("BOOTSTRAP_ITALIA") else ""
+
+
+@register.simple_tag
+def helpdesk_bootstrap_italia_auto_js():
+    return helpdesk_bootstrap_italia_js() if get_setting("BOOTSTRAP_ITALIA") else ""
+
+
+@register.inclusion_tag("wagtail_helpdesk/public/field.html")
+def helpdesk_field(field, readonly_text=None):
+    """One field in Bootstrap Italia markup: label (with the required mark),
+    input described by its hint and error, error message."""
+    widget = field.field.widget
+    describedby = []
+    if field.help_text:
+        describedby.append(f"{field.auto_id}-hint")
+    if field.errors:
+        describedby.append(f"{field.auto_id}-error")
+    attrs = {}
+    if describedby:
+        attrs["aria-describedby"] = " ".join(describedby)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+        attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+    kind = ("checkbox" if isinstance(widget, forms.CheckboxInput) else
+            "select" if isinstance(widget, forms.Select) else
+            "file" if isinstance(widget, forms.ClearableFileInput) else
+            "textarea" if isinstance(widget, forms.Textarea) else "input")
+    return {"field": field, "widget_html": field.as_widget(attrs=attrs), "kind": kind,
+            "required": field.field.required and not field.field.disabled}
