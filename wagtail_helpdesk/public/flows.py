@@ -6,8 +6,10 @@ submission view hands it the POST. Tickets are created by
 :func:`wagtail_helpdesk.services.submit_web_ticket`, never here.
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,7 +30,7 @@ class Step:
     forms: tuple  # ((prefix, form class), …); prefix "" for the main form
 
 
-class Flow:
+class Flow(ABC):
     kind = None
     steps = ()
     files_field_step = None  # the step whose main form has the attachments field
@@ -68,8 +70,9 @@ class Flow:
             kwargs["area"] = self.area
         return kwargs
 
-    @property
+    @cached_property
     def area(self):
+        """Parsed once per request (it may read an uploaded GeoJSON document)."""
         return Area.from_block(self.value)
 
     def build_forms(self, step, data=None, files=None):
@@ -171,11 +174,13 @@ class Flow:
         return {name: data.get(name, "") for name in
                 ("given_name", "family_name", "fiscal_code", "email", "phone")}
 
+    @abstractmethod
     def ticket_fields(self):
-        raise NotImplementedError
+        """The ticket's own fields for ``services.submit_web_ticket``."""
 
+    @abstractmethod
     def summary(self):
-        raise NotImplementedError
+        """(label, value) rows of the summary step."""
 
 
 def _int(value):

@@ -37,7 +37,8 @@ def find_block(page, block_id):
 
 
 def _page(request, page_id):
-    page = get_object_or_404(Page.objects.live().public().specific(), pk=page_id)
+    # Restricted pages are served to whoever satisfies their restrictions.
+    page = get_object_or_404(Page.objects.live().specific(), pk=page_id)
     for restriction in page.get_view_restrictions():
         if not restriction.accept_request(request):
             raise Http404

@@ -12,7 +12,9 @@ created. Abandoned pending files are removed by ``helpdesk_cleanup``.
 import secrets
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import gettext as _
 
 from ..attachments import check_upload, private_storage
 
@@ -91,9 +93,6 @@ class Wizard:
     def add_files(self, uploads, limit):
         """Check and store ``uploads``; return the error messages of those refused.
         Files beyond ``limit`` (counting those already kept) are refused too."""
-        from django.core.exceptions import ValidationError
-        from django.utils.translation import gettext as _
-
         errors = []
         storage = private_storage()
         for uploaded in uploads:

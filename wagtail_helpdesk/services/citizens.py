@@ -31,6 +31,19 @@ def search_citizens(actor, text):
     return list(qs.filter(query).order_by("family_name", "given_name")[:SEARCH_LIMIT])
 
 
+def complete_blanks(citizen, values):
+    """Fill the citizen's empty fields from ``values``; never overwrite one."""
+    changed = []
+    for field, value in values.items():
+        value = (value or "").strip()
+        if value and not getattr(citizen, field):
+            setattr(citizen, field, value)
+            changed.append(field)
+    if changed:
+        citizen.save(update_fields=[*changed, "updated_at"])
+    return citizen
+
+
 def register_citizen(actor, *, given_name, family_name, fiscal_code="", email="", phone=""):
     """The citizen with this fiscal code (contacts completed, never overwritten),
     or a new one. Without a fiscal code a new record is always created."""
@@ -49,14 +62,7 @@ def register_citizen(actor, *, given_name, family_name, fiscal_code="", email=""
     if code:
         existing = Citizen.objects.filter(fiscal_code=code).first()
         if existing is not None:
-            changed = []
-            for field, value in (("email", email), ("phone", phone)):
-                if value and not getattr(existing, field):
-                    setattr(existing, field, value.strip())
-                    changed.append(field)
-            if changed:
-                existing.save(update_fields=[*changed, "updated_at"])
-            return existing
+            return complete_blanks(existing, {"email": email, "phone": phone})
     return Citizen.objects.create(given_name=given_name, family_name=family_name,
                                   fiscal_code=code or None, email=(email or "").strip(),
                                   phone=(phone or "").strip())

@@ -13,6 +13,7 @@ from ..errors import GuardFailed
 from ..identity import is_valid_fiscal_code, normalise_fiscal_code
 from ..models import Channel, Citizen
 from .actors import CitizenActor
+from .citizens import complete_blanks
 from .creation import create_ticket
 
 VERIFIED, DECLARED = "verified", "declared"
@@ -45,13 +46,7 @@ def declared_citizen(*, given_name="", family_name="", fiscal_code="", email="",
     if code:
         existing = Citizen.objects.filter(fiscal_code=code, erased_at__isnull=True).first()
         if existing is not None:
-            changed = [field for field, value in values.items()
-                       if value and not getattr(existing, field)]
-            for field in changed:
-                setattr(existing, field, values[field])
-            if changed:
-                existing.save(update_fields=[*changed, "updated_at"])
-            return existing
+            return complete_blanks(existing, values)
     return Citizen.objects.create(fiscal_code=code or None, **values)
 
 

@@ -7,6 +7,8 @@ page. Tickets the operator may not see are silently left out; tickets an
 action cannot apply to are listed with the reason.
 """
 
+from abc import abstractmethod
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -52,9 +54,10 @@ class TicketBulkAction(BulkAction):
         )
         objects, refused = [], []
         for ticket in tickets:
-            reason = self.refusal(ticket)
-            (refused if reason else objects).append(ticket if not reason else
-                                                    {"ticket": ticket, "reason": reason})
+            if reason := self.refusal(ticket):
+                refused.append({"ticket": ticket, "reason": reason})
+            else:
+                objects.append(ticket)
         return objects, {"items_with_no_access": refused}
 
     def get_actionable_objects(self):
@@ -66,9 +69,6 @@ class TicketBulkAction(BulkAction):
             return _("not possible while the ticket is “%(status)s”") % {
                 "status": ticket.get_status_display()}
         return None
-
-    def object_context(self, obj):
-        return {"item": obj}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -95,8 +95,9 @@ class TicketBulkAction(BulkAction):
                 "reason": str(exc) or _("you cannot work on this ticket")})
         return done, 0
 
+    @abstractmethod
     def apply(self, ticket, data):
-        raise NotImplementedError
+        """Change one ticket through the services layer (raise to refuse it)."""
 
 
 class TakeChargeBulkAction(TicketBulkAction):
@@ -125,9 +126,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, operators=(), **kwargs):
         super().__init__(*args, **kwargs)
-        statuses = presence.for_users([u.pk for u in operators])
-        self.fields["assignee"].set_objects(
-            operators, lambda u: f"{person_name(u)} — {statuses[u.pk].label}")
+        self.fields["assignee"].set_objects(operators, presence.name_and_status(operators))
 
 
 class AssignBulkAction(TicketBulkAction):

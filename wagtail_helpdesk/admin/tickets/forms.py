@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from ... import presence
 from ...conf import get_setting
 from ...formfields import MultipleFileField
-from ...identity import person_name
 from ...models import Office, Priority, ResolutionType
 from ...permissions import ticket_policy
 from ...workflow import allowed_actions
@@ -107,9 +106,7 @@ class AssignForm(TicketActionForm):
             .order_by("first_name", "last_name", "username")
         )
         operators = list(operators)
-        statuses = presence.for_users([u.pk for u in operators])
-        self.fields["assignee"].set_objects(
-            operators, lambda u: f"{person_name(u)} — {statuses[u.pk].label}")
+        self.fields["assignee"].set_objects(operators, presence.name_and_status(operators))
 
 
 class TransferForm(TicketActionForm):
@@ -119,8 +116,7 @@ class TransferForm(TicketActionForm):
     office = ObjectChoiceField(label=_("Transfer to the office"))
     note = forms.CharField(
         label=_("Note for the new office"), required=False, widget=_textarea(2),
-        help_text=_("Operators only: the citizen does not see it. Write @ and a colleague's "
-                    "username to ask them: they are notified."),
+        help_text=_("Operators only: the citizen does not see it."),
     )
 
     def __init__(self, *args, **kwargs):
