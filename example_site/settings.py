@@ -132,6 +132,13 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 WAGTAIL_HELPDESK_PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
+# Address search on the report form: OpenStreetMap's public Nominatim (its
+# usage policy: identify yourself, at most one request per second, which the
+# app enforces). HELPDESK_GEOCODER_URL="" switches it off; without internet
+# the form says so and works with a typed address and the map pin.
+WAGTAIL_HELPDESK_GEOCODER_URL = os.environ.get(
+    "HELPDESK_GEOCODER_URL", "https://nominatim.openstreetmap.org/")
+WAGTAIL_HELPDESK_GEOCODER_USER_AGENT = "wagtail-helpdesk demo (Comune di Esempio)"
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"

@@ -2,6 +2,8 @@ import os
 
 import pytest
 
+from tests.citizen import nominatim, pages  # noqa: F401 (fixtures of the citizens' forms)
+
 
 def _on_postgres():
     return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
@@ -47,9 +49,18 @@ def browser():
     # Playwright's sync API runs an event loop in this thread; the ORM calls the
     # tests make around it are still synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Django's connections are per context, and Playwright's event loop gives
+    # the tests a new one: hand it the copy of the database taken after the
+    # migrations, or serialized rollback would restore nothing.
+    serialized = {alias: connections[alias]._test_serialized_contents
+                  for alias in connections
+                  if hasattr(connections[alias], "_test_serialized_contents")}
     with sync_playwright() as playwright:
+        for alias, contents in serialized.items():
+            connections[alias]._test_serialized_contents = contents
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -17,6 +17,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 Q_CLUSTER = {"name": "helpdesk-tests", "orm": "default", "sync": True, "timeout": 30, "retry": 60}
 LANGUAGE_CODE = "en"
+WAGTAIL_HELPDESK_GEOCODER_URL = ""  # tests start their own Nominatim-compatible server
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

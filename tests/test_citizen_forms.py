@@ -3,62 +3,21 @@ back and forward, refusals, files, limits, idempotency, receipts."""
 
 import re
 
-import pytest
 from django.core.cache import cache
 from django.test import Client, override_settings
 
+from tests.citizen import (
+    PERSON,
+    block_of,
+    post,
+    report_step_two,
+    send_request,
+    shown,
+    submit_url,
+)
 from tests.images import PDF_BYTES, png_bytes
 from wagtail_helpdesk.models import Attachment, Citizen, EventKind, Notification, Ticket
 from wagtail_helpdesk.public.wizard import SESSION_KEY
-
-
-def block_of(page):
-    return next(iter(page.specific.body))
-
-
-@pytest.fixture
-def pages(factories):
-    from example_site.home.models import StandardPage
-
-    office = factories.office(name="URP")
-    service = factories.service(office, name="Carta d'identità")
-    category = factories.report_category(office, name="Buche stradali")
-    request_page = StandardPage.objects.get(slug="richiedi-assistenza")
-    report_page = StandardPage.objects.get(slug="segnala-disservizio")
-    return type("Pages", (), {
-        "request": request_page, "report": report_page, "service": service,
-        "category": category, "office": office, "factories": factories,
-        "request_block": block_of(request_page), "report_block": block_of(report_page),
-    })
-
-
-def submit_url(page, block):
-    return f"/helpdesk/submit/{page.pk}/{block.id}/"
-
-
-def post(client, page, block, data, files=None):
-    payload = dict(data)
-    if files:
-        payload["attachments"] = files
-    return client.post(submit_url(page, block), payload)
-
-
-def shown(client, page):
-    return client.get(page.url).content.decode()
-
-
-PERSON = {"given_name": "Giovanna", "family_name": "Esposito",
-          "fiscal_code": "rssmra85t10a562s", "email": "giovanna@example.it", "phone": ""}
-
-
-def send_request(client, pages, **overrides):
-    page, block = pages.request, pages.request_block
-    post(client, page, block, {"action": "next", "category": pages.service.category_id,
-                               "service": pages.service.pk,
-                               "details": "Devo rinnovare la carta d'identità."})
-    post(client, page, block, {"action": "next", **PERSON, **overrides})
-    return post(client, page, block, {"action": "submit", "privacy": "on"})
-
 
 # --- the request journey -------------------------------------------------------------
 
@@ -261,13 +220,6 @@ def test_login_required_blocks_show_the_login_instead_of_the_form(client, pages)
 # --- the report journey -----------------------------------------------------------------
 
 
-def report_step_two(pages, **overrides):
-    return {"action": "next", "address": "Via Roma 12", "latitude": "41.902800",
-            "longitude": "12.496400", "category": pages.category.pk, "title": "Buca",
-            "details": "Buca profonda davanti al civico 12.",
-            **{f"author-{k}": v for k, v in PERSON.items()}, **overrides}
-
-
 def test_a_complete_report_with_a_photo(client, pages):
     page, block = pages.report, pages.report_block
     post(client, page, block, {"action": "next", "privacy": "on"})
@@ -336,3 +288,21 @@ def test_the_receipt_pdf_is_for_the_sender_only(client, pages):
     assert response.content.startswith(b"%PDF")
     assert ticket.short_code.encode() in response.content or len(response.content) > 1000
     assert Client().get(f"/helpdesk/receipt/{ticket.pk}/").status_code == 404
+
+
+def test_a_file_removed_meanwhile_sends_the_citizen_back_to_attach_it(client, pages):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from wagtail_helpdesk.attachments import private_storage
+
+    page, block = pages.report, pages.report_block
+    post(client, page, block, {"action": "next", "privacy": "on"})
+    post(client, page, block, report_step_two(pages),
+         files=[SimpleUploadedFile("buca.png", png_bytes(), "image/png")])
+    state = client.session[SESSION_KEY]
+    (entry,) = next(iter(state.values()))["files"]
+    private_storage().delete(entry["path"])  # as the cleanup does after a long pause
+    post(client, page, block, {"action": "submit"})
+    assert not Ticket.objects.exists()
+    html = shown(client, page)
+    assert "2/3" in html and "no longer available" in html and "buca.png" in html

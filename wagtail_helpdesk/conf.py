@@ -41,6 +41,23 @@ DEFAULTS = {
     # The request header holding the client address set by your reverse proxy
     # (e.g. "HTTP_X_REAL_IP"); None: REMOTE_ADDR.
     "TRUSTED_PROXY_HEADER": None,
+    # Address search and reverse geocoding for the report forms, through the
+    # server (a Nominatim-compatible service; "" switches it off). Respect the
+    # service's usage policy: the public OpenStreetMap Nominatim needs an
+    # identifying User-Agent (and welcomes a contact e-mail) and allows at
+    # most one request per second, which the app enforces across workers.
+    "GEOCODER_URL": "",
+    "GEOCODER_USER_AGENT": "",  # default: "wagtail-helpdesk/<version>"
+    "GEOCODER_EMAIL": "",
+    "GEOCODER_COUNTRY_CODES": "it",
+    "GEOCODER_MIN_INTERVAL": 1.0,  # seconds between upstream requests
+    "GEOCODER_TIMEOUT": 4.0,  # seconds
+    "GEOCODER_CACHE_SECONDS": 7 * 24 * 3600,
+    "GEOCODER_LIMIT": 5,
+    # Address searches and nearby lookups per client address per hour.
+    "RATE_LOOKUPS_PER_IP": 300,
+    # Open reports shown as "already reported nearby" (at most).
+    "NEARBY_LIMIT": 10,
     # Language of notifications to people whose own language is not known.
     "DEFAULT_LANGUAGE": "it",
 }

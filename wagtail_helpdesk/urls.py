@@ -5,9 +5,15 @@
 
 from django.urls import path
 
-from .public import views
+from .public import places, views
 
 urlpatterns = [
     path("submit/<int:page_id>/<str:block_id>/", views.submit, name="wagtail_helpdesk_submit"),
+    path("places/<int:page_id>/<str:block_id>/search/", places.search,
+         name="wagtail_helpdesk_place_search"),
+    path("places/<int:page_id>/<str:block_id>/reverse/", places.reverse,
+         name="wagtail_helpdesk_place_reverse"),
+    path("places/<int:page_id>/<str:block_id>/nearby/", places.nearby,
+         name="wagtail_helpdesk_nearby"),
     path("receipt/<int:ticket_id>/", views.receipt, name="wagtail_helpdesk_receipt"),
 ]

@@ -4,6 +4,7 @@ from django import forms
 from django.apps import apps
 from django.utils.functional import cached_property
 from wagtail import blocks
+from wagtailgeowidget.blocks import LeafletBlock
 
 
 class CatalogueChoiceBlock(blocks.FieldBlock):
@@ -47,3 +48,31 @@ class CatalogueChoiceBlock(blocks.FieldBlock):
 
     class Meta:
         icon = "list-ul"
+
+
+class MapPointBlock(LeafletBlock):
+    """wagtailgeowidget's map point, optional when asked (its own block
+    ignores ``required``), and always a ``{"lat", "lng", "srid"}`` dict or None
+    (its cleaned value is otherwise the EWKT text the widget posts)."""
+
+    def __init__(self, *args, required=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.field_options = {"required": required}
+
+    @property
+    def required(self):
+        return self.field_options["required"]
+
+    def to_python(self, value):
+        if not value:
+            return None
+        try:
+            return super().to_python(value)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return None
+
+    def clean(self, value):
+        return self.to_python(super().clean(value))
+
+    def get_prep_value(self, value):
+        return value or None

@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.documents.blocks import DocumentChooserBlock
-from wagtailgeowidget.blocks import GeoZoomBlock, LeafletBlock
+from wagtailgeowidget.blocks import GeoZoomBlock
 
-from ..public.area import parse_bbox, parse_polygons
-from .fields import CatalogueChoiceBlock
+from ..public.area import boundary_text, parse_bbox, parse_polygons
+from .fields import CatalogueChoiceBlock, MapPointBlock
 
 LOGIN_POLICIES = [
     ("required", _("SPID/CIE login required")),
@@ -76,7 +76,7 @@ class TerritorialReportBlock(HelpdeskFormBlock):
     max_description = blocks.IntegerBlock(label=_("Longest description (characters)"),
                                           default=1000, min_value=50, max_value=5000)
     map_zoom = GeoZoomBlock(label=_("Map zoom"), default=14, min_value=3, max_value=19)
-    map_centre = LeafletBlock(label=_("Map centre"), required=False, zoom_field="map_zoom",
+    map_centre = MapPointBlock(label=_("Map centre"), required=False, zoom_field="map_zoom",
                               help_text=_("Where the citizens' map opens."))
     area_bbox = blocks.CharBlock(
         label=_("Accepted area: box"), required=False,
@@ -100,9 +100,13 @@ class TerritorialReportBlock(HelpdeskFormBlock):
     def clean(self, value):
         value = super().clean(value)
         errors = {}
-        for name, parse in (("area_bbox", parse_bbox), ("area_geojson", parse_polygons)):
+        checks = (("area_bbox", parse_bbox, value.get("area_bbox")),
+                  ("area_geojson", parse_polygons, value.get("area_geojson")))
+        if not (value.get("area_geojson") or "").strip() and value.get("area_file"):
+            checks += (("area_file", parse_polygons, boundary_text(value)),)
+        for name, parse, text in checks:
             try:
-                parse(value.get(name))
+                parse(text)
             except ValidationError as exc:
                 errors[name] = exc
         if errors:

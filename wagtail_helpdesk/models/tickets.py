@@ -163,6 +163,11 @@ class Ticket(models.Model):
             models.Index(fields=["first_response_at"], name="helpdesk_t_first_response",
                          condition=Q(first_response_at__isnull=False)),
             models.Index(fields=["created_by", "status"], name="helpdesk_t_creator"),
+            # Citizens' report form: open reports of a category near a point.
+            models.Index(fields=["report_category", "latitude", "longitude"],
+                         name="helpdesk_t_open_places",
+                         condition=Q(status__in=["new", "in_progress", "waiting"])
+                         & Q(latitude__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -38,22 +38,27 @@ def parse_polygons(text):
         raise ValidationError(_("This is not valid GeoJSON.")) from exc
     polygons = []
 
+    def items(container, key):
+        found = container.get(key, []) if isinstance(container, dict) else []
+        return found if isinstance(found, list) else []
+
     def collect(geometry):
-        kind = (geometry or {}).get("type")
-        coords = (geometry or {}).get("coordinates")
+        if not isinstance(geometry, dict):
+            return
+        kind = geometry.get("type")
         if kind == "Polygon":
-            polygons.append(coords)
+            polygons.append(geometry.get("coordinates"))
         elif kind == "MultiPolygon":
-            polygons.extend(coords)
+            polygons.extend(items(geometry, "coordinates"))
         elif kind == "GeometryCollection":
-            for item in geometry.get("geometries", []):
+            for item in items(geometry, "geometries"):
                 collect(item)
 
     if not isinstance(data, dict):
         raise ValidationError(_("This is not valid GeoJSON."))
     if data.get("type") == "FeatureCollection":
-        for feature in data.get("features", []):
-            collect(feature.get("geometry"))
+        for feature in items(data, "features"):
+            collect(feature.get("geometry") if isinstance(feature, dict) else None)
     elif data.get("type") == "Feature":
         collect(data.get("geometry"))
     else:
@@ -63,7 +68,8 @@ def parse_polygons(text):
                  for polygon in polygons]
     except (TypeError, ValueError, IndexError) as exc:
         raise ValidationError(_("The polygon's coordinates are not valid.")) from exc
-    if not clean or any(len(ring) < 4 for polygon in clean for ring in polygon):
+    if not clean or any(not polygon for polygon in clean) \
+            or any(len(ring) < 4 for polygon in clean for ring in polygon):
         raise ValidationError(_("The GeoJSON holds no polygon (a boundary is a Polygon or "
                                 "MultiPolygon)."))
     return clean
@@ -89,6 +95,19 @@ def _in_polygon(lon, lat, polygon):
     return _in_ring(lon, lat, outer) and not any(_in_ring(lon, lat, h) for h in holes)
 
 
+def boundary_text(value):
+    """A report block's GeoJSON boundary: pasted, or read from its document."""
+    text = value.get("area_geojson") or ""
+    document = value.get("area_file")
+    if not text.strip() and document is not None:
+        try:
+            with document.file.open("rb") as handle:
+                text = handle.read(2_000_000).decode("utf-8", "replace")
+        except (OSError, ValueError):
+            text = ""
+    return text
+
+
 @dataclass(frozen=True)
 class Area:
     bbox: tuple | None = None
@@ -102,14 +121,7 @@ class Area:
             bbox = parse_bbox(value.get("area_bbox", ""))
         except ValidationError:
             bbox = None
-        text = value.get("area_geojson") or ""
-        document = value.get("area_file")
-        if not text.strip() and document is not None:
-            try:
-                with document.file.open("rb") as handle:
-                    text = handle.read(2_000_000).decode("utf-8", "replace")
-            except (OSError, ValueError):
-                text = ""
+        text = boundary_text(value)
         try:
             polygons = tuple(parse_polygons(text))
         except ValidationError:

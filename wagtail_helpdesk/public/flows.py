@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from .. import services
 from ..errors import HelpdeskError
 from ..models import Kind, ReportCategory, Service
+from ..nearby import open_reports_near
 from . import forms as f
 from .area import Area
 
@@ -103,10 +104,21 @@ class Flow(ABC):
             return
         if wizard.done:
             return  # a replayed POST after sending: nothing to do
+        if action in ("resume", "discard"):
+            if self.can_save:
+                handler = self._resume if action == "resume" else self._discard
+                handler(_int(post.get("draft")))
+            wizard.save()
+            return
         number, spec = self.current()
         forms = self.build_forms((number, spec), post, files)
         if any(form.is_bot for form in forms.values()):
             return  # honeypot filled: ignore silently
+        if action == "save":
+            if self.can_save:
+                self._save_draft(spec, post, files, forms)
+            wizard.save()
+            return
         if action == "goto":
             target = _int(post.get("step"))
             if target and 1 <= target < number:
@@ -148,14 +160,67 @@ class Flow(ABC):
         self.wizard.remove_files(set(post.getlist("remove_file")))
         return self.wizard.add_files(files.getlist("attachments"), self.max_files)
 
+    # -- drafts ("Salva richiesta", verified citizens only) --------------------------------
+    @property
+    def can_save(self):
+        return self.verified is not None
+
+    def drafts(self):
+        """The citizen's saved drafts of this kind, offered on a fresh first step."""
+        if not self.can_save or self.wizard.data or self.wizard.state.get("draft_id"):
+            return []
+        return list(services.citizen_drafts(self.request.user, self.kind)[:5])
+
+    def _save_draft(self, spec, post, files, forms):
+        wizard = self.wizard
+        wizard.state["file_errors"] = self._take_files(spec, post, files)
+        wizard.state["notices"] = []
+        self._remember_typed(spec, post)
+        partial = dict(wizard.data)
+        for form in forms.values():
+            form.is_valid()  # keeps the fields that are valid in cleaned_data
+            partial.update(f.serialise(form))
+        try:
+            draft = services.submit_web_ticket(
+                user=self.request.user, kind=self.kind, attachments=wizard.uploads(),
+                draft=True, replaces_draft=wizard.state.get("draft_id"),
+                site=getattr(self.request, "site", None), **self.draft_fields(partial))
+        except HelpdeskError as exc:
+            wizard.notice(exc.message)
+            return
+        wizard.state.update(draft_id=draft.pk, saved=True, raw=None)
+
+    def _resume(self, draft_id):
+        draft = services.citizen_drafts(self.request.user, self.kind).filter(pk=draft_id).first()
+        if draft is None:
+            return
+        wizard = self.wizard
+        wizard.restart()
+        wizard.keep(self.data_from_draft(draft))
+        wizard.adopt(draft.attachments.all())
+        wizard.state["draft_id"] = draft.pk
+
+    def _discard(self, draft_id):
+        services.discard_web_draft(user=self.request.user, draft_id=draft_id)
+        if self.wizard.state.get("draft_id") == draft_id:
+            self.wizard.state["draft_id"] = None
+
     def _send(self):
         wizard = self.wizard
+        count = len(wizard.files)
+        uploads = wizard.uploads()
+        if len(uploads) < count:  # files lost meanwhile: back to where they are attached
+            notices = wizard.state["notices"]
+            wizard.go(next(i for i, s in enumerate(self.steps, 1)
+                           if s.slug == self.files_field_step))
+            wizard.state["notices"] = notices
+            return
         try:
             ticket = services.submit_web_ticket(
                 user=getattr(self.request, "user", None), person=self.person(),
-                kind=self.kind, attachments=wizard.uploads(),
+                kind=self.kind, attachments=uploads,
                 idempotency_key=f"web:{wizard.token}", site=getattr(self.request, "site", None),
-                **self.ticket_fields())
+                replaces_draft=wizard.state.get("draft_id"), **self.ticket_fields())
         except HelpdeskError as exc:
             wizard.notice(exc.message)
             for message in exc.field_errors.values():
@@ -174,9 +239,17 @@ class Flow(ABC):
         return {name: data.get(name, "") for name in
                 ("given_name", "family_name", "fiscal_code", "email", "phone")}
 
-    @abstractmethod
     def ticket_fields(self):
         """The ticket's own fields for ``services.submit_web_ticket``."""
+        return self.draft_fields(self.wizard.data)
+
+    @abstractmethod
+    def draft_fields(self, data):
+        """The ticket fields of a draft from possibly incomplete ``data``."""
+
+    @abstractmethod
+    def data_from_draft(self, ticket):
+        """The wizard data that resumes ``ticket`` (a saved draft)."""
 
     @abstractmethod
     def summary(self):
@@ -203,10 +276,15 @@ class RequestFlow(Flow):
         Step("summary", gettext_lazy("Summary"), (("", f.RequestSummaryForm),)),
     )
 
-    def ticket_fields(self):
-        data = self.wizard.data
-        return {"service": Service.objects.get(pk=data["service"]),
-                "description": data.get("details", "")}
+    def draft_fields(self, data):
+        service = Service.objects.filter(pk=_int(data.get("service"))).first()
+        return {"service": service, "description": data.get("details", "")}
+
+    def data_from_draft(self, ticket):
+        data = {"details": ticket.description}
+        if ticket.service_id:
+            data.update(service=ticket.service_id, category=ticket.service.category_id)
+        return data
 
     def summary(self):
         data = self.wizard.data
@@ -229,14 +307,30 @@ class ReportFlow(Flow):
         Step("summary", gettext_lazy("Summary"), (("", f.ConfirmForm),)),
     )
 
-    def ticket_fields(self):
+    def draft_fields(self, data):
+        category = ReportCategory.objects.filter(pk=_int(data.get("category"))).first()
+        lat, lng = data.get("latitude") or None, data.get("longitude") or None
+        if lat is None or lng is None:
+            lat = lng = None
+        return {"report_category": category, "subject": data.get("title", ""),
+                "description": data.get("details", ""), "address": data.get("address", ""),
+                "latitude": lat, "longitude": lng}
+
+    def data_from_draft(self, ticket):
+        data = {"title": ticket.subject, "details": ticket.description,
+                "address": ticket.address}
+        if ticket.report_category_id:
+            data["category"] = ticket.report_category_id
+        if ticket.latitude is not None and ticket.longitude is not None:
+            data.update(latitude=str(ticket.latitude), longitude=str(ticket.longitude))
+        return data
+
+    def nearby(self):
+        """Open reports of the chosen type near the chosen point."""
         data = self.wizard.data
-        return {
-            "report_category": ReportCategory.objects.get(pk=data["category"]),
-            "subject": data.get("title", ""), "description": data.get("details", ""),
-            "address": data.get("address", ""),
-            "latitude": data.get("latitude") or None, "longitude": data.get("longitude") or None,
-        }
+        return open_reports_near(data.get("category"), data.get("latitude") or None,
+                                 data.get("longitude") or None,
+                                 self.value.get("nearby_radius") or 0)
 
     def summary(self):
         data = self.wizard.data

@@ -6,6 +6,7 @@ from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from .. import geocoding
 from ..conf import get_setting
 from ..maps import map_settings
 from .flows import RECEIPTS_KEY
@@ -61,6 +62,20 @@ def _errors(forms, file_errors, notices):
     return summary
 
 
+def _place_urls(value, page_id, block_id):
+    """The map's JSON endpoints (address search only when geocoding is on)."""
+    if not page_id:
+        return {}
+    args = [page_id, block_id]
+    urls = {}
+    if geocoding.enabled():
+        urls["search_url"] = reverse("wagtail_helpdesk_place_search", args=args)
+        urls["reverse_url"] = reverse("wagtail_helpdesk_place_reverse", args=args)
+    if value.get("nearby_radius"):
+        urls["nearby_url"] = reverse("wagtail_helpdesk_nearby", args=args)
+    return urls
+
+
 def block_context(block, value, context):
     request = context.get("request")
     page = context.get("page")
@@ -92,7 +107,9 @@ def block_context(block, value, context):
     if done and request is not None and done["ticket"] in (
             request.session.get(RECEIPTS_KEY) or []):
         receipt_url = reverse("wagtail_helpdesk_receipt", args=[done["ticket"]])
-    centre = value.get("map_centre") or {}
+    centre = value.get("map_centre")
+    centre = centre if isinstance(centre, dict) else {}
+    is_report = flow.kind == "report"
     return {
         "flow": flow,
         "kind": flow.kind,
@@ -113,15 +130,20 @@ def block_context(block, value, context):
         "summary": flow.summary() if spec.slug == "summary" else [],
         "person_summary": flow.person() if spec.slug == "summary" else {},
         "verified": flow.verified,
+        "can_save": flow.can_save and page_id is not None,
+        "saved": wizard.state.get("saved", False),
+        "drafts": flow.drafts() if number == 1 and page_id is not None else [],
         "needs_login": flow.needs_login,
         "login_url": _login_url(request, page) if flow.login_policy != "anonymous" else "",
         "privacy_url": _privacy_url(value, request),
         "done": done,
         "receipt_url": receipt_url,
         "map": {**map_settings(), "lat": centre.get("lat", ""), "lng": centre.get("lng", ""),
-                "zoom": value.get("map_zoom") or 14, "bbox": flow.area.bbox
-                if flow.kind == "report" else None,
-                "nearby_radius": value.get("nearby_radius") or 0},
+                "zoom": value.get("map_zoom") or 14,
+                "bbox": flow.area.bbox if is_report else None,
+                "nearby_radius": value.get("nearby_radius") or 0,
+                **(_place_urls(value, page_id, block_id) if is_report else {})},
+        "nearby": flow.nearby() if is_report and spec.slug == "summary" else [],
         "is_preview": page_id is None,
         "personal_area_url": get_setting("PERSONAL_AREA_URL"),
     }

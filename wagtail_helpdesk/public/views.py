@@ -20,7 +20,7 @@ from .flows import RECEIPTS_KEY
 from .receipt import receipt_pdf
 from .wizard import Wizard
 
-ACTIONS = {"next", "back", "submit", "restart", "goto"}
+ACTIONS = {"next", "back", "submit", "restart", "goto", "save", "resume", "discard"}
 
 
 def find_block(page, block_id):
@@ -36,7 +36,7 @@ def find_block(page, block_id):
     return None
 
 
-def _page(request, page_id):
+def visible_page(request, page_id):
     # Restricted pages are served to whoever satisfies their restrictions.
     page = get_object_or_404(Page.objects.live().specific(), pk=page_id)
     for restriction in page.get_view_restrictions():
@@ -60,7 +60,7 @@ def _csrf_failed(request):
 @never_cache
 @require_POST
 def submit(request, page_id, block_id):
-    page = _page(request, page_id)
+    page = visible_page(request, page_id)
     child = find_block(page, block_id)
     if child is None:
         raise Http404

@@ -32,7 +32,8 @@ class Wizard:
     @staticmethod
     def _fresh():
         return {"step": 1, "data": {}, "files": [], "raw": None, "file_errors": [], "notices": [],
-                "token": secrets.token_urlsafe(24), "done": None, "draft_id": None}
+                "token": secrets.token_urlsafe(24), "done": None, "draft_id": None,
+                "saved": False}
 
     # -- reading -------------------------------------------------------------------
     @property
@@ -67,6 +68,7 @@ class Wizard:
         self.state["raw"] = None
         self.state["file_errors"] = []
         self.state["notices"] = []
+        self.state["saved"] = False
 
     def notice(self, message):
         """An error about the whole step (limits, a refusal of the services layer)."""
@@ -111,6 +113,16 @@ class Wizard:
                                "size": checked.size})
         return errors
 
+    def adopt(self, attachments):
+        """Copy a saved draft's attachments into this journey's pending files."""
+        storage = private_storage()
+        for attachment in attachments:
+            with attachment.file.open("rb") as handle:
+                name = storage.save(f"{PENDING_DIR}/{uuid.uuid4().hex}", handle)
+            self.files.append({"id": uuid.uuid4().hex[:12], "path": name,
+                               "name": attachment.original_name, "type": attachment.content_type,
+                               "size": attachment.size})
+
     def remove_files(self, ids):
         storage = private_storage()
         kept = []
@@ -122,12 +134,21 @@ class Wizard:
         self.state["files"] = kept
 
     def uploads(self):
-        """The kept files as uploads for the services layer."""
+        """The kept files as uploads for the services layer. A file removed
+        meanwhile (``helpdesk_cleanup`` after a long pause) is dropped, with a
+        notice asking to attach it again."""
         storage = private_storage()
-        result = []
+        result, kept = [], []
         for entry in self.files:
-            with storage.open(entry["path"], "rb") as handle:
-                result.append(SimpleUploadedFile(entry["name"], handle.read(), entry["type"]))
+            try:
+                with storage.open(entry["path"], "rb") as handle:
+                    result.append(SimpleUploadedFile(entry["name"], handle.read(), entry["type"]))
+            except FileNotFoundError:
+                self.notice(_("“%(name)s” is no longer available: attach it again.")
+                            % {"name": entry["name"]})
+                continue
+            kept.append(entry)
+        self.state["files"] = kept
         return result
 
     def discard_files(self, delete=True):

@@ -25,7 +25,12 @@ from .actors import SYSTEM, CitizenActor
 from .citizens import register_citizen, search_citizens
 from .creation import create_ticket, delete_draft, submit_ticket, update_draft
 from .erasure import erase_citizen
-from .submissions import submit_web_ticket, verified_citizen
+from .submissions import (
+    citizen_drafts,
+    discard_web_draft,
+    submit_web_ticket,
+    verified_citizen,
+)
 
 __all__ = [
     "SYSTEM",
@@ -47,6 +52,8 @@ __all__ = [
     "set_priority",
     "submit_ticket",
     "submit_web_ticket",
+    "citizen_drafts",
+    "discard_web_draft",
     "take_charge",
     "transfer",
     "update_draft",

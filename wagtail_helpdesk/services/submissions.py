@@ -7,14 +7,16 @@ changes it: only empty contacts are completed, so nobody can redirect
 another person's notifications by typing their fiscal code.
 """
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ..errors import GuardFailed
 from ..identity import is_valid_fiscal_code, normalise_fiscal_code
-from ..models import Channel, Citizen
+from ..models import Channel, Citizen, Ticket
+from ..workflow import Status
 from .actors import CitizenActor
 from .citizens import complete_blanks
-from .creation import create_ticket
+from .creation import create_ticket, delete_draft
 
 VERIFIED, DECLARED = "verified", "declared"
 
@@ -51,13 +53,45 @@ def declared_citizen(*, given_name="", family_name="", fiscal_code="", email="",
 
 
 def submit_web_ticket(*, user=None, person=None, kind, attachments=(), idempotency_key=None,
-                      site=None, draft=False, **fields):
+                      site=None, draft=False, replaces_draft=None, **fields):
     """Create (or, with ``draft``, save) a ticket from the website.
 
     ``person`` holds the declared personal data (ignored when ``user`` is a
     verified citizen); ``fields`` are the ticket's (service or
     report_category, subject, description, latitude, longitude, address).
+    ``replaces_draft``: the id of the citizen's saved draft this ticket (or
+    newer draft) takes the place of; it is deleted in the same transaction.
     """
+    with transaction.atomic():
+        ticket = _web_ticket(user, person, kind, attachments, idempotency_key, site, draft,
+                             fields)
+        if replaces_draft and ticket.pk != replaces_draft:
+            discard_web_draft(user=user, draft_id=replaces_draft)
+    return ticket
+
+
+def citizen_drafts(user, kind):
+    """The drafts a verified citizen saved from the website, newest first."""
+    citizen = verified_citizen(user)
+    if citizen is None:
+        return Ticket.objects.none()
+    return (Ticket.objects.filter(citizen=citizen, status=Status.DRAFT, kind=kind,
+                                  channel=Channel.WEB, opened_by_citizen=True)
+            .select_related("service", "report_category").order_by("-updated_at"))
+
+
+def discard_web_draft(*, user, draft_id):
+    """Delete one of the verified citizen's own drafts (nothing when it is gone)."""
+    citizen = verified_citizen(user)
+    if citizen is None:
+        return
+    draft = Ticket.objects.filter(pk=draft_id, citizen=citizen, status=Status.DRAFT,
+                                  opened_by_citizen=True).first()
+    if draft is not None:
+        delete_draft(draft, CitizenActor(citizen, user))
+
+
+def _web_ticket(user, person, kind, attachments, idempotency_key, site, draft, fields):
     citizen = verified_citizen(user)
     identity = VERIFIED
     if citizen is None:
