@@ -145,6 +145,9 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "assistenza@comune.example.it")
+# Replies to notifications come back to assistenza+<ticket token>@… (inbound channel).
+WAGTAIL_HELPDESK_NOTIFY_REPLY_TO = os.environ.get(
+    "HELPDESK_NOTIFY_REPLY_TO", "assistenza+{token}@comune.example.it")
 
 WAGTAIL_SITE_NAME = "Comune di Esempio"
 # No avatars from gravatar.com: a third-party request carrying a hash of the

@@ -3,6 +3,7 @@ import os
 import pytest
 
 from tests.citizen import nominatim, pages  # noqa: F401 (fixtures of the citizens' forms)
+from tests.smtp import smtp  # noqa: F401 (a real SMTP server on loopback)
 
 
 def _on_postgres():

@@ -23,3 +23,14 @@ class WagtailHelpdeskConfig(AppConfig):
         # Acts on the last app's post_migrate, when every app is migrated.
         post_migrate.connect(ensure_default_groups,
                              dispatch_uid="wagtail_helpdesk_default_groups")
+        post_migrate.connect(_schedules, dispatch_uid="wagtail_helpdesk_schedules")
+
+
+def _schedules(sender, using="default", **kwargs):
+    # Once, after the last app (django_q's tables exist by then).
+    from .groups import last_signalled_app
+    from .notifications.schedules import ensure_schedules
+
+    if sender is not last_signalled_app():
+        return
+    ensure_schedules(using=using)

@@ -58,6 +58,21 @@ DEFAULTS = {
     "RATE_LOOKUPS_PER_IP": 300,
     # Open reports shown as "already reported nearby" (at most).
     "NEARBY_LIMIT": 10,
+    # Notifications (the outbox, delivered by django-q2 workers).
+    "NOTIFY_FROM_EMAIL": "",  # default: DEFAULT_FROM_EMAIL
+    # Reply-To of notifications, "{token}" replaced by the ticket's signed
+    # token, e.g. "assistenza+{token}@comune.example.it" ("" : no Reply-To).
+    "NOTIFY_REPLY_TO": "",
+    "NOTIFY_MESSAGE_ID_DOMAIN": "",  # default: the domain of the From address
+    "NOTIFY_MAX_ATTEMPTS": 8,
+    "NOTIFY_RETRY_BASE_SECONDS": 60,  # then doubled at each attempt…
+    "NOTIFY_RETRY_MAX_SECONDS": 6 * 3600,  # …up to this
+    "NOTIFY_LEASE_SECONDS": 300,  # a row "sending" longer than this was left by a dead worker
+    "NOTIFY_BATCH_SIZE": 200,
+    "NOTIFY_SWEEP_MINUTES": 1,
+    # The public site's address, for links in citizens' e-mails (default:
+    # WAGTAILADMIN_BASE_URL).
+    "SITE_URL": "",
     # Language of notifications to people whose own language is not known.
     "DEFAULT_LANGUAGE": "it",
 }

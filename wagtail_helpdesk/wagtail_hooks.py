@@ -9,6 +9,7 @@ from .admin import (  # noqa: F401
     hooks_quickreplies,
 )
 from .admin.attention import MyTicketsPanel
+from .admin.notifications import undelivered_viewset
 from .admin.tickets.bulk import BULK_ACTIONS
 from .admin.tickets.viewset import ticket_viewset
 from .admin.viewsets import HelpdeskViewSetGroup, catalogue_viewsets
@@ -16,7 +17,7 @@ from .admin.viewsets import HelpdeskViewSetGroup, catalogue_viewsets
 
 @hooks.register("register_admin_viewset")
 def register_helpdesk_viewsets():
-    return [HelpdeskViewSetGroup(), ticket_viewset, *catalogue_viewsets]
+    return [HelpdeskViewSetGroup(), ticket_viewset, undelivered_viewset, *catalogue_viewsets]
 
 
 @hooks.register("construct_homepage_panels")

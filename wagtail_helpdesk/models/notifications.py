@@ -56,6 +56,8 @@ class Notification(models.Model):
     #: queues the same message to the same recipient twice. No personal data.
     dedup_key = models.CharField(max_length=64, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    #: The token of the worker's claim that is sending the row (see notifications.outbox).
+    claim = models.CharField(max_length=32, blank=True, db_index=True)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)

@@ -10,6 +10,7 @@ import hashlib
 
 from ..conf import get_setting
 from ..models import Notification, NotificationChannel
+from ..notifications import tasks
 
 
 def dedup_key(event, template, channel, address):
@@ -20,7 +21,7 @@ def dedup_key(event, template, channel, address):
 
 def _queue(ticket, event, template, *, address, user=None, citizen=None, language=""):
     channel = NotificationChannel.EMAIL
-    return Notification.objects.create(
+    notification = Notification.objects.create(
         channel=channel,
         ticket=ticket,
         event=event,
@@ -34,6 +35,8 @@ def _queue(ticket, event, template, *, address, user=None, citizen=None, languag
         next_attempt_at=event.created_at,
         created_at=event.created_at,
     )
+    tasks.enqueue([notification.pk])  # on commit: a rolled-back change notifies nobody
+    return notification
 
 
 def citizen(ticket, event, template):

@@ -7,7 +7,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from ...identity import person_name
-from ...models import Channel, EventKind, Office, Priority, Visibility
+from ...models import Channel, EventKind, NotificationChannel, Office, Priority, Visibility
+from ...notifications.kinds import describe
 from ...services.routing import MENTION
 from ...workflow import Status
 
@@ -105,9 +106,14 @@ class TimelineEntry:
         elif kind == EventKind.PERSONAL_DATA_ERASED and data.get("reason"):
             yield _("Reason: %(reason)s") % {"reason": data["reason"]}
         elif kind in (EventKind.NOTIFICATION_SENT, EventKind.NOTIFICATION_FAILED):
-            for key in ("channel", "error"):
-                if data.get(key):
-                    yield str(data[key])
+            if data.get("template"):
+                yield str(describe(data["template"]))
+            if data.get("channel"):
+                yield _label(NotificationChannel, data["channel"])
+            if data.get("status") == "skipped":
+                yield _("Not sent: %(reason)s") % {"reason": data.get("error", "")}
+            elif data.get("error"):
+                yield _("Error: %(error)s") % {"error": data["error"]}
 
 
 def _with_mentions(text, users):

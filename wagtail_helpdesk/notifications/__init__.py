@@ -1,0 +1,2 @@
+"""Delivery of the notification outbox: e-mail (and App IO), retries,
+the sweeper. The services layer queues rows; these modules deliver them."""

@@ -1,0 +1,139 @@
+"""Notifications as e-mail messages: text and HTML in the recipient's
+language, threaded per ticket, with a Reply-To that leads back to it.
+
+Threading (see docs/notifications.md):
+
+* ``Message-ID: <hd.<ticket>.<notification>.<sig>@<domain>>``, signed so the
+  inbound channel can trust it points to that ticket;
+* ``In-Reply-To`` and ``References``: the ticket's root id
+  ``<hd.<ticket>.0.<sig>@<domain>>``, the same for every message of the
+  ticket, so mail programs show one conversation;
+* ``Reply-To``: ``assistenza+<ticket>.<sig>@<domain>`` (plus-addressing,
+  configurable);
+* ``Auto-Submitted: auto-generated`` (RFC 3834): auto-responders stay quiet.
+
+Subjects carry the ticket's short code, never personal data.
+"""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+from ..conf import get_setting
+from ..models import Visibility
+
+
+def _secret():
+    return hashlib.sha256(f"wagtail_helpdesk.mail:{settings.SECRET_KEY}".encode()).digest()
+
+
+def sign(text, length=10):
+    return hmac.new(_secret(), text.encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def from_address():
+    return get_setting("NOTIFY_FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
+
+
+def domain():
+    configured = get_setting("NOTIFY_MESSAGE_ID_DOMAIN")
+    if configured:
+        return configured
+    address = from_address()
+    return address.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
+
+
+def message_id(ticket_id, notification_id):
+    core = f"hd.{ticket_id}.{notification_id}"
+    return f"<{core}.{sign(core)}@{domain()}>"
+
+
+def parse_message_id(value):
+    """(ticket id, notification id) of one of our Message-IDs, or None (for the
+    inbound channel: a forged or foreign id gives None)."""
+    text = (value or "").strip().strip("<>")
+    local, _, host = text.partition("@")
+    parts = local.split(".")
+    if host != domain() or len(parts) != 4 or parts[0] != "hd":
+        return None
+    core = ".".join(parts[:3])
+    if not (parts[1].isdigit() and parts[2].isdigit()
+            and hmac.compare_digest(sign(core), parts[3])):
+        return None
+    return int(parts[1]), int(parts[2])
+
+
+def reply_token(ticket_id):
+    return f"{ticket_id}.{sign(f'reply.{ticket_id}')}"
+
+
+def reply_to(ticket_id):
+    """The address a reply should go to, or None when not configured."""
+    pattern = get_setting("NOTIFY_REPLY_TO")
+    return pattern.replace("{token}", reply_token(ticket_id)) if pattern else None
+
+
+def _absolute(path, *, admin):
+    base = (getattr(settings, "WAGTAILADMIN_BASE_URL", "") if admin
+            else get_setting("SITE_URL") or getattr(settings, "WAGTAILADMIN_BASE_URL", ""))
+    return f"{base.rstrip('/')}{path}" if path else ""
+
+
+def ticket_link(notification):
+    """Where the recipient follows the ticket: the admin page for operators,
+    the personal area for citizens (when the site has one)."""
+    if notification.template.startswith(("operator/", "office/")):
+        try:
+            return _absolute(reverse("helpdesk_tickets:detail", args=[notification.ticket_id]),
+                             admin=True)
+        except NoReverseMatch:
+            return ""
+    return _absolute(get_setting("PERSONAL_AREA_URL"), admin=False)
+
+
+def context(notification):
+    ticket, event = notification.ticket, notification.event
+    what = ""
+    if ticket is not None:
+        what = (ticket.service.name if ticket.service_id
+                else ticket.report_category.name if ticket.report_category_id else "")
+    return {
+        "notification": notification, "ticket": ticket, "event": event,
+        "reference": ticket.reference if ticket else notification.payload.get("reference", ""),
+        "what": what, "message": event.body if event is not None else "",
+        "link": ticket_link(notification) if ticket is not None else "",
+        "site_name": getattr(settings, "WAGTAIL_SITE_NAME", ""),
+        "is_report": ticket is not None and ticket.kind == "report",
+    }
+
+
+def build(notification, connection=None):
+    """The e-mail for ``notification`` (ticket, service, category and event
+    loaded), rendered in its language."""
+    name = f"wagtail_helpdesk/email/{notification.template}"
+    with translation.override(notification.language or get_setting("DEFAULT_LANGUAGE")):
+        ctx = context(notification)
+        subject = " ".join(render_to_string(f"{name}.subject.txt", ctx).split())
+        text = render_to_string(f"{name}.txt", ctx).strip() + "\n"
+        html = render_to_string("wagtail_helpdesk/email/base.html", {**ctx, "text": text,
+                                                                        "subject": subject})
+    headers = {"Message-ID": message_id(notification.ticket_id or 0, notification.pk),
+               "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+    if notification.ticket_id:
+        root = message_id(notification.ticket_id, 0)
+        headers.update({"In-Reply-To": root, "References": root})
+    replies = reply_to(notification.ticket_id) if notification.ticket_id else None
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=from_address(), to=[notification.address],
+        reply_to=[replies] if replies else None, headers=headers, connection=connection)
+    message.attach_alternative(html, "text/html")
+    if notification.template == "citizen/reply" and notification.event_id:
+        for attachment in notification.event.attachments.filter(visibility=Visibility.PUBLIC):
+            with attachment.file.open("rb") as handle:
+                message.attach(attachment.original_name, handle.read(), attachment.content_type)
+    return message

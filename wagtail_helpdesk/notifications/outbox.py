@@ -1,0 +1,118 @@
+"""The outbox's state machine, in the database only (no sending here).
+
+    pending ──claim──▶ sending ──sent──▶ sent
+       ▲                  │ ├──────────▶ skipped   (not on App IO, …)
+       └──retry (back-off)┘ └──────────▶ failed    (permanent, or attempts used up)
+
+A row is *claimed* with one conditional UPDATE (``status=pending`` and due),
+so two workers can never both send it. While sending, ``next_attempt_at`` is
+the claim's lease: a worker that dies leaves the row ``sending`` past its
+lease, and the sweeper puts it back to pending. The send is then repeated
+with the same Message-ID (e-mail), which receiving mail systems use to drop
+the copy in the rare case the first send had completed: a notification is
+never lost, and never shown twice.
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..conf import get_setting
+from ..models import EventKind, Notification, NotificationStatus
+from ..services import core
+from ..services.actors import SYSTEM
+
+PENDING, SENDING = NotificationStatus.PENDING, NotificationStatus.SENDING
+
+
+def claim_many(ids, now=None):
+    """Take the rows among ``ids`` that are pending and due, with one UPDATE
+    marking them with a fresh claim token; return the ids taken (those
+    another worker holds, or not due, or no longer pending, are left alone)."""
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    lease = now + timedelta(seconds=int(get_setting("NOTIFY_LEASE_SECONDS")))
+    taken = (Notification.objects.filter(pk__in=list(ids), status=PENDING,
+                                         next_attempt_at__lte=now)
+             .update(status=SENDING, attempts=F("attempts") + 1, next_attempt_at=lease,
+                     claim=token))
+    if not taken:
+        return []
+    return list(Notification.objects.filter(claim=token, status=SENDING)
+                .values_list("pk", flat=True))
+
+
+def claim(pk, now=None):
+    """Take one row for sending; False when it could not be taken."""
+    return bool(claim_many([pk], now))
+
+
+def backoff(attempts):
+    """Seconds to wait after the ``attempts``-th failed attempt (exponential, capped)."""
+    base = int(get_setting("NOTIFY_RETRY_BASE_SECONDS"))
+    return min(base * 2 ** max(attempts - 1, 0), int(get_setting("NOTIFY_RETRY_MAX_SECONDS")))
+
+
+def _finish(notification, status, now, *, error="", provider_id="", event_kind=None):
+    with transaction.atomic():
+        notification.status = status
+        notification.last_error = error[:2000]
+        notification.provider_message_id = provider_id or notification.provider_message_id
+        notification.sent_at = now if status == NotificationStatus.SENT else None
+        notification.save(update_fields=["status", "last_error", "provider_message_id",
+                                         "sent_at"])
+        if event_kind and notification.ticket_id:
+            core.record(notification.ticket, event_kind, SYSTEM, now=now, data={
+                "notification": notification.pk, "template": notification.template,
+                "channel": notification.channel, "status": status,
+                "error": error[:300] if status != NotificationStatus.SENT else "",
+            })
+
+
+def sent(notification, provider_id, now=None):
+    _finish(notification, NotificationStatus.SENT, now or timezone.now(),
+            provider_id=provider_id, event_kind=EventKind.NOTIFICATION_SENT)
+
+
+def skipped(notification, reason, now=None):
+    """Nothing to send on this channel (e.g. the citizen is not on App IO)."""
+    _finish(notification, NotificationStatus.SKIPPED, now or timezone.now(), error=reason,
+            event_kind=EventKind.NOTIFICATION_FAILED)
+
+
+def failed(notification, error, *, permanent=False, now=None):
+    """A failed attempt: retried later with back-off, or marked failed when
+    the error is permanent or the attempts are used up."""
+    now = now or timezone.now()
+    if permanent or notification.attempts >= int(get_setting("NOTIFY_MAX_ATTEMPTS")):
+        _finish(notification, NotificationStatus.FAILED, now, error=error,
+                event_kind=EventKind.NOTIFICATION_FAILED)
+        return
+    Notification.objects.filter(pk=notification.pk, status=SENDING).update(
+        status=PENDING, last_error=error[:2000],
+        next_attempt_at=now + timedelta(seconds=backoff(notification.attempts)))
+
+
+def release_expired(now=None):
+    """Rows left ``sending`` past their lease (a worker died): back to pending."""
+    now = now or timezone.now()
+    return Notification.objects.filter(status=SENDING, next_attempt_at__lt=now).update(
+        status=PENDING, next_attempt_at=now,
+        last_error="The worker stopped while sending; tried again.")
+
+
+def due_ids(now=None, limit=1000):
+    """Pending rows whose time has come, oldest first."""
+    now = now or timezone.now()
+    return list(Notification.objects.filter(status=PENDING, next_attempt_at__lte=now)
+                .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+
+
+def retry(notification):
+    """An administrator's retry of a failed notification: pending again, now."""
+    return bool(Notification.objects.filter(
+        pk=notification.pk, status__in=[NotificationStatus.FAILED, NotificationStatus.SKIPPED])
+        .update(status=PENDING, attempts=0, next_attempt_at=timezone.now()))

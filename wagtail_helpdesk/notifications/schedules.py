@@ -1,0 +1,35 @@
+"""The app's periodic jobs in django-q2's scheduler, created (or brought up
+to date) idempotently after every ``migrate``; ``qcluster`` runs them."""
+
+from django.apps import apps
+from django.db import DEFAULT_DB_ALIAS
+
+from ..conf import get_setting
+from . import tasks
+
+PREFIX = "wagtail_helpdesk: "
+
+
+def wanted():
+    """{name: fields} of the schedules the app needs."""
+    from django_q.models import Schedule
+
+    return {
+        f"{PREFIX}outbox sweeper": {
+            "func": tasks.SWEEP, "schedule_type": Schedule.MINUTES,
+            "minutes": int(get_setting("NOTIFY_SWEEP_MINUTES")), "repeats": -1,
+        },
+    }
+
+
+def ensure_schedules(using=DEFAULT_DB_ALIAS, **kwargs):
+    """Create or update the app's schedules (nothing when django-q2 is absent)."""
+    if not apps.is_installed("django_q"):
+        return []
+    from django_q.models import Schedule
+
+    names = []
+    for name, fields in wanted().items():
+        Schedule.objects.using(using).update_or_create(name=name, defaults=fields)
+        names.append(name)
+    return names
