@@ -198,7 +198,7 @@ def test_an_unknown_login_policy_is_refused(request_block, db):
         "login_policy"]
 
 
-# Bugs: the following tests fail with the code as it is (see the report).
+# Regression tests of bugs found and fixed: each docstring tells what used to go wrong.
 
 
 def test_a_report_block_without_a_map_centre_is_valid(report_block, db):
@@ -746,3 +746,15 @@ def test_a_restriction_on_another_page_changes_nothing(client, pages):
                                        restriction_type=PageViewRestriction.LOGIN)
     assert submit(client, pages).status_code == 302
     assert journey_step(client, pages.request) == 2
+
+
+def test_the_map_point_keeps_its_help_text_and_refuses_unreadable_points():
+    from django.core.exceptions import ValidationError
+
+    from wagtail_helpdesk.blocks import TerritorialReportBlock
+
+    block = TerritorialReportBlock().child_blocks["map_centre"]
+    assert block.field.help_text == "Where the citizens' map opens."
+    with pytest.raises(ValidationError):
+        block.clean("SRID=4326;POINT(not a point)")
+    assert block.clean("") is None

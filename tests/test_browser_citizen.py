@@ -94,8 +94,9 @@ def finish(page, live_server, heading):
     return ticket
 
 
-@pytest.mark.parametrize("citizen", [(DESKTOP, True), (PHONE, True), (PHONE, False)],
-                         ids=["desktop", "phone", "phone-nojs"], indirect=True)
+@pytest.mark.parametrize("citizen", [(DESKTOP, True), (PHONE, True), (PHONE, False),
+                                     (DESKTOP, False)],
+                         ids=["desktop", "phone", "phone-nojs", "desktop-nojs"], indirect=True)
 def test_assistance_request(citizen, live_server, pages, tmp_path):
     page = citizen
     page.goto(f"{live_server.url}{pages.request.url}")
@@ -152,7 +153,8 @@ def test_report_with_map_search_nearby_and_photo(citizen, live_server, pages, no
     # The problem type shows the open report 100 m away.
     page.select_option("select[name=category]", str(pages.category.pk))
     page.wait_for_selector("[data-helpdesk-nearby]:not([hidden])")
-    assert "Via delle Muratte 5" in page.inner_text("[data-helpdesk-nearby]")
+    assert "Buche stradali, a 100 m" in page.inner_text("[data-helpdesk-nearby]")
+    accessible(page, "report 2/3 with search results and nearby reports")
     # Dropping the pin on the map moves the point.
     box = page.locator(".helpdesk-map").bounding_box()
     page.locator(".helpdesk-map").click(position={"x": box["width"] - 80, "y": 90})
@@ -171,7 +173,13 @@ def test_report_with_map_search_nearby_and_photo(citizen, live_server, pages, no
     accessible(page, "report 3/3")
     page.get_by_role("button", name="Conferma e invia").click()
     page.wait_for_selector("[data-helpdesk-done]")
+    assert "Segnalazione inviata" in page.inner_text("[data-helpdesk-done]")
+    accessible(page, "report confirmation")
     ticket = Ticket.objects.exclude(address="Via delle Muratte 5").get()
+    assert ticket.short_code in page.inner_text("[data-helpdesk-done]")
+    assert Notification.objects.filter(ticket=ticket, template="citizen/ticket_received").exists()
+    href = page.get_attribute("a[href*='/helpdesk/receipt/']", "href")
+    assert page.request.get(f"{live_server.url}{href}").body().startswith(b"%PDF")
     assert (str(ticket.latitude), str(ticket.longitude)) == (lat, lng)
     assert ticket.address == "Piazza di Trevi 1, Roma" and ticket.subject == "Tombino rotto"
     assert ticket.attachments.get().content_type == "image/png"

@@ -26,3 +26,18 @@ def test_missing_apps_are_reported():
     with mock.patch.object(helpdesk_checks.apps, "is_installed", lambda name: name not in missing):
         found = {m.id for m in helpdesk_checks.check_required_apps(None)}
     assert found == {"wagtail_helpdesk.W002", "wagtail_helpdesk.E001"}
+
+
+def test_a_geocoder_without_a_shared_cache_is_flagged(settings):
+    from wagtail_helpdesk.checks import check_geocoder_cache
+
+    settings.WAGTAIL_HELPDESK_GEOCODER_URL = "https://nominatim.example.org/"
+    settings.DEBUG = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [p.id for p in check_geocoder_cache(None)] == ["wagtail_helpdesk.W003"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/0"}}
+    assert check_geocoder_cache(None) == []
+    settings.WAGTAIL_HELPDESK_GEOCODER_URL = ""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert check_geocoder_cache(None) == []

@@ -130,3 +130,15 @@ def test_operators_do_not_see_citizens_drafts(pages, spid_user):
     html = client.get("/admin/helpdesk/tickets/?queue=all").content.decode()
     draft = Ticket.objects.get()
     assert draft.reference not in html
+
+
+def test_a_draft_keeps_text_the_step_would_refuse(pages, spid_user):
+    client = logged_in(spid_user)
+    page, block = pages.report, pages.report_block
+    post(client, page, block, {"action": "next", "privacy": "on"})
+    post(client, page, block, {**report_step_two(pages, title="T" * 130), "action": "save"})
+    assert Ticket.objects.get().subject == "T" * 130  # too long for the form, kept in the draft
+    assert "data-helpdesk-saved" in shown(client, page)
+    post(client, page, block, report_step_two(pages, title="T" * 130))  # refused
+    html = shown(client, page)
+    assert "data-helpdesk-saved" not in html and "data-helpdesk-errors" in html

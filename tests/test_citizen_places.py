@@ -48,8 +48,10 @@ def test_too_short_queries_never_reach_the_service(client, pages, nominatim):
 def test_reverse_geocoding_gives_the_address_of_a_point(client, pages, nominatim):
     response = client.get(places_url(pages, "reverse"), {"lat": "41.9", "lng": "12.48"})
     assert response.json()["result"]["label"] == "Via del Corso 12, Roma"
-    assert client.get(places_url(pages, "reverse"), {"lat": "0.5", "lng": "1"}).json() == {
-        "result": None}
+    # Outside the municipality (the block's area is Italy): never asked upstream.
+    assert client.get(places_url(pages, "reverse"), {"lat": "-33.86", "lng": "151.2"}
+                      ).json() == {"result": None}
+    assert len(nominatim) == 1
     assert client.get(places_url(pages, "reverse"), {"lat": "x"}).status_code == 400
     assert client.get(places_url(pages, "reverse"), {"lat": "91", "lng": "0"}).status_code == 400
 
@@ -122,10 +124,13 @@ def test_nearby_lists_open_reports_of_the_category_within_the_radius(
             "category": pages.category.pk, "lat": "41.900900", "lng": "12.483300"})
     data = response.json()
     assert data["radius"] == 250
-    assert [(r["address"], r["distance"]) for r in data["results"]] == [
-        ("Via delle Muratte 5", 100)]
-    assert set(data["results"][0]) == {"category", "address", "status", "status_label",
+    assert [(r["category"], r["distance"]) for r in data["results"]] == [
+        ("Buche stradali", 100)]
+    # Nothing typed by the citizen (the address is free text), position to ~100 m.
+    assert set(data["results"][0]) == {"category", "status", "status_label",
                                        "submitted_at", "distance", "lat", "lng"}
+    assert (data["results"][0]["lat"], data["results"][0]["lng"]) == (41.902, 12.483)
+    assert "Muratte" not in response.content.decode()
 
 
 def test_resolved_reports_are_not_nearby(client, pages, around_trevi):
@@ -154,7 +159,7 @@ def test_the_summary_shows_nearby_reports_without_javascript(client, pages, arou
                                               longitude="12.483300"))
     html = shown(client, page)
     assert "3/3" in html and "data-helpdesk-nearby-summary" in html
-    assert "Via delle Muratte 5" in html and "100 m" in html
+    assert "Buche stradali, 100 m" in html and "Via delle Muratte 5" not in html
     post(client, page, block, {"action": "submit"})
     assert "Report sent" in shown(client, page)
 
@@ -164,3 +169,48 @@ def test_only_http_geocoders_are_called(client, pages, settings):
     settings.WAGTAIL_HELPDESK_GEOCODER_URL = "file:///etc/"
     response = client.get(places_url(pages, "search"), {"q": "passwd"})
     assert response.status_code == 503 and response.json()["results"] == []
+
+
+def test_nearby_needs_a_point_inside_the_area(client, pages, around_trevi):
+    response = client.get(places_url(pages, "nearby"), {
+        "category": pages.category.pk, "lat": "48.8566", "lng": "2.3522"})
+    assert response.json() == {"results": []}
+    assert client.get(places_url(pages, "nearby"), {
+        "category": "²", "lat": "41.9009", "lng": "12.4833"}).json() == {"results": []}
+
+
+def test_places_of_a_login_only_block_need_the_login(client, pages, around_trevi):
+    from example_site.home.models import StandardPage
+
+    page = StandardPage.objects.get(pk=pages.report.pk)
+    raw = list(page.body.raw_data)
+    raw[0]["value"]["login_policy"] = "required"
+    page.body = raw
+    page.save_revision().publish()
+    response = client.get(places_url(pages, "nearby"), {
+        "category": pages.category.pk, "lat": "41.900900", "lng": "12.483300"})
+    assert response.status_code == 404
+
+
+def test_blocks_with_different_boundaries_do_not_share_cached_searches(pages, nominatim):
+    square = ('{"type":"Polygon","coordinates":[[[12.4,41.8],[12.6,41.8],[12.6,42.0],'
+              '[12.4,42.0],[12.4,41.8]]]}')
+    elsewhere = ('{"type":"Polygon","coordinates":[[[9.1,45.4],[9.3,45.4],[9.3,45.5],'
+                 '[9.1,45.5],[9.1,45.4]]]}')
+    bbox = "6.6,36.6,18.6,47.1"
+    rome = geocoding.search("trevi", Area.from_block({"area_bbox": bbox,
+                                                       "area_geojson": square}))
+    milan = geocoding.search("trevi", Area.from_block({"area_bbox": bbox,
+                                                        "area_geojson": elsewhere}))
+    assert [p.label for p in rome] == ["Piazza di Trevi 1, Roma"] and milan == []
+    assert len(nominatim) == 2
+
+
+def test_a_broken_upstream_answer_is_unavailable_not_an_error(client, pages, httpserver,
+                                                               settings):
+    settings.WAGTAIL_HELPDESK_GEOCODER_URL = httpserver.url_for("/")
+    httpserver.expect_request("/search").respond_with_data("not json", status=200)
+    httpserver.expect_request("/reverse").respond_with_data("oops", status=502)
+    assert client.get(places_url(pages, "search"), {"q": "via roma"}).status_code == 503
+    assert client.get(places_url(pages, "reverse"), {"lat": "41.9", "lng": "12.5"}
+                      ).status_code == 503

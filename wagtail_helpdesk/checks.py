@@ -42,3 +42,24 @@ def check_private_storage(app_configs, **kwargs):
             id="wagtail_helpdesk.W001",
         )]
     return []
+
+
+@register(Tags.caches)
+def check_geocoder_cache(app_configs, **kwargs):
+    """The geocoder's pacing (one upstream request per second) and its cache
+    live in Django's cache: a per-process or dummy cache breaks the promise."""
+    from .conf import get_setting
+
+    if not get_setting("GEOCODER_URL"):
+        return []
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend.endswith("DummyCache") or (backend.endswith("LocMemCache") and not settings.DEBUG):
+        return [Warning(
+            "Address search is on (WAGTAIL_HELPDESK_GEOCODER_URL) but the default cache is "
+            f"{backend.rsplit('.', 1)[-1]}: the one-request-per-second pacing and the cache "
+            "of answers are not shared by your processes (or do not work at all).",
+            hint="Use a shared cache (Redis) for CACHES['default'], as the geocoding "
+                 "service's usage policy requires.",
+            id="wagtail_helpdesk.W003",
+        )]
+    return []

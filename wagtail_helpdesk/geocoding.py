@@ -8,6 +8,7 @@ Everything here degrades to "no result": the forms work without geocoding.
 """
 
 import hashlib
+import http.client
 import json
 import logging
 import math
@@ -105,7 +106,7 @@ def _fetch(endpoint, params):
     if email:
         params = {**params, "email": email}
     url = f"{base}/{endpoint}?{urllib.parse.urlencode(params)}"
-    if not _wait_for_slot(float(get_setting("GEOCODER_TIMEOUT"))):
+    if not _wait_for_slot(float(get_setting("GEOCODER_MIN_INTERVAL")) * 1.5):
         raise GeocoderUnavailable("busy")
     request = urllib.request.Request(url, headers={  # noqa: S310 (http(s) checked above)
         "User-Agent": user_agent(), "Accept": "application/json",
@@ -115,7 +116,7 @@ def _fetch(endpoint, params):
         timeout = float(get_setting("GEOCODER_TIMEOUT"))
         with urllib.request.urlopen(request, timeout=timeout) as r:  # noqa: S310 (http(s) only)
             return json.loads(r.read(1_000_000).decode("utf-8"))
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         log.warning("Geocoder %s unavailable: %s", endpoint, exc)
         raise GeocoderUnavailable(str(exc)) from exc
 
@@ -152,15 +153,16 @@ def search(query, area):
         found = [_place(item) for item in data] if isinstance(data, list) else []
         return [p for p in found if p is not None and area.contains(p.lat, p.lng)]
 
-    return _cached("search", [query.casefold(), area.bbox, len(area.polygons), language,
-                              countries], compute)
+    boundary = hashlib.sha256(repr(area.polygons).encode()).hexdigest()[:16]
+    return _cached("search", [query.casefold(), area.bbox, boundary, language, countries,
+                              get_setting("GEOCODER_URL"), params["limit"]], compute)
 
 
 def reverse(lat, lng):
     """The address of a point, or None."""
     if not enabled():
         raise GeocoderUnavailable("off")
-    lat, lng = round(float(lat), 5), round(float(lng), 5)  # about a metre: cache-friendly
+    lat, lng = round(float(lat), 4), round(float(lng), 4)  # about 10 m: cache-friendly
     language = get_language() or ""
 
     def compute():
@@ -169,5 +171,5 @@ def reverse(lat, lng):
         place = _place(data) if isinstance(data, dict) and "error" not in data else None
         return [place] if place else []
 
-    places = _cached("reverse", [lat, lng, language], compute)
+    places = _cached("reverse", [lat, lng, language, get_setting("GEOCODER_URL")], compute)
     return places[0] if places else None

@@ -1,9 +1,10 @@
 """Open reports near a point: shown to a citizen placing a report, so they
 can see the problem is already known.
 
-What is shown is only what the place already tells: problem type, address,
-distance, state and date. Never the citizen, the title or the description
-(they may hold personal data).
+What is shown is only the problem type, the distance (to 10 m), the state,
+the date and a position rounded to about 100 m. Never the citizen, the title,
+the description or the typed address: those are free text and may hold
+personal data ("davanti al civico 3, sig. Rossi").
 """
 
 import math
@@ -29,7 +30,6 @@ def distance_m(lat1, lng1, lat2, lng2):
 @dataclass(frozen=True)
 class NearbyReport:
     category: str
-    address: str
     status: str
     status_label: str
     submitted_at: datetime
@@ -38,7 +38,7 @@ class NearbyReport:
     lng: float
 
     def as_dict(self):
-        return {"category": self.category, "address": self.address, "status": self.status,
+        return {"category": self.category, "status": self.status,
                 "status_label": str(self.status_label),
                 "submitted_at": self.submitted_at.date().isoformat(),
                 "distance": self.distance, "lat": self.lat, "lng": self.lng}
@@ -60,7 +60,7 @@ def open_reports_near(category_id, lat, lng, radius_m, *, limit=None):
             longitude__gte=_dec(lng - dlng), longitude__lte=_dec(lng + dlng),
         )
         .select_related("report_category")
-        .only("report_category__name", "address", "status", "submitted_at", "created_at",
+        .only("report_category__name", "status", "submitted_at", "created_at",
               "latitude", "longitude")
         .order_by("-submitted_at")[:200]
     )
@@ -69,11 +69,11 @@ def open_reports_near(category_id, lat, lng, radius_m, *, limit=None):
         here = distance_m(lat, lng, float(ticket.latitude), float(ticket.longitude))
         if here <= radius_m:
             found.append(NearbyReport(
-                category=ticket.report_category.name, address=ticket.address,
+                category=ticket.report_category.name,
                 status=ticket.status, status_label=ticket.get_status_display(),
                 submitted_at=ticket.submitted_at or ticket.created_at,
-                distance=int(round(here)), lat=float(ticket.latitude),
-                lng=float(ticket.longitude)))
+                distance=max(10, int(round(here, -1))),
+                lat=round(float(ticket.latitude), 3), lng=round(float(ticket.longitude), 3)))
     found.sort(key=lambda report: report.distance)
     return found[:limit]
 

@@ -2,7 +2,9 @@
 
 from django import forms
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtailgeowidget.blocks import LeafletBlock
 
@@ -55,9 +57,9 @@ class MapPointBlock(LeafletBlock):
     ignores ``required``), and always a ``{"lat", "lng", "srid"}`` dict or None
     (its cleaned value is otherwise the EWKT text the widget posts)."""
 
-    def __init__(self, *args, required=True, **kwargs):
+    def __init__(self, *args, required=True, help_text=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.field_options = {"required": required}
+        self.field_options = {"required": required, "help_text": help_text or ""}
 
     @property
     def required(self):
@@ -72,7 +74,11 @@ class MapPointBlock(LeafletBlock):
             return None
 
     def clean(self, value):
-        return self.to_python(super().clean(value))
+        cleaned = super().clean(value)
+        point = self.to_python(cleaned)
+        if cleaned and point is None:
+            raise ValidationError(_("Choose a point on the map."))
+        return point
 
     def get_prep_value(self, value):
         return value or None

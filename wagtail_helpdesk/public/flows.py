@@ -21,6 +21,8 @@ from . import forms as f
 from .area import Area
 
 RECEIPTS_KEY = "wagtail_helpdesk_receipts"
+#: Free-text fields a draft keeps even when the step refuses them.
+DRAFT_TEXT_FIELDS = ("details", "title", "address")
 LOGIN_REQUIRED, LOGIN_OPTIONAL, ANONYMOUS = "required", "optional", "anonymous"
 
 
@@ -180,6 +182,9 @@ class Flow(ABC):
         for form in forms.values():
             form.is_valid()  # keeps the fields that are valid in cleaned_data
             partial.update(f.serialise(form))
+            for name in DRAFT_TEXT_FIELDS:  # text refused as it is (too long…): kept anyway
+                if name in form.fields and name not in form.cleaned_data:
+                    partial[name] = (post.get(form.add_prefix(name)) or "").strip()
         try:
             draft = services.submit_web_ticket(
                 user=self.request.user, kind=self.kind, attachments=wizard.uploads(),
@@ -312,9 +317,9 @@ class ReportFlow(Flow):
         lat, lng = data.get("latitude") or None, data.get("longitude") or None
         if lat is None or lng is None:
             lat = lng = None
-        return {"report_category": category, "subject": data.get("title", ""),
-                "description": data.get("details", ""), "address": data.get("address", ""),
-                "latitude": lat, "longitude": lng}
+        return {"report_category": category, "subject": (data.get("title") or "")[:200],
+                "description": data.get("details", ""),
+                "address": (data.get("address") or "")[:255], "latitude": lat, "longitude": lng}
 
     def data_from_draft(self, ticket):
         data = {"title": ticket.subject, "details": ticket.description,

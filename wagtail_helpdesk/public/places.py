@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .. import geocoding
+from .. import geocoding, services
 from ..conf import get_setting
 from ..nearby import open_reports_near
 from . import throttle
@@ -19,10 +19,21 @@ from .views import find_block, visible_page
 
 
 def _report_block(request, page_id, block_id):
+    """The report block's value; 404 for other blocks, and for blocks that
+    need a SPID/CIE login the visitor does not have."""
     child = find_block(visible_page(request, page_id), block_id)
     if child is None or child.block.flow_class.kind != "report":
         raise Http404
-    return child.value
+    value = child.value
+    if value.get("login_policy") == "required" and \
+            services.verified_citizen(getattr(request, "user", None)) is None:
+        raise Http404
+    return value
+
+
+def _inside(value, point):
+    """Whether the point is inside the block's accepted area."""
+    return point is not None and Area.from_block(value).contains(*point)
 
 
 def _point(request):
@@ -70,10 +81,12 @@ def search(request, page_id, block_id):
 @never_cache
 @require_safe
 def reverse(request, page_id, block_id):
-    _report_block(request, page_id, block_id)
+    value = _report_block(request, page_id, block_id)
     point = _point(request)
     if point is None:
         return _answer({"error": _("Give a valid latitude and longitude.")}, 400)
+    if not _inside(value, point):
+        return _answer({"result": None})  # never asked upstream: only the municipality's places
     if _limited(request):
         return _too_many()
     try:
@@ -91,7 +104,7 @@ def nearby(request, page_id, block_id):
     if point is None:
         return _answer({"error": _("Give a valid latitude and longitude.")}, 400)
     category = request.GET.get("category", "")
-    if not (category.isdigit() and any(
+    if not (category.isdecimal() and _inside(value, point) and any(
             c.pk == int(category) for c in offered_report_categories(value))):
         return _answer({"results": []})
     if _limited(request):

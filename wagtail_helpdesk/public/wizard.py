@@ -81,6 +81,7 @@ class Wizard:
         """Remember refused input to show it again, with its errors."""
         self.state["raw"] = raw
         self.state["file_errors"] = list(file_errors)
+        self.state["saved"] = False
 
     def restart(self):
         self.discard_files()

@@ -81,14 +81,17 @@ def citizen_drafts(user, kind):
 
 
 def discard_web_draft(*, user, draft_id):
-    """Delete one of the verified citizen's own drafts (nothing when it is gone)."""
+    """Delete one of the verified citizen's own drafts; nothing when it is
+    already gone (two saves at once: the other one deleted it)."""
     citizen = verified_citizen(user)
     if citizen is None:
         return
-    draft = Ticket.objects.filter(pk=draft_id, citizen=citizen, status=Status.DRAFT,
-                                  opened_by_citizen=True).first()
-    if draft is not None:
-        delete_draft(draft, CitizenActor(citizen, user))
+    with transaction.atomic():
+        draft = (Ticket.objects.select_for_update()
+                 .filter(pk=draft_id, citizen=citizen, status=Status.DRAFT, channel=Channel.WEB,
+                         opened_by_citizen=True).first())
+        if draft is not None:
+            delete_draft(draft, CitizenActor(citizen, user))
 
 
 def _web_ticket(user, person, kind, attachments, idempotency_key, site, draft, fields):

@@ -170,14 +170,20 @@
                 });
             });
         });
+        var asked = 0;
+        var timer = null;
         picker.onPlace(function (point, source) {
             if (source !== 'map' || (address.value.trim() && !autofilled)) { return; }
-            getJSON(withQuery(box.getAttribute('data-reverse-url'), {lat: point.lat.toFixed(6), lng: point.lng.toFixed(6)}), function (code, data) {
-                if (code === 200 && data.result && (!address.value.trim() || autofilled)) {
-                    address.value = data.result.label;
-                    autofilled = true;
-                }
-            });
+            var mine = ++asked;  // only the latest pin's answer counts
+            window.clearTimeout(timer);
+            timer = window.setTimeout(function () {
+                getJSON(withQuery(box.getAttribute('data-reverse-url'), {lat: point.lat.toFixed(5), lng: point.lng.toFixed(5)}), function (code, data) {
+                    if (mine === asked && code === 200 && data.result && (!address.value.trim() || autofilled)) {
+                        address.value = data.result.label;
+                        autofilled = true;
+                    }
+                });
+            }, 600);
         });
     }
 
@@ -201,12 +207,11 @@
                 results.forEach(function (report) {
                     var item = document.createElement('li');
                     var date = new Date(report.submitted_at + 'T12:00:00');
-                    item.textContent = box.getAttribute('data-item-text')
-                        .replace('{category}', report.category)
-                        .replace('{distance}', report.distance)
-                        .replace('{date}', date.toLocaleDateString(lang))
-                        .replace('{status}', report.status_label) +
-                        (report.address ? ': ' + report.address : '');
+                    var values = {category: report.category, distance: report.distance,
+                        date: date.toLocaleDateString(lang), status: report.status_label};
+                    item.textContent = box.getAttribute('data-item-text').replace(
+                        /\{(category|distance|date|status)\}/g,
+                        function (match, key) { return String(values[key]); });
                     list.appendChild(item);
                     // Decorative (the list says it all); clicks go through to the map.
                     window.L.circleMarker([report.lat, report.lng],
