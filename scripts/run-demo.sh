@@ -11,6 +11,8 @@ stop() {
   exit 0
 }
 trap stop INT TERM EXIT
+# Links in the demo's e-mails point at this server.
+export WAGTAILADMIN_BASE_URL="${WAGTAILADMIN_BASE_URL:-http://$HOST:$PORT}"
 "$PY" manage.py qcluster &
 pids+=($!)
 "$PY" manage.py runserver --noreload "$HOST:$PORT" &

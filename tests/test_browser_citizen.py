@@ -219,3 +219,29 @@ def test_report_without_javascript(citizen, live_server, pages, tmp_path):
     ticket = finish(page, live_server, "Segnalazione inviata")
     assert (str(ticket.latitude), ticket.address) == ("41.902800", "Via Roma 12")
     assert ticket.attachments.count() == 1
+
+
+@pytest.mark.parametrize("citizen", [(PHONE, True)], ids=["phone"], indirect=True)
+def test_rating_page(citizen, live_server, factories):
+    from wagtail_helpdesk import services
+    from wagtail_helpdesk.models import EventKind
+    from wagtail_helpdesk.services import CitizenActor
+    from wagtail_helpdesk.services.rating import rating_token
+
+    office = factories.office()
+    person = factories.citizen()
+    ticket = factories.request_ticket(CitizenActor(person), citizen_=person,
+                                      service_=factories.service(office))
+    operator = factories.operator(office)
+    ticket = services.resolve(services.take_charge(ticket, operator), operator,
+                              factories.resolution_type(), "Fatto.")
+    resolved = ticket.events.get(kind=EventKind.RESOLVED)
+    page = citizen
+    page.goto(f"{live_server.url}/helpdesk/rating/{rating_token(ticket.pk, resolved.pk)}/")
+    accessible(page, "rating")
+    page.locator("label[for=rating-score-5]").click()
+    page.fill("#rating-comment", "Ottimo servizio.")
+    page.get_by_role("button", name="Invia la valutazione").click()
+    page.wait_for_selector("[data-helpdesk-rated]")
+    accessible(page, "rating sent")
+    assert ticket.events.get(kind=EventKind.RATING).data["score"] == 5

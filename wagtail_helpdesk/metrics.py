@@ -15,8 +15,19 @@ offices, operators and the days of the series.
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Min,
+    Q,
+    Sum,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from .workflow import OPEN_STATUSES, Status
@@ -245,6 +256,20 @@ def operator_load(tickets, now, members=None):
     return result
 
 
+def satisfaction(tickets, now, days=30):
+    """Citizens' ratings of the last ``days`` days: {"average": float|None, "count": int}."""
+    from .models import EventKind, TicketEvent
+
+    figures = TicketEvent.objects.filter(
+        ticket__in=tickets, kind=EventKind.RATING, created_at__gte=now - timedelta(days=days),
+        created_at__lte=now,
+    ).aggregate(average=Avg(Cast(KeyTextTransform("score", "data"), FloatField())),
+                count=Count("pk"))
+    average = figures["average"]
+    return {"average": round(average, 1) if average is not None else None,
+            "count": figures["count"], "days": days}
+
+
 def snapshot(tickets, now, members=None):
     """Every figure of the dashboard, as one dict."""
     return {
@@ -256,4 +281,5 @@ def snapshot(tickets, now, members=None):
         "offices": by_office(tickets, now),
         "series": daily_series(tickets, now),
         "operators": operator_load(tickets, now, members),
+        "satisfaction": satisfaction(tickets, now),
     }

@@ -5,7 +5,7 @@
 
 from django.urls import path
 
-from .public import places, views
+from .public import places, rating, views
 
 urlpatterns = [
     path("submit/<int:page_id>/<str:block_id>/", views.submit, name="wagtail_helpdesk_submit"),
@@ -15,5 +15,6 @@ urlpatterns = [
          name="wagtail_helpdesk_place_reverse"),
     path("places/<int:page_id>/<str:block_id>/nearby/", places.nearby,
          name="wagtail_helpdesk_nearby"),
+    path("rating/<str:token>/", rating.rate, name="wagtail_helpdesk_rating"),
     path("receipt/<int:ticket_id>/", views.receipt, name="wagtail_helpdesk_receipt"),
 ]

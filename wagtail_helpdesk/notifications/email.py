@@ -109,7 +109,18 @@ def context(notification):
         "link": ticket_link(notification) if ticket is not None else "",
         "site_name": getattr(settings, "WAGTAIL_SITE_NAME", ""),
         "is_report": ticket is not None and ticket.kind == "report",
+        "rating_link": _rating_link(notification),
     }
+
+
+def _rating_link(notification):
+    """The signed, single-use rating link of a "resolved" e-mail."""
+    if notification.template != "citizen/resolved" or not notification.event_id:
+        return ""
+    from ..services.rating import rating_token
+
+    token = rating_token(notification.ticket_id, notification.event_id)
+    return _absolute(reverse("wagtail_helpdesk_rating", args=[token]), admin=False)
 
 
 def build(notification, connection=None):
