@@ -209,7 +209,7 @@ def test_the_sweeper_schedule_is_created_on_migrate():
     schedule = Schedule.objects.get(name="wagtail_helpdesk: outbox sweeper")
     assert schedule.func == tasks.SWEEP and schedule.repeats == -1
     ensure_schedules()  # idempotent
-    assert Schedule.objects.filter(name__startswith="wagtail_helpdesk: ").count() == 1
+    assert Schedule.objects.filter(name="wagtail_helpdesk: outbox sweeper").count() == 1
 
 
 def test_unknown_templates_fail_permanently_without_retrying(received, smtp):

@@ -70,6 +70,13 @@ DEFAULTS = {
     "NOTIFY_LEASE_SECONDS": 300,  # a row "sending" longer than this was left by a dead worker
     "NOTIFY_BATCH_SIZE": 200,
     "NOTIFY_SWEEP_MINUTES": 1,
+    # Scheduled jobs. Remind the assignee this many hours before a ticket's
+    # deadline (0: never).
+    "SLA_WARNING_HOURS": 24,
+    # Resolve tickets left "waiting for the citizen" with no activity for this
+    # many days (None: never), with this resolution type (its slug).
+    "AUTO_RESOLVE_WAITING_DAYS": None,
+    "AUTO_RESOLVE_RESOLUTION_TYPE": "risolta",
     # The public site's address, for links in citizens' e-mails (default:
     # WAGTAILADMIN_BASE_URL).
     "SITE_URL": "",

@@ -217,6 +217,7 @@ class EventKind(models.TextChoices):
     NOTIFICATION_SENT = "notification_sent", _("Notification delivered")
     NOTIFICATION_FAILED = "notification_failed", _("Notification failed")
     RATING = "rating", _("Rating")
+    SLA_WARNING = "sla_warning", _("Deadline reminder")
     PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased")
 
 

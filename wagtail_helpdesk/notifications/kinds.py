@@ -13,6 +13,7 @@ TEMPLATES = {
     "operator/assigned": _("“Assigned to you” to the operator"),
     "operator/citizen_message": _("Citizen's message to the operator"),
     "operator/mentioned": _("Mention to the colleague"),
+    "operator/sla_warning": _("Deadline reminder to the operator"),
     "office/new_ticket": _("New ticket to the office"),
     "office/transferred_in": _("Transfer notice to the office"),
     "office/citizen_message": _("Citizen's message to the office"),

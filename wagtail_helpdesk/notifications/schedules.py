@@ -5,7 +5,7 @@ from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS
 
 from ..conf import get_setting
-from . import tasks
+from . import jobs, tasks
 
 PREFIX = "wagtail_helpdesk: "
 
@@ -18,6 +18,12 @@ def wanted():
         f"{PREFIX}outbox sweeper": {
             "func": tasks.SWEEP, "schedule_type": Schedule.MINUTES,
             "minutes": int(get_setting("NOTIFY_SWEEP_MINUTES")), "repeats": -1,
+        },
+        f"{PREFIX}deadline reminders": {
+            "func": jobs.SLA_WARNINGS, "schedule_type": Schedule.HOURLY, "repeats": -1,
+        },
+        f"{PREFIX}resolve tickets left waiting": {
+            "func": jobs.AUTO_RESOLVE, "schedule_type": Schedule.DAILY, "repeats": -1,
         },
     }
 

@@ -31,6 +31,7 @@ EVENT_ICONS = {
     EventKind.NOTIFICATION_SENT: "mail",
     EventKind.NOTIFICATION_FAILED: "warning",
     EventKind.RATING: "pick",
+    EventKind.SLA_WARNING: "time",
     EventKind.PERSONAL_DATA_ERASED: "bin",
 }
 
@@ -105,6 +106,10 @@ class TimelineEntry:
             yield _("Changed: %(fields)s") % {"fields": ", ".join(map(str, data["fields"]))}
         elif kind == EventKind.PERSONAL_DATA_ERASED and data.get("reason"):
             yield _("Reason: %(reason)s") % {"reason": data["reason"]}
+        elif kind == EventKind.RATING and data.get("score"):
+            yield _("Rating: %(score)s/5") % {"score": data["score"]}
+        elif kind == EventKind.SLA_WARNING and data.get("due_at"):
+            yield _("Deadline reminder sent to the assignee")
         elif kind in (EventKind.NOTIFICATION_SENT, EventKind.NOTIFICATION_FAILED):
             if data.get("template"):
                 yield str(describe(data["template"]))

@@ -1,0 +1,88 @@
+"""The scheduled jobs: deadline reminders to assignees (once per deadline),
+and the optional automatic resolution of tickets left waiting."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from wagtail_helpdesk import services
+from wagtail_helpdesk.models import EventKind, Notification, Ticket
+from wagtail_helpdesk.notifications import jobs
+from wagtail_helpdesk.services import CitizenActor
+from wagtail_helpdesk.workflow import Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def assigned(factories):
+    office = factories.office()
+    operator = factories.operator(office)
+    person = factories.citizen()
+    ticket = factories.request_ticket(CitizenActor(person), citizen_=person,
+                                      service_=factories.service(office, sla_days=5))
+    ticket = services.take_charge(ticket, operator)
+    return ticket, operator
+
+
+def test_the_assignee_is_reminded_once_before_the_deadline(assigned):
+    ticket, operator = assigned
+    Ticket.objects.filter(pk=ticket.pk).update(due_at=timezone.now() + timedelta(hours=3))
+    assert jobs.sla_warnings() == 1
+    assert jobs.sla_warnings() == 0  # once per deadline
+    reminder = Notification.objects.get(template="operator/sla_warning")
+    assert reminder.recipient_user == operator
+    assert ticket.events.filter(kind=EventKind.SLA_WARNING).count() == 1
+    # A new deadline (e.g. after a reopening) gets its own reminder.
+    Ticket.objects.filter(pk=ticket.pk).update(due_at=timezone.now() + timedelta(hours=5))
+    assert jobs.sla_warnings() == 1
+
+
+def test_far_deadlines_and_unassigned_tickets_are_left_alone(assigned, factories):
+    ticket, _operator = assigned
+    Ticket.objects.filter(pk=ticket.pk).update(due_at=timezone.now() + timedelta(days=3))
+    person = factories.citizen()
+    pending = factories.request_ticket(CitizenActor(person), citizen_=person)
+    Ticket.objects.filter(pk=pending.pk).update(due_at=timezone.now() + timedelta(hours=1))
+    assert jobs.sla_warnings() == 0
+
+
+def test_waiting_tickets_are_not_resolved_unless_configured(assigned):
+    ticket, operator = assigned
+    services.mark_waiting(ticket, operator, message="Ci serve il documento.")
+    Ticket.objects.filter(pk=ticket.pk).update(
+        last_activity_at=timezone.now() - timedelta(days=60))
+    assert jobs.auto_resolve_waiting() == 0
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.WAITING
+
+
+def test_tickets_left_waiting_are_resolved_with_a_notification(assigned, factories, settings):
+    settings.WAGTAIL_HELPDESK_AUTO_RESOLVE_WAITING_DAYS = 30
+    factories.resolution_type("risolta")
+    ticket, operator = assigned
+    services.mark_waiting(ticket, operator, message="Ci serve il documento.")
+    Ticket.objects.filter(pk=ticket.pk).update(
+        last_activity_at=timezone.now() - timedelta(days=31))
+    assert jobs.auto_resolve_waiting() == 1
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and "30" in ticket.resolution_text
+    assert Notification.objects.filter(ticket=ticket, template="citizen/resolved").exists()
+    assert jobs.auto_resolve_waiting() == 0
+
+
+def test_recent_waiting_tickets_stay_waiting(assigned, factories, settings):
+    settings.WAGTAIL_HELPDESK_AUTO_RESOLVE_WAITING_DAYS = 30
+    factories.resolution_type("risolta")
+    ticket, operator = assigned
+    services.mark_waiting(ticket, operator, message="Ci serve il documento.")
+    assert jobs.auto_resolve_waiting() == 0
+
+
+def test_the_jobs_are_scheduled_on_migrate():
+    from django_q.models import Schedule
+
+    names = set(Schedule.objects.filter(name__startswith="wagtail_helpdesk: ")
+                .values_list("name", flat=True))
+    assert names == {"wagtail_helpdesk: outbox sweeper", "wagtail_helpdesk: deadline reminders",
+                     "wagtail_helpdesk: resolve tickets left waiting"}

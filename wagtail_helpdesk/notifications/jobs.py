@@ -1,0 +1,53 @@
+"""The scheduled jobs (django-q2 tasks; see :mod:`.schedules`): they pick the
+tickets, the services layer changes them."""
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+
+from ..conf import get_setting
+from ..errors import HelpdeskError
+from ..models import ResolutionType, Ticket
+from ..services import reminders
+from ..workflow import OPEN_STATUSES, Status
+
+log = logging.getLogger(__name__)
+
+SLA_WARNINGS = "wagtail_helpdesk.notifications.jobs.sla_warnings"
+AUTO_RESOLVE = "wagtail_helpdesk.notifications.jobs.auto_resolve_waiting"
+
+
+def sla_warnings(now=None):
+    """Remind assignees of deadlines within ``SLA_WARNING_HOURS``; returns how many."""
+    hours = int(get_setting("SLA_WARNING_HOURS") or 0)
+    if not hours:
+        return 0
+    now = now or timezone.now()
+    due = Ticket.objects.filter(status__in=OPEN_STATUSES, assignee__isnull=False,
+                                due_at__isnull=False, due_at__lte=now + timedelta(hours=hours))
+    return sum(1 for ticket in due.only("pk").iterator() if reminders.warn_sla(ticket, now))
+
+
+def auto_resolve_waiting(now=None):
+    """Resolve tickets waiting for the citizen with no activity for
+    ``AUTO_RESOLVE_WAITING_DAYS`` days (off unless set); returns how many."""
+    days = get_setting("AUTO_RESOLVE_WAITING_DAYS")
+    if not days:
+        return 0
+    slug = get_setting("AUTO_RESOLVE_RESOLUTION_TYPE")
+    resolution_type = ResolutionType.objects.filter(slug=slug, active=True).first()
+    if resolution_type is None:
+        log.error("AUTO_RESOLVE_RESOLUTION_TYPE %r is not an active resolution type", slug)
+        return 0
+    now = now or timezone.now()
+    stale = Ticket.objects.filter(status=Status.WAITING,
+                                  last_activity_at__lt=now - timedelta(days=int(days)))
+    count = 0
+    for ticket in stale.only("pk").iterator():
+        try:
+            reminders.auto_resolve(ticket, resolution_type, int(days))
+            count += 1
+        except HelpdeskError as exc:  # changed meanwhile: it is no longer ours to close
+            log.info("Ticket %s not resolved automatically: %s", ticket.pk, exc)
+    return count

@@ -1,0 +1,40 @@
+"""What the scheduled jobs change on tickets: deadline reminders to the
+assignee, and the automatic resolution of tickets left waiting for the
+citizen. Each runs on one ticket, locked, and is safe to repeat."""
+
+from django.utils import translation
+from django.utils.translation import gettext
+
+from ..conf import get_setting
+from ..models import EventKind, TicketEvent
+from ..workflow import OPEN_STATUSES
+from . import core, notify
+from .actions import resolve
+from .actors import SYSTEM
+
+
+def warn_sla(ticket, now=None):
+    """Remind the assignee of the ticket's deadline, once per deadline.
+    Returns the event, or None when there was nothing to do."""
+    now = now or core.now()
+    with core.atomic_change():
+        t = core.lock(ticket)
+        if t.status not in OPEN_STATUSES or t.assignee is None or t.due_at is None:
+            return None
+        due = t.due_at.isoformat()
+        if TicketEvent.objects.filter(ticket=t, kind=EventKind.SLA_WARNING,
+                                      data__due_at=due).exists():
+            return None
+        event = core.record(t, EventKind.SLA_WARNING, SYSTEM, now=now,
+                            data={"due_at": due, "to": t.assignee_id})
+        notify.operator(t, event, "sla_warning", t.assignee)
+    return event
+
+
+def auto_resolve(ticket, resolution_type, days):
+    """Resolve a ticket left waiting for the citizen (the citizen is told,
+    with the rating link, as for any resolution)."""
+    with translation.override(get_setting("DEFAULT_LANGUAGE")):
+        text = gettext("Closed automatically: no answer from the citizen within %(days)d "
+                       "days. Reply to reopen it.") % {"days": days}
+    return resolve(ticket, SYSTEM, resolution_type, text)
