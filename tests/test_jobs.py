@@ -85,4 +85,37 @@ def test_the_jobs_are_scheduled_on_migrate():
     names = set(Schedule.objects.filter(name__startswith="wagtail_helpdesk: ")
                 .values_list("name", flat=True))
     assert names == {"wagtail_helpdesk: outbox sweeper", "wagtail_helpdesk: deadline reminders",
-                     "wagtail_helpdesk: resolve tickets left waiting"}
+                     "wagtail_helpdesk: resolve tickets left waiting",
+                     "wagtail_helpdesk: retention"}
+
+
+def resolved_ticket(factories, person, office, years_ago):
+    operator = factories.operator(office)
+    ticket = factories.request_ticket(CitizenActor(person), citizen_=person,
+                                      service_=factories.service(office))
+    ticket = services.resolve(services.take_charge(ticket, operator), operator,
+                              factories.resolution_type(), "Fatto.")
+    Ticket.objects.filter(pk=ticket.pk).update(
+        resolved_at=timezone.now() - timedelta(days=365 * years_ago + 1))
+    return ticket
+
+
+def test_retention_erases_only_citizens_whose_tickets_are_all_old(factories, settings):
+    office = factories.office()
+    old = factories.citizen(given_name="Anna", fiscal_code="RSSMRA85T10A562S")
+    mixed = factories.citizen(given_name="Bruno")
+    recent = factories.citizen(given_name="Carla")
+    resolved_ticket(factories, old, office, 6)
+    resolved_ticket(factories, mixed, office, 6)
+    factories.request_ticket(CitizenActor(mixed), citizen_=mixed)  # still open
+    resolved_ticket(factories, recent, office, 1)
+    assert jobs.retention() == 0  # off by default
+    settings.WAGTAIL_HELPDESK_RETENTION_YEARS = 5
+    assert jobs.retention() == 1
+    old.refresh_from_db()
+    assert old.erased_at is not None and old.fiscal_code is None and old.given_name != "Anna"
+    assert old.tickets.get().events.filter(kind=EventKind.PERSONAL_DATA_ERASED).exists()
+    mixed.refresh_from_db()
+    recent.refresh_from_db()
+    assert mixed.erased_at is None and recent.erased_at is None
+    assert jobs.retention() == 0  # nothing left to do

@@ -77,6 +77,9 @@ DEFAULTS = {
     # many days (None: never), with this resolution type (its slug).
     "AUTO_RESOLVE_WAITING_DAYS": None,
     "AUTO_RESOLVE_RESOLUTION_TYPE": "risolta",
+    # Erase the personal data of citizens whose tickets were all resolved more
+    # than this many years ago (None: never). The tickets stay, anonymised.
+    "RETENTION_YEARS": None,
     # The public site's address, for links in citizens' e-mails (default:
     # WAGTAILADMIN_BASE_URL).
     "SITE_URL": "",

@@ -4,18 +4,21 @@ tickets, the services layer changes them."""
 import logging
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from ..conf import get_setting
 from ..errors import HelpdeskError
-from ..models import ResolutionType, Ticket
+from ..models import Citizen, ResolutionType, Ticket
 from ..services import reminders
+from ..services.erasure import erase_for_retention
 from ..workflow import OPEN_STATUSES, Status
 
 log = logging.getLogger(__name__)
 
 SLA_WARNINGS = "wagtail_helpdesk.notifications.jobs.sla_warnings"
 AUTO_RESOLVE = "wagtail_helpdesk.notifications.jobs.auto_resolve_waiting"
+RETENTION = "wagtail_helpdesk.notifications.jobs.retention"
 
 
 def sla_warnings(now=None):
@@ -50,4 +53,27 @@ def auto_resolve_waiting(now=None):
             count += 1
         except HelpdeskError as exc:  # changed meanwhile: it is no longer ours to close
             log.info("Ticket %s not resolved automatically: %s", ticket.pk, exc)
+    return count
+
+
+def retention(now=None):
+    """Erase the personal data of citizens whose tickets were all resolved
+    more than ``RETENTION_YEARS`` years ago (off unless set); returns how many.
+    Citizens with any open, draft or recent ticket are left alone."""
+    years = get_setting("RETENTION_YEARS")
+    if not years:
+        return 0
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=365 * int(years))
+    keep = Ticket.objects.filter(~Q(status=Status.RESOLVED) | Q(resolved_at__gte=cutoff))
+    citizens = (Citizen.objects.filter(erased_at__isnull=True, tickets__isnull=False)
+                .exclude(pk__in=keep.filter(citizen__isnull=False).values("citizen_id"))
+                .distinct())
+    count = 0
+    for citizen in citizens.iterator():
+        try:
+            erase_for_retention(citizen, years)
+            count += 1
+        except HelpdeskError as exc:  # erased meanwhile
+            log.info("Citizen %s not erased by retention: %s", citizen.pk, exc)
     return count

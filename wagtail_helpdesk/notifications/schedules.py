@@ -25,6 +25,9 @@ def wanted():
         f"{PREFIX}resolve tickets left waiting": {
             "func": jobs.AUTO_RESOLVE, "schedule_type": Schedule.DAILY, "repeats": -1,
         },
+        f"{PREFIX}retention": {
+            "func": jobs.RETENTION, "schedule_type": Schedule.DAILY, "repeats": -1,
+        },
     }
 
 

@@ -44,7 +44,7 @@ from ..models import (
 )
 from ..permissions import ticket_policy
 from . import core
-from .actors import is_operator
+from .actors import SYSTEM, actor_user, is_operator
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,19 @@ def erase_citizen(actor, citizen, *, reason=""):
     """
     if not can_erase(actor):
         raise PermissionDenied(_("Only helpdesk administrators can erase personal data."))
-    reason = _clean_reason(reason)
+    return _erase(actor, citizen, _clean_reason(reason))
+
+
+def erase_for_retention(citizen, years):
+    """The retention job's erasure (``RETENTION_YEARS``): the same as an
+    administrator's, done by the system and recorded as such."""
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = str(_("Retention: tickets resolved more than %(years)d years ago")
+                     % {"years": int(years)})
+    return _erase(SYSTEM, citizen, reason)
+
+
+def _erase(actor, citizen, reason):
     now = core.now()
     text = placeholder()
     with core.atomic_change():
@@ -230,7 +242,7 @@ def _audit(person, actor, **data):
 
     title = audit_title(person)
     registry.get_log_model_for_instance(person).objects.for_instance(person).update(label=title)
-    log(instance=person, action=LOG_ACTION, user=actor, title=title, data=data)
+    log(instance=person, action=LOG_ACTION, user=actor_user(actor), title=title, data=data)
 
 
 def _delete_files(storage, names):
