@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from tests.appio_fake import fake_io  # noqa: F401 (App IO built from its spec)
 from tests.citizen import nominatim, pages  # noqa: F401 (fixtures of the citizens' forms)
 from tests.smtp import smtp  # noqa: F401 (a real SMTP server on loopback)
 

@@ -70,6 +70,10 @@ DEFAULTS = {
     "NOTIFY_LEASE_SECONDS": 300,  # a row "sending" longer than this was left by a dead worker
     "NOTIFY_BATCH_SIZE": 200,
     "NOTIFY_SWEEP_MINUTES": 1,
+    # App IO: the messages API and the default service key (each Service may
+    # have its own; empty everywhere: App IO is off).
+    "APP_IO_URL": "https://api.io.pagopa.it/api/v1",
+    "APP_IO_API_KEY": "",
     # Scheduled jobs. Remind the assignee this many hours before a ticket's
     # deadline (0: never).
     "SLA_WARNING_HOURS": 24,

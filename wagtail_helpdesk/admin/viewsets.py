@@ -71,6 +71,15 @@ class ServiceViewSet(CatalogueViewSet):
     def get_list_queryset(self):
         return Service.objects.select_related("category", "office")
 
+    @property
+    def edit_handler(self):
+        from wagtail.admin.panels import FieldPanel, ObjectList
+
+        from .service_form import ServiceForm
+
+        return ObjectList([*Service.panels, FieldPanel("remove_io_api_key")],
+                          base_form_class=ServiceForm)
+
 
 class ReportCategoryViewSet(CatalogueViewSet):
     model = ReportCategory

@@ -137,6 +137,12 @@ class Service(index.Indexed, SLAMixin):
         Office, on_delete=models.PROTECT, related_name="services",
         verbose_name=_("responsible office"),
     )
+    #: The App IO service's API key (its messages are sent as this service);
+    #: write-only in the admin. Empty: WAGTAIL_HELPDESK_APP_IO_API_KEY, if set.
+    io_api_key = models.CharField(
+        _("App IO API key"), max_length=100, blank=True,
+        help_text=_("Optional. The key of the municipality's App IO service for this "
+                    "service's messages; once saved it is never shown again."))
     active = models.BooleanField(_("active"), default=True)
 
     objects = ActiveQuerySet.as_manager()
@@ -144,7 +150,7 @@ class Service(index.Indexed, SLAMixin):
     panels = [
         FieldPanel("category"), FieldPanel("name"), FieldPanel("slug"),
         FieldPanel("description"), FieldPanel("office"), FieldPanel("sla_days"),
-        FieldPanel("active"),
+        FieldPanel("active"), FieldPanel("io_api_key"),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 

@@ -42,6 +42,9 @@ class Citizen(index.Indexed, models.Model):
         verbose_name=_("user account"),
     )
     language = models.CharField(_("language"), max_length=10, blank=True)
+    #: How the citizen wants to be told (the personal area edits these).
+    notify_email = models.BooleanField(_("notify by e-mail"), default=True)
+    notify_app_io = models.BooleanField(_("notify on App IO"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from ..conf import get_setting
 from ..models import Notification, NotificationChannel
-from . import email, outbox
+from . import appio, email, outbox
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ def deliver(ids):
     if not claimed:
         return 0
     rows = (Notification.objects.filter(pk__in=claimed).order_by("pk")
-            .select_related("ticket__service", "ticket__report_category", "event"))
+            .select_related("ticket__service", "ticket__report_category", "event",
+                            "recipient_citizen"))
     count = 0
     connection = None
     try:
@@ -59,6 +60,8 @@ def deliver(ids):
                 if connection is None:
                     connection = get_connection(fail_silently=False)
                 count += _send_email(notification, connection)
+            elif notification.channel == NotificationChannel.APP_IO:
+                count += _send_io(notification)
             else:
                 outbox.failed(notification, f"No delivery for channel {notification.channel}.",
                               permanent=True)
@@ -88,6 +91,22 @@ def _send_email(notification, connection):
         outbox.failed(notification, f"{type(exc).__name__}: {exc}", permanent=True)
         return 0
     outbox.sent(notification, message.extra_headers["Message-ID"])
+    return 1
+
+
+def _send_io(notification):
+    try:
+        message_id = appio.send(notification)
+    except appio.Skip as exc:
+        outbox.skipped(notification, str(exc))
+        return 0
+    except appio.Temporary as exc:
+        outbox.failed(notification, str(exc))
+        return 0
+    except appio.Permanent as exc:
+        outbox.failed(notification, str(exc), permanent=True)
+        return 0
+    outbox.sent(notification, message_id)
     return 1
 
 

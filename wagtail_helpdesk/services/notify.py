@@ -10,7 +10,7 @@ import hashlib
 
 from ..conf import get_setting
 from ..models import Notification, NotificationChannel
-from ..notifications import tasks
+from ..notifications import appio, tasks
 
 
 def dedup_key(event, template, channel, address):
@@ -19,8 +19,8 @@ def dedup_key(event, template, channel, address):
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _queue(ticket, event, template, *, address, user=None, citizen=None, language=""):
-    channel = NotificationChannel.EMAIL
+def _queue(ticket, event, template, *, address, user=None, citizen=None, language="",
+           channel=NotificationChannel.EMAIL):
     notification = Notification.objects.create(
         channel=channel,
         ticket=ticket,
@@ -40,12 +40,20 @@ def _queue(ticket, event, template, *, address, user=None, citizen=None, languag
 
 
 def citizen(ticket, event, template):
-    """Tell the ticket's citizen (when there is one with an e-mail address)."""
+    """Tell the ticket's citizen: by e-mail (when they have an address and
+    want it) and on App IO (when they have a fiscal code, want it, and the
+    service has an IO key). Returns the e-mail notification, if any."""
     person = ticket.citizen
-    if person is None or person.erased_at or not person.email:
+    if person is None or person.erased_at:
         return None
-    return _queue(ticket, event, f"citizen/{template}", address=person.email, citizen=person,
-                  language=person.language)
+    queued = None
+    if person.email and person.notify_email:
+        queued = _queue(ticket, event, f"citizen/{template}", address=person.email,
+                        citizen=person, language=person.language)
+    if person.fiscal_code and person.notify_app_io and appio.api_key(ticket):
+        _queue(ticket, event, f"citizen/{template}", address=person.fiscal_code,
+               citizen=person, language=person.language, channel=NotificationChannel.APP_IO)
+    return queued
 
 
 def operator(ticket, event, template, user):
