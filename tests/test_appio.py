@@ -118,3 +118,17 @@ def test_the_io_key_is_never_shown_again_in_the_admin(client, factories):
     assert service.io_api_key == ""
     html = client.get(url).content.decode()
     assert 'name="remove_io_api_key"' not in html
+
+
+def test_other_refusals_are_permanent_and_broken_content_fails(ticket, fake_io, monkeypatch):
+    from wagtail_helpdesk.notifications import appio
+
+    fake_io.allowed.add(CODE)
+    monkeypatch.setattr(appio, "content", lambda n: 1 / 0)
+    tasks.deliver([io_row().pk])
+    row = io_row()
+    assert row.status == "failed" and "ZeroDivisionError" in row.last_error
+    with pytest.raises(appio.Permanent):
+        appio._check(409, {"detail": "conflict"}, "message")
+    with pytest.raises(appio.Temporary):
+        appio._check(503, {}, "message")

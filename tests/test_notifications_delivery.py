@@ -217,3 +217,49 @@ def test_unknown_templates_fail_permanently_without_retrying(received, smtp):
     tasks.deliver([received.notification.pk])
     row = Notification.objects.get(pk=received.notification.pk)
     assert row.status == NotificationStatus.FAILED and "TemplateDoesNotExist" in row.last_error
+
+
+def test_a_busy_mailbox_4xx_is_retried_not_failed(received, smtp):
+    async def busy(server, session, envelope, address, options):
+        return "450 Mailbox busy"
+
+    smtp.handle_RCPT = busy
+    tasks.deliver([received.notification.pk])
+    row = Notification.objects.get(pk=received.notification.pk)
+    assert (row.status, row.attempts) == ("pending", 1) and "450" in row.last_error
+
+
+def test_a_rejected_message_5xx_fails_at_once(received, smtp):
+    async def reject(server, session, envelope):
+        return "554 Message rejected"
+
+    smtp.handle_DATA = reject
+    tasks.deliver([received.notification.pk])
+    row = Notification.objects.get(pk=received.notification.pk)
+    assert row.status == "failed" and "554" in row.last_error
+
+
+def test_a_late_worker_changes_nothing_once_its_row_was_taken_back(received, smtp):
+    from wagtail_helpdesk.models import Notification as N
+
+    assert outbox.claim(received.notification.pk)
+    late = N.objects.get(pk=received.notification.pk)  # the slow worker's copy
+    N.objects.filter(pk=late.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert tasks.sweep() == 1  # released and sent by another worker
+    outbox.failed(late, "late failure", permanent=True)
+    outbox.sent(late, "<late@example>")
+    row = N.objects.get(pk=late.pk)
+    assert row.status == "sent" and row.provider_message_id != "<late@example>"
+    assert received.ticket.events.filter(kind=EventKind.NOTIFICATION_SENT).count() == 1
+    assert len(smtp.messages) == 1
+
+
+def test_a_row_that_keeps_killing_its_worker_is_given_up(received, settings):
+    settings.WAGTAIL_HELPDESK_NOTIFY_MAX_ATTEMPTS = 2
+    for _ in range(2):
+        assert outbox.claim(received.notification.pk)
+        Notification.objects.filter(pk=received.notification.pk).update(
+            next_attempt_at=timezone.now() - timedelta(seconds=1))
+        outbox.release_expired()
+    row = Notification.objects.get(pk=received.notification.pk)
+    assert (row.status, row.attempts) == ("failed", 2)

@@ -13,13 +13,14 @@ from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.base import ViewSet
 
-from ..models import Notification, NotificationStatus
+from ..models import Notification, NotificationChannel, NotificationStatus
 from ..notifications import outbox, tasks
 from ..notifications.kinds import describe
 from ..permissions import ticket_policy
 from .viewsets import MENU_HOOK
 
-UNDELIVERED = (NotificationStatus.FAILED, NotificationStatus.SKIPPED)
+#: Skipped rows (a citizen not on App IO) are not failures: only the timeline notes them.
+UNDELIVERED = (NotificationStatus.FAILED,)
 
 
 def may_see(user):
@@ -41,6 +42,15 @@ def undelivered(user):
 class TemplateColumn(Column):
     def get_value(self, instance):
         return describe(instance.template)
+
+
+class AddressColumn(Column):
+    """E-mail addresses as they are; App IO rows say "App IO", not the fiscal code."""
+
+    def get_value(self, instance):
+        if instance.channel == NotificationChannel.APP_IO:
+            return NotificationChannel.APP_IO.label
+        return instance.address
 
 
 class TicketColumn(Column):
@@ -67,7 +77,7 @@ class UndeliveredIndexView(IndexView):
         DateColumn("created_at", label=_("Queued")),
         TemplateColumn("template", label=_("Notification")),
         TicketColumn("ticket", label=_("Ticket")),
-        Column("address", label=_("To")),
+        AddressColumn("address", label=_("To")),
         Column("get_status_display", label=_("Status")),
         Column("attempts", label=_("Attempts")),
         Column("last_error", label=_("Error")),

@@ -90,8 +90,8 @@ def _check(status, body, what):
                         f"API key and the service's authorised addresses. {detail}".strip())
     if status == 429 or status >= 500:
         raise Temporary(f"App IO answered {status} on {what}. {detail}".strip())
-    if status == 400:
-        raise Permanent(f"App IO refused the {what} (400). {detail}".strip())
+    if 400 <= status < 500:  # 400 and any other refusal: trying again will not help
+        raise Permanent(f"App IO refused the {what} ({status}). {detail}".strip())
 
 
 def send(notification):
@@ -106,7 +106,7 @@ def send(notification):
     if not FISCAL_CODE.match(code):
         raise Skip("The citizen has no valid fiscal code.")
     status, body = _call("/profiles", key, {"fiscal_code": code})
-    if status == 404:
+    if status == 404:  # on /profiles: the citizen is not on IO (not an error)
         raise Skip("The citizen is not on App IO.")
     _check(status, body, "profile")
     if not body.get("sender_allowed"):

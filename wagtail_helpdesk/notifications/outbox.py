@@ -8,9 +8,9 @@ A row is *claimed* with one conditional UPDATE (``status=pending`` and due),
 so two workers can never both send it. While sending, ``next_attempt_at`` is
 the claim's lease: a worker that dies leaves the row ``sending`` past its
 lease, and the sweeper puts it back to pending. The send is then repeated
-with the same Message-ID (e-mail), which receiving mail systems use to drop
-the copy in the rare case the first send had completed: a notification is
-never lost, and never shown twice.
+with the same Message-ID (e-mail), so a copy, in the rare case the first
+send had completed, is recognisable as the same message: a notification is
+never lost; after such a crash it may, rarely, arrive twice (at least once).
 """
 
 import uuid
@@ -56,20 +56,29 @@ def backoff(attempts):
     return min(base * 2 ** max(attempts - 1, 0), int(get_setting("NOTIFY_RETRY_MAX_SECONDS")))
 
 
+def _mine(notification):
+    """The row, only while this worker's claim still holds it (a late worker,
+    whose lease ran out and whose row someone else took, changes nothing)."""
+    return Notification.objects.filter(pk=notification.pk, claim=notification.claim,
+                                       status=SENDING)
+
+
 def _finish(notification, status, now, *, error="", provider_id="", event_kind=None):
     with transaction.atomic():
+        updated = _mine(notification).update(
+            status=status, last_error=error[:2000],
+            provider_message_id=provider_id or notification.provider_message_id,
+            sent_at=now if status == NotificationStatus.SENT else None)
+        if not updated:
+            return False
         notification.status = status
-        notification.last_error = error[:2000]
-        notification.provider_message_id = provider_id or notification.provider_message_id
-        notification.sent_at = now if status == NotificationStatus.SENT else None
-        notification.save(update_fields=["status", "last_error", "provider_message_id",
-                                         "sent_at"])
         if event_kind and notification.ticket_id:
             core.record(notification.ticket, event_kind, SYSTEM, now=now, data={
                 "notification": notification.pk, "template": notification.template,
                 "channel": notification.channel, "status": status,
                 "error": error[:300] if status != NotificationStatus.SENT else "",
             })
+    return True
 
 
 def sent(notification, provider_id, now=None):
@@ -91,16 +100,23 @@ def failed(notification, error, *, permanent=False, now=None):
         _finish(notification, NotificationStatus.FAILED, now, error=error,
                 event_kind=EventKind.NOTIFICATION_FAILED)
         return
-    Notification.objects.filter(pk=notification.pk, status=SENDING).update(
+    _mine(notification).update(
         status=PENDING, last_error=error[:2000],
         next_attempt_at=now + timedelta(seconds=backoff(notification.attempts)))
 
 
 def release_expired(now=None):
-    """Rows left ``sending`` past their lease (a worker died): back to pending."""
+    """Rows left ``sending`` past their lease (a worker died): back to pending,
+    or failed once their attempts are used up (a row that kills its worker
+    every time must not loop forever)."""
     now = now or timezone.now()
-    return Notification.objects.filter(status=SENDING, next_attempt_at__lt=now).update(
-        status=PENDING, next_attempt_at=now,
+    expired = Notification.objects.filter(status=SENDING, next_attempt_at__lt=now)
+    limit = int(get_setting("NOTIFY_MAX_ATTEMPTS"))
+    expired.filter(attempts__gte=limit).update(
+        status=NotificationStatus.FAILED, claim="",
+        last_error="The worker stopped while sending, every time: given up.")
+    return expired.filter(attempts__lt=limit).update(
+        status=PENDING, next_attempt_at=now, claim="",
         last_error="The worker stopped while sending; tried again.")
 
 

@@ -22,8 +22,16 @@ log = logging.getLogger(__name__)
 DELIVER = "wagtail_helpdesk.notifications.tasks.deliver"
 SWEEP = "wagtail_helpdesk.notifications.tasks.sweep"
 
-#: SMTP answers that will not get better by trying again.
-PERMANENT_SMTP = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
+
+
+def permanent_smtp(exc):
+    """Whether an SMTP error will not get better by trying again: a 5xx answer
+    (4xx — greylisting, a busy mailbox, throttling — is retried)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+    else:
+        codes = [getattr(exc, "smtp_code", 0)]
+    return bool(codes) and all(isinstance(c, int) and c >= 500 for c in codes)
 
 
 def enqueue(ids):
@@ -77,18 +85,21 @@ def deliver(ids):
 def _send_email(notification, connection):
     try:
         message = email.build(notification, connection=connection)
-        connection.open()  # kept open for the batch (a no-op when already open)
-        message.send()
-    except PERMANENT_SMTP as exc:
-        outbox.failed(notification, f"{type(exc).__name__}: {exc}", permanent=True)
-        return 0
-    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-        outbox.failed(notification, f"{type(exc).__name__}: {exc}")
-        connection.close()  # a fresh connection for the next one
-        return 0
-    except Exception as exc:
+    except Exception as exc:  # a template, data or missing-file error: do not retry forever
         log.exception("Notification %s could not be built", notification.pk)
         outbox.failed(notification, f"{type(exc).__name__}: {exc}", permanent=True)
+        return 0
+    try:
+        connection.open()  # kept open for the batch (a no-op when already open)
+        message.send()
+    except smtplib.SMTPException as exc:
+        outbox.failed(notification, f"{type(exc).__name__}: {exc}",
+                      permanent=permanent_smtp(exc))
+        connection.close()  # a fresh connection for the next one
+        return 0
+    except OSError as exc:  # refused, unreachable, timed out: try again later
+        outbox.failed(notification, f"{type(exc).__name__}: {exc}")
+        connection.close()
         return 0
     outbox.sent(notification, message.extra_headers["Message-ID"])
     return 1
@@ -105,6 +116,10 @@ def _send_io(notification):
         return 0
     except appio.Permanent as exc:
         outbox.failed(notification, str(exc), permanent=True)
+        return 0
+    except Exception as exc:
+        log.exception("App IO notification %s could not be built", notification.pk)
+        outbox.failed(notification, f"{type(exc).__name__}: {exc}", permanent=True)
         return 0
     outbox.sent(notification, message_id)
     return 1

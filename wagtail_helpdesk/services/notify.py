@@ -21,6 +21,9 @@ def dedup_key(event, template, channel, address):
 
 def _queue(ticket, event, template, *, address, user=None, citizen=None, language="",
            channel=NotificationChannel.EMAIL):
+    key = dedup_key(event, template, channel, address)
+    if Notification.objects.filter(dedup_key=key).exists():
+        return None  # e.g. two mentioned colleagues sharing one address: one message
     notification = Notification.objects.create(
         channel=channel,
         ticket=ticket,
@@ -31,7 +34,7 @@ def _queue(ticket, event, template, *, address, user=None, citizen=None, languag
         address=address,
         language=language or get_setting("DEFAULT_LANGUAGE"),
         payload={"reference": ticket.reference, "event_id": event.pk, "kind": ticket.kind},
-        dedup_key=dedup_key(event, template, channel, address),
+        dedup_key=key,
         next_attempt_at=event.created_at,
         created_at=event.created_at,
     )
