@@ -81,11 +81,20 @@ def check_privacy(page):
     page.locator("label[for$=-privacy]").click()
 
 
-def finish(page, live_server, heading):
+def fill_author(page):
+    page.fill("input[name=author-given_name]", "Giovanna")
+    page.fill("input[name=author-family_name]", "Esposito")
+    page.fill("input[name=author-fiscal_code]", "RSSMRA85T10A562S")
+    page.fill("input[name=author-email]", "giovanna@example.it")
+
+
+def finish(page, live_server, heading, tickets=Ticket.objects):
+    """The confirmation, its short code, the queued receipt e-mail and the PDF;
+    returns the ticket (the only one of ``tickets``)."""
     page.wait_for_selector("[data-helpdesk-done]")
     assert heading in page.inner_text("[data-helpdesk-done]")
     accessible(page, "confirmation")
-    ticket = Ticket.objects.get()
+    ticket = tickets.get()
     assert ticket.short_code and ticket.short_code in page.inner_text("[data-helpdesk-done]")
     assert Notification.objects.filter(ticket=ticket, template="citizen/ticket_received").exists()
     href = page.get_attribute("a[href*='/helpdesk/receipt/']", "href")
@@ -164,22 +173,13 @@ def test_report_with_map_search_nearby_and_photo(citizen, live_server, pages, no
     page.fill("input[name=title]", "Tombino rotto")
     page.fill("textarea[name=details]", "Il tombino è sollevato e pericoloso.")
     page.set_input_files("input[name=attachments]", photo(tmp_path))
-    page.fill("input[name=author-given_name]", "Giovanna")
-    page.fill("input[name=author-family_name]", "Esposito")
-    page.fill("input[name=author-fiscal_code]", "RSSMRA85T10A562S")
-    page.fill("input[name=author-email]", "giovanna@example.it")
+    fill_author(page)
     next_step(page)
     reach(page, "summary")
     accessible(page, "report 3/3")
     page.get_by_role("button", name="Conferma e invia").click()
-    page.wait_for_selector("[data-helpdesk-done]")
-    assert "Segnalazione inviata" in page.inner_text("[data-helpdesk-done]")
-    accessible(page, "report confirmation")
-    ticket = Ticket.objects.exclude(address="Via delle Muratte 5").get()
-    assert ticket.short_code in page.inner_text("[data-helpdesk-done]")
-    assert Notification.objects.filter(ticket=ticket, template="citizen/ticket_received").exists()
-    href = page.get_attribute("a[href*='/helpdesk/receipt/']", "href")
-    assert page.request.get(f"{live_server.url}{href}").body().startswith(b"%PDF")
+    ticket = finish(page, live_server, "Segnalazione inviata",
+                    Ticket.objects.exclude(address="Via delle Muratte 5"))
     assert (str(ticket.latitude), str(ticket.longitude)) == (lat, lng)
     assert ticket.address == "Piazza di Trevi 1, Roma" and ticket.subject == "Tombino rotto"
     assert ticket.attachments.get().content_type == "image/png"
@@ -202,10 +202,7 @@ def test_report_without_javascript(citizen, live_server, pages, tmp_path):
     page.fill("input[name=title]", "Buca")
     page.fill("textarea[name=details]", "Buca profonda.")
     page.set_input_files("input[name=attachments]", photo(tmp_path))
-    page.fill("input[name=author-given_name]", "Giovanna")
-    page.fill("input[name=author-family_name]", "Esposito")
-    page.fill("input[name=author-fiscal_code]", "RSSMRA85T10A562S")
-    page.fill("input[name=author-email]", "giovanna@example.it")
+    fill_author(page)
     next_step(page)
     page.wait_for_selector("[data-helpdesk-errors]")
     assert "fuori dal territorio" in page.inner_text("[data-helpdesk-errors]")

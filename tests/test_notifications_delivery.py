@@ -33,6 +33,19 @@ def received(factories, django_capture_on_commit_callbacks):
                           "callbacks": callbacks, "office": office})
 
 
+def attempt(received):
+    """One delivery attempt of the receipt; the row afterwards."""
+    tasks.deliver([received.notification.pk])
+    return Notification.objects.get(pk=received.notification.pk)
+
+
+def rcpt_answers(smtp, reply):
+    async def answer(server, session, envelope, address, options):
+        return reply
+
+    smtp.handle_RCPT = answer
+
+
 def pending_ids():
     return list(Notification.objects.filter(status="pending").values_list("pk", flat=True))
 
@@ -145,12 +158,8 @@ def test_attempts_are_limited_then_the_row_fails_visibly(received, smtp, setting
 
 
 def test_a_refused_recipient_fails_at_once(received, smtp):
-    async def refuse_rcpt(server, session, envelope, address, options):
-        return "550 No such user"
-
-    smtp.handle_RCPT = refuse_rcpt
-    tasks.deliver([received.notification.pk])
-    row = Notification.objects.get(pk=received.notification.pk)
+    rcpt_answers(smtp, "550 No such user")
+    row = attempt(received)
     assert (row.status, row.attempts) == ("failed", 1) and "550" in row.last_error
 
 
@@ -214,18 +223,13 @@ def test_the_sweeper_schedule_is_created_on_migrate():
 
 def test_unknown_templates_fail_permanently_without_retrying(received, smtp):
     Notification.objects.filter(pk=received.notification.pk).update(template="citizen/nope")
-    tasks.deliver([received.notification.pk])
-    row = Notification.objects.get(pk=received.notification.pk)
+    row = attempt(received)
     assert row.status == NotificationStatus.FAILED and "TemplateDoesNotExist" in row.last_error
 
 
 def test_a_busy_mailbox_4xx_is_retried_not_failed(received, smtp):
-    async def busy(server, session, envelope, address, options):
-        return "450 Mailbox busy"
-
-    smtp.handle_RCPT = busy
-    tasks.deliver([received.notification.pk])
-    row = Notification.objects.get(pk=received.notification.pk)
+    rcpt_answers(smtp, "450 Mailbox busy")
+    row = attempt(received)
     assert (row.status, row.attempts) == ("pending", 1) and "450" in row.last_error
 
 
@@ -234,8 +238,7 @@ def test_a_rejected_message_5xx_fails_at_once(received, smtp):
         return "554 Message rejected"
 
     smtp.handle_DATA = reject
-    tasks.deliver([received.notification.pk])
-    row = Notification.objects.get(pk=received.notification.pk)
+    row = attempt(received)
     assert row.status == "failed" and "554" in row.last_error
 
 

@@ -112,14 +112,12 @@ class UndeliveredViewSet(ViewSet):
     add_to_admin_menu = False
 
     def get_urlpatterns(self):
+        names = {"index_url_name": self.get_url_name("index"),
+                 "index_results_url_name": self.get_url_name("index_results")}
         return [
-            path("", UndeliveredIndexView.as_view(
-                index_url_name=self.get_url_name("index"),
-                index_results_url_name=self.get_url_name("index_results")), name="index"),
-            path("results/", UndeliveredIndexView.as_view(
-                index_url_name=self.get_url_name("index"),
-                index_results_url_name=self.get_url_name("index_results"),
-                results_only=True), name="index_results"),
+            path("", UndeliveredIndexView.as_view(**names), name="index"),
+            path("results/", UndeliveredIndexView.as_view(**names, results_only=True),
+                 name="index_results"),
             path("<int:pk>/retry/", retry, name="retry"),
         ]
 

@@ -31,6 +31,16 @@ def _report_block(request, page_id, block_id):
     return value
 
 
+def _block_and_point(request, page_id, block_id):
+    """The report block's value and the ``lat``/``lng`` asked about; the
+    point is None when missing or invalid."""
+    return _report_block(request, page_id, block_id), _point(request)
+
+
+def _bad_point():
+    return _answer({"error": _("Give a valid latitude and longitude.")}, 400)
+
+
 def _inside(value, point):
     """Whether the point is inside the block's accepted area."""
     return point is not None and Area.from_block(value).contains(*point)
@@ -81,10 +91,9 @@ def search(request, page_id, block_id):
 @never_cache
 @require_safe
 def reverse(request, page_id, block_id):
-    value = _report_block(request, page_id, block_id)
-    point = _point(request)
+    value, point = _block_and_point(request, page_id, block_id)
     if point is None:
-        return _answer({"error": _("Give a valid latitude and longitude.")}, 400)
+        return _bad_point()
     if not _inside(value, point):
         return _answer({"result": None})  # never asked upstream: only the municipality's places
     if _limited(request):
@@ -99,10 +108,9 @@ def reverse(request, page_id, block_id):
 @never_cache
 @require_safe
 def nearby(request, page_id, block_id):
-    value = _report_block(request, page_id, block_id)
-    point = _point(request)
+    value, point = _block_and_point(request, page_id, block_id)
     if point is None:
-        return _answer({"error": _("Give a valid latitude and longitude.")}, 400)
+        return _bad_point()
     category = request.GET.get("category", "")
     if not (category.isdecimal() and _inside(value, point) and any(
             c.pk == int(category) for c in offered_report_categories(value))):

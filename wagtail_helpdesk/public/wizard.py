@@ -108,21 +108,22 @@ class Wizard:
             except ValidationError as exc:
                 errors.append(exc.messages[0])
                 continue
-            name = storage.save(f"{PENDING_DIR}/{uuid.uuid4().hex}", checked.content)
-            self.files.append({"id": uuid.uuid4().hex[:12], "path": name,
-                               "name": checked.original_name, "type": checked.content_type,
-                               "size": checked.size})
+            self._keep_file(storage, checked.content, checked.original_name,
+                            checked.content_type, checked.size)
         return errors
+
+    def _keep_file(self, storage, content, name, content_type, size):
+        path = storage.save(f"{PENDING_DIR}/{uuid.uuid4().hex}", content)
+        self.files.append({"id": uuid.uuid4().hex[:12], "path": path, "name": name,
+                           "type": content_type, "size": size})
 
     def adopt(self, attachments):
         """Copy a saved draft's attachments into this journey's pending files."""
         storage = private_storage()
         for attachment in attachments:
             with attachment.file.open("rb") as handle:
-                name = storage.save(f"{PENDING_DIR}/{uuid.uuid4().hex}", handle)
-            self.files.append({"id": uuid.uuid4().hex[:12], "path": name,
-                               "name": attachment.original_name, "type": attachment.content_type,
-                               "size": attachment.size})
+                self._keep_file(storage, handle, attachment.original_name,
+                                attachment.content_type, attachment.size)
 
     def remove_files(self, ids):
         storage = private_storage()

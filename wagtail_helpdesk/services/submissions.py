@@ -70,13 +70,18 @@ def submit_web_ticket(*, user=None, person=None, kind, attachments=(), idempoten
     return ticket
 
 
+def _own_drafts(citizen):
+    """The drafts ``citizen`` saved from the website."""
+    return Ticket.objects.filter(citizen=citizen, status=Status.DRAFT, channel=Channel.WEB,
+                                 opened_by_citizen=True)
+
+
 def citizen_drafts(user, kind):
     """The drafts a verified citizen saved from the website, newest first."""
     citizen = verified_citizen(user)
     if citizen is None:
         return Ticket.objects.none()
-    return (Ticket.objects.filter(citizen=citizen, status=Status.DRAFT, kind=kind,
-                                  channel=Channel.WEB, opened_by_citizen=True)
+    return (_own_drafts(citizen).filter(kind=kind)
             .select_related("service", "report_category").order_by("-updated_at"))
 
 
@@ -87,9 +92,7 @@ def discard_web_draft(*, user, draft_id):
     if citizen is None:
         return
     with transaction.atomic():
-        draft = (Ticket.objects.select_for_update()
-                 .filter(pk=draft_id, citizen=citizen, status=Status.DRAFT, channel=Channel.WEB,
-                         opened_by_citizen=True).first())
+        draft = _own_drafts(citizen).select_for_update().filter(pk=draft_id).first()
         if draft is not None:
             delete_draft(draft, CitizenActor(citizen, user))
 
