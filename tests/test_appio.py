@@ -113,6 +113,11 @@ def test_the_io_key_is_never_shown_again_in_the_admin(client, factories):
     assert response.status_code == 302, response.content.decode()[:2000]
     service.refresh_from_db()
     assert service.io_api_key == "segreta-123"  # left empty: kept
+    both = client.post(url, {**form, "io_api_key": "nuova-456", "remove_io_api_key": "on"})
+    assert both.status_code == 200  # ambiguous: refused, with a message, nothing changed
+    assert "Either type a new key or remove the saved one" in both.content.decode()
+    service.refresh_from_db()
+    assert service.io_api_key == "segreta-123"
     client.post(url, {**form, "remove_io_api_key": "on"})
     service.refresh_from_db()
     assert service.io_api_key == ""

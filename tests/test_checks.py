@@ -41,3 +41,13 @@ def test_a_geocoder_without_a_shared_cache_is_flagged(settings):
     settings.WAGTAIL_HELPDESK_GEOCODER_URL = ""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     assert check_geocoder_cache(None) == []
+
+
+def test_a_task_timeout_longer_than_the_delivery_lease_is_flagged(settings):
+    from wagtail_helpdesk.checks import check_worker_timeout
+
+    settings.Q_CLUSTER = {"name": "x", "orm": "default", "timeout": 600}
+    settings.WAGTAIL_HELPDESK_NOTIFY_LEASE_SECONDS = 300
+    assert [p.id for p in check_worker_timeout(None)] == ["wagtail_helpdesk.W004"]
+    settings.Q_CLUSTER = {"name": "x", "orm": "default", "timeout": 60}
+    assert check_worker_timeout(None) == []

@@ -39,6 +39,21 @@ def test_the_assignee_is_reminded_once_before_the_deadline(assigned):
     assert jobs.sla_warnings() == 1
 
 
+def test_a_new_assignee_is_warned_but_not_while_waiting_for_the_citizen(assigned, factories):
+    ticket, operator = assigned
+    Ticket.objects.filter(pk=ticket.pk).update(due_at=timezone.now() + timedelta(hours=3))
+    assert jobs.sla_warnings() == 1
+    colleague = factories.operator(ticket.office)
+    services.assign(Ticket.objects.get(pk=ticket.pk), operator, colleague)
+    assert jobs.sla_warnings() == 1  # the colleague who took it over hears of it too
+    assert jobs.sla_warnings() == 0
+    assert set(Notification.objects.filter(template="operator/sla_warning")
+               .values_list("recipient_user", flat=True)) == {operator.pk, colleague.pk}
+    services.mark_waiting(Ticket.objects.get(pk=ticket.pk), colleague, message="Serve la firma.")
+    Ticket.objects.filter(pk=ticket.pk).update(due_at=timezone.now() + timedelta(hours=2))
+    assert jobs.sla_warnings() == 0  # the ball is in the citizen's court
+
+
 def test_far_deadlines_and_unassigned_tickets_are_left_alone(assigned, factories):
     ticket, _operator = assigned
     Ticket.objects.filter(pk=ticket.pk).update(due_at=timezone.now() + timedelta(days=3))
@@ -69,6 +84,22 @@ def test_tickets_left_waiting_are_resolved_with_a_notification(assigned, factori
     assert ticket.status == Status.RESOLVED and "30" in ticket.resolution_text
     assert Notification.objects.filter(ticket=ticket, template="citizen/resolved").exists()
     assert jobs.auto_resolve_waiting() == 0
+
+
+def test_the_automatic_resolution_speaks_the_citizen_language(assigned, settings):
+    settings.WAGTAIL_HELPDESK_AUTO_RESOLVE_WAITING_DAYS = 30
+    ticket, operator = assigned
+    from wagtail_helpdesk.models import ResolutionType
+
+    ResolutionType.objects.get_or_create(slug="risolta", defaults={"name": "Risolta"})
+    ticket.citizen.language = "en"
+    ticket.citizen.save(update_fields=["language"])
+    services.mark_waiting(ticket, operator, message="We need the document.")
+    Ticket.objects.filter(pk=ticket.pk).update(
+        last_activity_at=timezone.now() - timedelta(days=31))
+    assert jobs.auto_resolve_waiting() == 1
+    text = Ticket.objects.get(pk=ticket.pk).resolution_text
+    assert text.startswith("Closed automatically") and "30 days" in text
 
 
 def test_recent_waiting_tickets_stay_waiting(assigned, factories, settings):

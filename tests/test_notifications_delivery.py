@@ -133,11 +133,46 @@ def test_with_the_server_down_nothing_is_lost_and_all_arrive_once_back(
     smtp.stop()
     assert tasks.deliver(ids) == 0
     assert set(Notification.objects.values_list("status", flat=True)) == {"pending"}
+    # One attempt found the server down; the others were not tried and keep theirs.
+    assert sorted(Notification.objects.values_list("attempts", flat=True)) == [0] * 4 + [1]
+    assert Notification.objects.filter(next_attempt_at__lte=timezone.now()).count() == 0
     smtp.start()  # the same port again
     Notification.objects.update(next_attempt_at=timezone.now())
     assert tasks.sweep() == len(ids)
     mail_ids = [m["Message-ID"] for m in smtp.messages]
     assert len(mail_ids) == len(ids) == len(set(mail_ids))
+
+
+def test_one_transaction_is_one_delivery_task_in_batches(
+        factories, settings, monkeypatch, django_capture_on_commit_callbacks):
+    settings.WAGTAIL_HELPDESK_NOTIFY_BATCH_SIZE = 3
+    queued = []
+    monkeypatch.setattr(tasks, "_enqueue_now", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):  # the transaction's commit
+        for n in range(7):
+            person = factories.citizen(email=f"b{n}@example.org")
+            factories.request_ticket(CitizenActor(person), citizen_=person)
+        assert queued == []  # nothing before the commit
+    ids = pending_ids()  # receipts and office mailbox messages
+    assert len(ids) >= 7 and [len(batch) for batch in queued] == (
+        [3] * (len(ids) // 3) + ([len(ids) % 3] if len(ids) % 3 else []))
+    assert sorted(pk for batch in queued for pk in batch) == pending_ids()
+
+
+def test_the_sweeper_queues_batches_and_sends_nothing_itself(received, settings, monkeypatch):
+    settings.WAGTAIL_HELPDESK_NOTIFY_BATCH_SIZE = 2
+    settings.WAGTAIL_HELPDESK_NOTIFY_SWEEP_BATCHES = 2
+    Notification.objects.filter(pk=received.notification.pk).delete()
+    for n in range(5):
+        Notification.objects.create(channel="email", template="citizen/ticket_received",
+                                    address=f"x{n}@example.org", dedup_key=f"k{n}")
+    queued = []
+    monkeypatch.setattr(tasks, "_enqueue_now", queued.append)
+    assert tasks.sweep() == 4  # two batches of two this run…
+    assert [len(batch) for batch in queued] == [2, 2]
+    assert set(Notification.objects.values_list("status", flat=True)) == {"pending"}
+    queued.clear()
+    assert tasks.sweep() == 4 and len(queued) == 2  # …the rest as workers drain it
 
 
 def test_attempts_are_limited_then_the_row_fails_visibly(received, smtp, settings):
@@ -199,6 +234,25 @@ def test_operators_get_a_link_to_the_ticket_in_the_admin(received, smtp, factori
     tasks.deliver([assigned.pk])
     text = smtp.messages[0].get_body(("plain",)).get_content()
     assert f"https://comune.example.it/admin/helpdesk/tickets/{received.ticket.pk}/" in text
+
+
+def test_operators_read_their_mail_in_the_language_of_their_account(received, smtp, factories):
+    from wagtail.users.models import UserProfile
+
+    operator = factories.operator(received.office)
+    profile = UserProfile.get_for_user(operator)
+    profile.preferred_language = "en"
+    profile.save()
+    services.assign(received.ticket, factories.supervisor(received.office), operator)
+    assigned = Notification.objects.get(template="operator/assigned")
+    assert assigned.language == "en"
+    tasks.deliver([assigned.pk])
+    assert smtp.messages[0]["Subject"].endswith("] Assigned to you")
+    # Without a choice: the site's default language.
+    colleague = factories.operator(received.office)
+    services.assign(received.ticket, factories.supervisor(received.office), colleague)
+    assert Notification.objects.get(template="operator/assigned",
+                                    recipient_user=colleague).language == "it"
 
 
 def test_our_message_ids_are_recognised_and_forgeries_are_not(settings):

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def resolved(factories, smtp):
     office = factories.office(name="URP")
-    person = factories.citizen(language="it")
+    person = factories.citizen(language="en")
     ticket = factories.request_ticket(CitizenActor(person), citizen_=person,
                                       service_=factories.service(office))
     operator = factories.operator(office)
@@ -27,7 +27,16 @@ def resolved(factories, smtp):
     text = smtp.messages[-1].get_body(("plain",)).get_content()
     link = re.search(r"https?://\S+/helpdesk/rating/\S+/", text).group(0)
     path = "/" + link.split("/", 3)[3]
-    return type("R", (), {"ticket": ticket, "path": path, "office": office})
+    return type("R", (), {"ticket": ticket, "path": path, "office": office, "person": person})
+
+
+def test_the_page_speaks_the_citizens_language(client, resolved):
+    html = client.get(resolved.path).content.decode()
+    assert "Rate the answer" in html and 'lang="en"' in html
+    resolved.person.language = "it"
+    resolved.person.save(update_fields=["language"])
+    html = client.get(resolved.path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Valuta la risposta" in html and 'lang="it"' in html
 
 
 def test_the_resolved_mail_links_to_a_rating_that_works_once(client, resolved):

@@ -63,3 +63,24 @@ def check_geocoder_cache(app_configs, **kwargs):
             id="wagtail_helpdesk.W003",
         )]
     return []
+
+
+@register(Tags.compatibility)
+def check_worker_timeout(app_configs, **kwargs):
+    """A batch must end (or be killed by django-q2) before its claim's lease
+    runs out, or the sweeper hands its rows to another worker while the first
+    is still sending them: the same message twice."""
+    from .conf import get_setting
+
+    cluster = getattr(settings, "Q_CLUSTER", None) or {}
+    timeout = cluster.get("timeout")
+    lease = int(get_setting("NOTIFY_LEASE_SECONDS"))
+    if not apps.is_installed("django_q") or timeout is None or int(timeout) < lease:
+        return []
+    return [Warning(
+        f"Q_CLUSTER['timeout'] ({timeout} s) is not shorter than "
+        f"WAGTAIL_HELPDESK_NOTIFY_LEASE_SECONDS ({lease} s): a slow delivery batch may be "
+        "handed to a second worker while the first is still sending it.",
+        hint="Keep the task timeout well under the lease (e.g. timeout 60, lease 300).",
+        id="wagtail_helpdesk.W004",
+    )]

@@ -70,6 +70,7 @@ DEFAULTS = {
     "NOTIFY_LEASE_SECONDS": 300,  # a row "sending" longer than this was left by a dead worker
     "NOTIFY_BATCH_SIZE": 200,
     "NOTIFY_SWEEP_MINUTES": 1,
+    "NOTIFY_SWEEP_BATCHES": 20,
     # App IO: the messages API and the default service key (each Service may
     # have its own; empty everywhere: App IO is off).
     "APP_IO_URL": "https://api.io.pagopa.it/api/v1",

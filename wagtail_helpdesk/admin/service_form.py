@@ -24,7 +24,15 @@ class ServiceForm(WagtailAdminModelForm):
 
     def clean_io_api_key(self):
         typed = (self.cleaned_data.get("io_api_key") or "").strip()
+        self.typed_io_api_key = bool(typed)
         return typed or (self.instance.io_api_key if self.instance.pk else "")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("remove_io_api_key") and getattr(self, "typed_io_api_key", False):
+            self.add_error("remove_io_api_key", _(
+                "Either type a new key or remove the saved one, not both."))
+        return cleaned
 
     def save(self, commit=True):
         if self.cleaned_data.get("remove_io_api_key"):

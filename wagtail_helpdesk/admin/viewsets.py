@@ -77,7 +77,8 @@ class ServiceViewSet(CatalogueViewSet):
 
         from .service_form import ServiceForm
 
-        return ObjectList([*Service.panels, FieldPanel("remove_io_api_key")],
+        return ObjectList([*Service.panels, FieldPanel("io_api_key"),
+                           FieldPanel("remove_io_api_key")],
                           base_form_class=ServiceForm)
 
 

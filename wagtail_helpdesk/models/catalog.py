@@ -150,8 +150,8 @@ class Service(index.Indexed, SLAMixin):
     panels = [
         FieldPanel("category"), FieldPanel("name"), FieldPanel("slug"),
         FieldPanel("description"), FieldPanel("office"), FieldPanel("sla_days"),
-        FieldPanel("active"), FieldPanel("io_api_key"),
-    ]
+        FieldPanel("active"),
+    ]  # the App IO key is edited only through the admin's ServiceForm (write-only)
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta:

@@ -12,7 +12,7 @@ from ..errors import HelpdeskError
 from ..models import Citizen, ResolutionType, Ticket
 from ..services import reminders
 from ..services.erasure import erase_for_retention
-from ..workflow import OPEN_STATUSES, Status
+from ..workflow import Status
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def sla_warnings(now=None):
     if not hours:
         return 0
     now = now or timezone.now()
-    due = Ticket.objects.filter(status__in=OPEN_STATUSES, assignee__isnull=False,
+    due = Ticket.objects.filter(status__in=reminders.WARNED_STATUSES, assignee__isnull=False,
                                 due_at__isnull=False, due_at__lte=now + timedelta(hours=hours))
     return sum(1 for ticket in due.only("pk").iterator() if reminders.warn_sla(ticket, now))
 
@@ -47,7 +47,7 @@ def auto_resolve_waiting(now=None):
     stale = Ticket.objects.filter(status=Status.WAITING,
                                   last_activity_at__lt=now - timedelta(days=int(days)))
     count = 0
-    for ticket in stale.only("pk").iterator():
+    for ticket in stale.select_related("citizen").only("pk", "citizen__language").iterator():
         try:
             reminders.auto_resolve(ticket, resolution_type, int(days))
             count += 1

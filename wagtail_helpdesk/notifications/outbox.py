@@ -105,6 +105,19 @@ def failed(notification, error, *, permanent=False, now=None):
         next_attempt_at=now + timedelta(seconds=backoff(notification.attempts)))
 
 
+def postpone(notifications, error, delay, now=None):
+    """Put claimed rows back, untried, for a later attempt (the mail server
+    went away before their turn): their attempt is given back."""
+    if not notifications:
+        return 0
+    now = now or timezone.now()
+    return (Notification.objects
+            .filter(pk__in=[n.pk for n in notifications], claim=notifications[0].claim,
+                    status=SENDING)
+            .update(status=PENDING, attempts=F("attempts") - 1, last_error=error[:2000],
+                    next_attempt_at=now + timedelta(seconds=delay)))
+
+
 def release_expired(now=None):
     """Rows left ``sending`` past their lease (a worker died): back to pending,
     or failed once their attempts are used up (a row that kills its worker

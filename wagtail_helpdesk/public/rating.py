@@ -1,7 +1,9 @@
 """The page of the rating link in the "resolved" e-mail: 1–5 and a comment,
 without logging in; signed, single-use, expiring, rate-limited."""
 
+from django.conf import settings
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -18,9 +20,20 @@ TEMPLATE = "wagtail_helpdesk/public/rating.html"
 @require_http_methods(["GET", "POST"])
 def rate(request, token):
     ids = rating.read_token(token)
-    ticket = Ticket.objects.filter(pk=ids[0]).first() if ids else None
+    ticket = (Ticket.objects.select_related("citizen").filter(pk=ids[0]).first()
+              if ids else None)
     if ticket is None:
         return render(request, TEMPLATE, {"state": "invalid"}, status=404)
+    # The page speaks the language the e-mail was written in: the citizen's.
+    language = ticket.citizen.language if ticket.citizen_id else ""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        return _rate(request, ids, ticket)
+    with translation.override(language):
+        request.LANGUAGE_CODE = language
+        return _rate(request, ids, ticket)
+
+
+def _rate(request, ids, ticket):
     context = {"ticket": ticket, "scores": range(1, 6), "state": "form",
                "comment_max": rating.COMMENT_MAX}
     if rating.already_rated(*ids):

@@ -8,6 +8,9 @@ personal data.
 
 import hashlib
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+
 from ..conf import get_setting
 from ..models import Notification, NotificationChannel
 from ..notifications import appio, tasks
@@ -59,11 +62,25 @@ def citizen(ticket, event, template):
     return queued
 
 
+def operator_language(user):
+    """The language an operator reads: the one chosen in their Wagtail
+    account, when it is one of the site's languages; else the default."""
+    try:
+        chosen = user.wagtail_userprofile.preferred_language
+    except ObjectDoesNotExist:
+        chosen = ""
+    codes = {code for code, _name in settings.LANGUAGES}
+    if chosen and chosen not in codes:
+        chosen = chosen.split("-")[0] if chosen.split("-")[0] in codes else ""
+    return chosen or get_setting("DEFAULT_LANGUAGE")
+
+
 def operator(ticket, event, template, user):
-    """Tell an operator (when they have an e-mail address)."""
+    """Tell an operator (when they have an e-mail address), in their language."""
     if user is None or not user.email or not user.is_active:
         return None
-    return _queue(ticket, event, f"operator/{template}", address=user.email, user=user)
+    return _queue(ticket, event, f"operator/{template}", address=user.email, user=user,
+                  language=operator_language(user))
 
 
 def office(ticket, event, template):
