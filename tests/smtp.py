@@ -18,9 +18,11 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
             return "451 Try again later"
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append(message)
+        self.record(envelope)
         return "250 OK"
+
+    def record(self, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
 
     def start(self):
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)

@@ -71,6 +71,8 @@ DEFAULTS = {
     "NOTIFY_BATCH_SIZE": 200,
     "NOTIFY_SWEEP_MINUTES": 1,
     "NOTIFY_SWEEP_BATCHES": 20,
+    # Operators' daily summary of new tickets: sent after this hour (local time).
+    "NOTIFY_DIGEST_HOUR": 8,
     # App IO: the messages API and the default service key (each Service may
     # have its own; empty everywhere: App IO is off).
     "APP_IO_URL": "https://api.io.pagopa.it/api/v1",

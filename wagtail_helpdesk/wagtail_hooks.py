@@ -7,6 +7,7 @@ from .admin import (  # noqa: F401
     hooks_dashboard,
     hooks_presence,
     hooks_quickreplies,
+    preferences,
 )
 from .admin.attention import MyTicketsPanel
 from .admin.notifications import undelivered_viewset

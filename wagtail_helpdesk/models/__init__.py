@@ -8,7 +8,7 @@ from .catalog import (
 )
 from .citizens import Citizen
 from .notifications import Notification, NotificationChannel, NotificationStatus
-from .operators import OperatorPresence, Presence
+from .operators import NewTicketMail, OperatorPreferences, OperatorPresence, Presence
 from .quickreplies import QuickReply
 from .settings import HelpdeskSettings, ShortCodeMode
 from .tickets import (
@@ -36,6 +36,8 @@ __all__ = [
     "NotificationChannel",
     "NotificationStatus",
     "Office",
+    "NewTicketMail",
+    "OperatorPreferences",
     "OperatorPresence",
     "OfficeMembership",
     "Presence",

@@ -36,3 +36,35 @@ class OperatorPresence(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.chosen or 'auto'}"
+
+
+class NewTicketMail(models.TextChoices):
+    """How an operator hears of new tickets in their offices."""
+
+    IMMEDIATE = "immediate", _("At once: one e-mail per ticket")
+    DAILY = "daily", _("Once a day: a summary")
+    NEVER = "never", _("Never")
+
+
+class OperatorPreferences(models.Model):
+    """An operator's own choices about the help desk's e-mails (no row: the
+    defaults). Edited in their Wagtail account, "Notifications" tab."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+        related_name="helpdesk_preferences",
+    )
+    new_tickets = models.CharField(
+        _("new tickets in your offices"), max_length=10, choices=NewTicketMail.choices,
+        default=NewTicketMail.DAILY,
+        help_text=_("Tickets assigned to you, mentions and deadlines are always sent at once."),
+    )
+    #: The end of the period the last daily summary covered.
+    digest_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("operator preferences")
+        verbose_name_plural = _("operator preferences")
+
+    def __str__(self):
+        return f"{self.user}: {self.new_tickets}"

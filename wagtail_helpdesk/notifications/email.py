@@ -88,11 +88,7 @@ def ticket_link(notification):
     """Where the recipient follows the ticket: the admin page for operators,
     the personal area for citizens (when the site has one)."""
     if notification.template.startswith(("operator/", "office/")):
-        try:
-            return _absolute(reverse("helpdesk_tickets:detail", args=[notification.ticket_id]),
-                             admin=True)
-        except NoReverseMatch:
-            return ""
+        return _admin_link("helpdesk_tickets:detail", notification.ticket_id)
     return _absolute(get_setting("PERSONAL_AREA_URL"), admin=False)
 
 
@@ -110,7 +106,41 @@ def context(notification):
         "site_name": getattr(settings, "WAGTAIL_SITE_NAME", ""),
         "is_report": ticket is not None and ticket.kind == "report",
         "rating_link": _rating_link(notification),
+        **_digest(notification),
     }
+
+
+def _digest(notification):
+    """An operator's daily summary: the tickets it lists, with their links."""
+    if notification.template != "operator/daily_digest":
+        return {}
+    from ..models import Ticket
+
+    ids = notification.payload.get("tickets", [])
+    tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ids)
+               .select_related("service", "report_category", "office", "assignee")}
+    items = []
+    for pk in ids:
+        ticket = tickets.get(pk)
+        if ticket is None:
+            continue
+        items.append({
+            "reference": ticket.reference, "office": ticket.office.name if ticket.office else "",
+            "what": (ticket.service.name if ticket.service_id else
+                     ticket.report_category.name if ticket.report_category_id else ""),
+            "status": ticket.get_status_display(), "assigned": ticket.assignee_id is not None,
+            "link": _admin_link("helpdesk_tickets:detail", pk),
+        })
+    total = notification.payload.get("total", len(items))
+    return {"tickets": items, "total": total, "more": max(total - len(items), 0),
+            "list_link": _admin_link("helpdesk_tickets:index")}
+
+
+def _admin_link(name, *args):
+    try:
+        return _absolute(reverse(name, args=args), admin=True)
+    except NoReverseMatch:
+        return ""
 
 
 def _rating_link(notification):

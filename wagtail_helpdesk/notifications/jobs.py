@@ -4,13 +4,14 @@ tickets, the services layer changes them."""
 import logging
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
 from ..conf import get_setting
 from ..errors import HelpdeskError
-from ..models import Citizen, ResolutionType, Ticket
-from ..services import reminders
+from ..models import Citizen, NewTicketMail, ResolutionType, Ticket
+from ..services import digests, reminders
 from ..services.erasure import erase_for_retention
 from ..workflow import Status
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 SLA_WARNINGS = "wagtail_helpdesk.notifications.jobs.sla_warnings"
 AUTO_RESOLVE = "wagtail_helpdesk.notifications.jobs.auto_resolve_waiting"
 RETENTION = "wagtail_helpdesk.notifications.jobs.retention"
+DAILY_DIGESTS = "wagtail_helpdesk.notifications.jobs.daily_digests"
 
 
 def sla_warnings(now=None):
@@ -54,6 +56,32 @@ def auto_resolve_waiting(now=None):
         except HelpdeskError as exc:  # changed meanwhile: it is no longer ours to close
             log.info("Ticket %s not resolved automatically: %s", ticket.pk, exc)
     return count
+
+
+def digest_time(now):
+    """The latest ``NOTIFY_DIGEST_HOUR`` o'clock (local time) not after ``now``:
+    the end of the period the daily summaries cover."""
+    local = timezone.localtime(now)
+    cut = local.replace(hour=int(get_setting("NOTIFY_DIGEST_HOUR")), minute=0, second=0,
+                        microsecond=0)
+    return cut if cut <= local else cut - timedelta(days=1)
+
+
+def daily_digests(now=None):
+    """Queue the daily summaries of new tickets, once the day's hour has come
+    (the job runs hourly); returns how many were queued."""
+    now = now or timezone.now()
+    until = digest_time(now)
+    operators = (get_user_model().objects
+                 .filter(is_active=True, helpdesk_memberships__isnull=False)
+                 .exclude(email="")
+                 .filter(Q(helpdesk_preferences__isnull=True)
+                         | Q(helpdesk_preferences__new_tickets=NewTicketMail.DAILY,
+                             helpdesk_preferences__digest_until__isnull=True)
+                         | Q(helpdesk_preferences__new_tickets=NewTicketMail.DAILY,
+                             helpdesk_preferences__digest_until__lt=until))
+                 .distinct())
+    return sum(1 for user in operators.iterator() if digests.send_daily(user, until, now))
 
 
 def retention(now=None):

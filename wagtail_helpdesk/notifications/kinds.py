@@ -14,6 +14,8 @@ TEMPLATES = {
     "operator/citizen_message": _("Citizen's message to the operator"),
     "operator/mentioned": _("Mention to the colleague"),
     "operator/sla_warning": _("Deadline reminder to the operator"),
+    "operator/new_ticket": _("New ticket to an operator of the office"),
+    "operator/daily_digest": _("Daily summary of new tickets to the operator"),
     "office/new_ticket": _("New ticket to the office"),
     "office/transferred_in": _("Transfer notice to the office"),
     "office/citizen_message": _("Citizen's message to the office"),

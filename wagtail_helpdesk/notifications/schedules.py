@@ -22,6 +22,9 @@ def wanted():
         f"{PREFIX}deadline reminders": {
             "func": jobs.SLA_WARNINGS, "schedule_type": Schedule.HOURLY, "repeats": -1,
         },
+        f"{PREFIX}daily summaries": {
+            "func": jobs.DAILY_DIGESTS, "schedule_type": Schedule.HOURLY, "repeats": -1,
+        },
         f"{PREFIX}resolve tickets left waiting": {
             "func": jobs.AUTO_RESOLVE, "schedule_type": Schedule.DAILY, "repeats": -1,
         },

@@ -110,6 +110,7 @@ def _on_submit(ticket, actor, now, site):
     )
     notify.citizen(ticket, event, "ticket_received")
     notify.office(ticket, event, "new_ticket")
+    notify.office_members(ticket, event, "new_ticket")
     routing.auto_assign(ticket, now)
     return event
 

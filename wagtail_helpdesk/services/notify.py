@@ -9,22 +9,35 @@ personal data.
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 
 from ..conf import get_setting
-from ..models import Notification, NotificationChannel
+from ..models import NewTicketMail, Notification, NotificationChannel
 from ..notifications import appio, tasks
 
 
 def dedup_key(event, template, channel, address):
     """A fixed-length key for (event, template, channel, recipient), without personal data."""
-    raw = f"{event.pk}\x1f{template}\x1f{channel}\x1f{address.strip().lower()}"
+    return _key(event.pk, template, channel, address)
+
+
+def _key(what, template, channel, address):
+    raw = f"{what}\x1f{template}\x1f{channel}\x1f{address.strip().lower()}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _queue(ticket, event, template, *, address, user=None, citizen=None, language="",
            channel=NotificationChannel.EMAIL):
-    key = dedup_key(event, template, channel, address)
+    return _create(
+        dedup_key(event, template, channel, address), ticket=ticket, event=event,
+        template=template, address=address, user=user, citizen=citizen, language=language,
+        channel=channel, when=event.created_at,
+        payload={"reference": ticket.reference, "event_id": event.pk, "kind": ticket.kind})
+
+
+def _create(key, *, ticket, event, template, address, user, citizen, language, channel, when,
+            payload):
     if Notification.objects.filter(dedup_key=key).exists():
         return None  # e.g. two mentioned colleagues sharing one address: one message
     notification = Notification.objects.create(
@@ -36,10 +49,10 @@ def _queue(ticket, event, template, *, address, user=None, citizen=None, languag
         recipient_citizen=citizen,
         address=address,
         language=language or get_setting("DEFAULT_LANGUAGE"),
-        payload={"reference": ticket.reference, "event_id": event.pk, "kind": ticket.kind},
+        payload=payload,
         dedup_key=key,
-        next_attempt_at=event.created_at,
-        created_at=event.created_at,
+        next_attempt_at=when,
+        created_at=when,
     )
     tasks.enqueue([notification.pk])  # on commit: a rolled-back change notifies nobody
     return notification
@@ -88,3 +101,28 @@ def office(ticket, event, template):
     if ticket.office is None or not ticket.office.email:
         return None
     return _queue(ticket, event, f"office/{template}", address=ticket.office.email)
+
+
+def office_members(ticket, event, template):
+    """Tell the members of the ticket's office who asked to hear of new
+    tickets at once (the others get the daily summary, or nothing)."""
+    if ticket.office_id is None:
+        return []
+    members = (get_user_model().objects
+               .filter(helpdesk_memberships__office=ticket.office_id, is_active=True,
+                       helpdesk_preferences__new_tickets=NewTicketMail.IMMEDIATE)
+               .exclude(email="").select_related("wagtail_userprofile").distinct())
+    return [n for n in (operator(ticket, event, template, user) for user in members) if n]
+
+
+def daily_digest(user, tickets, total, since, until, now):
+    """Queue an operator's summary of the new tickets in their offices
+    between ``since`` and ``until`` (``tickets``: the first ids of ``total``)."""
+    template = "operator/daily_digest"
+    key = _key(f"digest:{user.pk}:{until.isoformat()}", template, NotificationChannel.EMAIL,
+               user.email)
+    return _create(key, ticket=None, event=None, template=template, address=user.email,
+                   user=user, citizen=None, language=operator_language(user),
+                   channel=NotificationChannel.EMAIL, when=now,
+                   payload={"tickets": list(tickets), "total": total,
+                            "since": since.isoformat(), "until": until.isoformat()})

@@ -1,0 +1,39 @@
+"""The operator's own choices about help desk e-mails, as a panel of their
+Wagtail account ("Notifications" tab), next to Wagtail's own."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.views.account import BaseSettingsPanel, notifications_tab
+
+from ..models import OperatorPreferences
+from ..permissions import office_ids_for
+
+
+class OperatorPreferencesForm(forms.ModelForm):
+    class Meta:
+        model = OperatorPreferences
+        fields = ["new_tickets"]
+        widgets = {"new_tickets": forms.RadioSelect}
+
+
+class HelpdeskNotificationsPanel(BaseSettingsPanel):
+    name = "helpdesk"
+    title = _("Helpdesk e-mails")
+    tab = notifications_tab
+    order = 300
+    form_class = OperatorPreferencesForm
+
+    def is_active(self):
+        return bool(office_ids_for(self.user))  # only operators of an office get such e-mails
+
+    def get_form(self):
+        instance = (OperatorPreferences.objects.filter(user=self.user).first()
+                    or OperatorPreferences(user=self.user))
+        data = self.request.POST if self.request.method == "POST" else None
+        return self.form_class(data, instance=instance, prefix=self.name)
+
+
+@hooks.register("register_account_settings_panel")
+def register_helpdesk_notifications_panel(request, user, profile):
+    return HelpdeskNotificationsPanel(request, user, profile)
