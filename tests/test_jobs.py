@@ -61,6 +61,21 @@ def test_far_deadlines_and_unassigned_tickets_are_left_alone(assigned, factories
     pending = factories.request_ticket(CitizenActor(person), citizen_=person)
     Ticket.objects.filter(pk=pending.pk).update(due_at=timezone.now() + timedelta(hours=1))
     assert jobs.sla_warnings() == 0
+    # Long overdue: no longer "about to expire", not revisited every hour.
+    Ticket.objects.filter(pk=ticket.pk).update(due_at=timezone.now() - timedelta(hours=2))
+    assert jobs.sla_warnings() == 0
+
+
+def test_jobs_read_their_rows_in_chunks(assigned, factories):
+    tickets = [assigned[0]]
+    for _ in range(4):
+        person = factories.citizen()
+        ticket = factories.request_ticket(CitizenActor(person), citizen_=person,
+                                          service_=assigned[0].service)
+        tickets.append(services.take_charge(ticket, assigned[1]))
+    pks = sorted(t.pk for t in tickets)
+    assert [t.pk for t in jobs.in_chunks(Ticket.objects.filter(pk__in=pks), size=2)] == pks
+    assert list(jobs.in_chunks(Ticket.objects.none(), size=2)) == []
 
 
 def test_waiting_tickets_are_not_resolved_unless_configured(assigned):

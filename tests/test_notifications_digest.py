@@ -81,6 +81,8 @@ def test_the_daily_summary_lists_the_new_tickets_once(factories, office, smtp, s
     assert late.short_code not in text  # after 8: in tomorrow's summary
     assert f"https://comune.example.it/admin/helpdesk/tickets/{first.pk}/" in text
     assert "non ancora assegnato" in text
+    html = message.get_body(("html",)).get_content()  # links are links in the HTML part
+    assert f'href="https://comune.example.it/admin/helpdesk/tickets/{first.pk}/"' in html
 
     # The next day's summary starts where this one ended.
     assert jobs.daily_digests(now=at(8, days=1)) == 1

@@ -149,3 +149,29 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_repeats_noth
     received = [m["Message-ID"] for m in smtp.messages]
     expected = {mail.message_id(n.ticket_id, n.pk) for n in Notification.objects.all()}
     assert len(received) == 10 and set(received) == expected
+
+
+def test_jobs_survive_the_orm_broker_closing_the_connection(factories, monkeypatch):
+    """django-q2's ORM broker closes the database connection when it enqueues
+    outside a transaction: a job must not be reading a cursor then. Each
+    reminder commits and queues its delivery, as in a real worker."""
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    from wagtail_helpdesk import services
+    from wagtail_helpdesk.models import Ticket
+    from wagtail_helpdesk.notifications import jobs
+
+    office = factories.office()
+    operator = factories.operator(office)
+    for _ in range(3):
+        person = factories.citizen()
+        ticket = factories.request_ticket(CitizenActor(person), citizen_=person,
+                                          service_=factories.service(office))
+        services.take_charge(ticket, operator)
+    Ticket.objects.update(due_at=timezone.now() + timedelta(hours=2))
+    monkeypatch.setattr(Conf, "SYNC", False)  # queue on the ORM broker, as a worker does
+    original = jobs.in_chunks
+    monkeypatch.setattr(jobs, "in_chunks", lambda qs: original(qs, size=2))  # a chunk's edge
+    assert jobs.sla_warnings() == 3
+    assert OrmQ.objects.count() == 3  # one delivery task per reminder

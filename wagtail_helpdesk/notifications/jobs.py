@@ -23,15 +23,36 @@ RETENTION = "wagtail_helpdesk.notifications.jobs.retention"
 DAILY_DIGESTS = "wagtail_helpdesk.notifications.jobs.daily_digests"
 
 
+def in_chunks(queryset, size=500):
+    """The rows of ``queryset``, read a chunk at a time by primary key, each
+    chunk fully fetched before its rows are worked on: no database cursor is
+    held open while the work commits and queues tasks (django-q2's ORM
+    broker closes the connection when it enqueues outside a transaction)."""
+    last = None
+    while True:
+        page = queryset.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        chunk = list(page[:size])
+        yield from chunk
+        if len(chunk) < size:
+            return
+        last = chunk[-1].pk
+
+
 def sla_warnings(now=None):
-    """Remind assignees of deadlines within ``SLA_WARNING_HOURS``; returns how many."""
+    """Remind assignees of deadlines within ``SLA_WARNING_HOURS``; returns how
+    many. Deadlines passed more than an hour ago are not "about to expire"
+    any more (the list shows them as overdue): skipped, so the hourly run
+    does not revisit every overdue ticket."""
     hours = int(get_setting("SLA_WARNING_HOURS") or 0)
     if not hours:
         return 0
     now = now or timezone.now()
     due = Ticket.objects.filter(status__in=reminders.WARNED_STATUSES, assignee__isnull=False,
-                                due_at__isnull=False, due_at__lte=now + timedelta(hours=hours))
-    return sum(1 for ticket in due.only("pk").iterator() if reminders.warn_sla(ticket, now))
+                                due_at__gt=now - timedelta(hours=1),
+                                due_at__lte=now + timedelta(hours=hours))
+    return sum(1 for ticket in in_chunks(due.only("pk")) if reminders.warn_sla(ticket, now))
 
 
 def auto_resolve_waiting(now=None):
@@ -49,7 +70,8 @@ def auto_resolve_waiting(now=None):
     stale = Ticket.objects.filter(status=Status.WAITING,
                                   last_activity_at__lt=now - timedelta(days=int(days)))
     count = 0
-    for ticket in stale.select_related("citizen").only("pk", "citizen__language").iterator():
+    for ticket in in_chunks(stale.select_related("citizen")
+                                   .only("pk", "citizen__language")):
         try:
             reminders.auto_resolve(ticket, resolution_type, int(days))
             count += 1
@@ -81,7 +103,7 @@ def daily_digests(now=None):
                          | Q(helpdesk_preferences__new_tickets=NewTicketMail.DAILY,
                              helpdesk_preferences__digest_until__lt=until))
                  .distinct())
-    return sum(1 for user in operators.iterator() if digests.send_daily(user, until, now))
+    return sum(1 for user in in_chunks(operators) if digests.send_daily(user, until, now))
 
 
 def retention(now=None):
@@ -98,7 +120,7 @@ def retention(now=None):
                 .exclude(pk__in=keep.filter(citizen__isnull=False).values("citizen_id"))
                 .distinct())
     count = 0
-    for citizen in citizens.iterator():
+    for citizen in in_chunks(citizens):
         try:
             erase_for_retention(citizen, years)
             count += 1
