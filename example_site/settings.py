@@ -149,6 +149,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "assistenza@comune.exa
 WAGTAIL_HELPDESK_NOTIFY_REPLY_TO = os.environ.get(
     "HELPDESK_NOTIFY_REPLY_TO", "assistenza+{token}@comune.example.it")
 
+# The citizens' own pages (personal area, ticket links) inside the site's layout.
+WAGTAIL_HELPDESK_PUBLIC_BASE_TEMPLATE = "base.html"
+
 WAGTAIL_SITE_NAME = "Comune di Esempio"
 # No avatars from gravatar.com: a third-party request carrying a hash of the
 # operator's e-mail (GDPR). Wagtail shows its default avatar instead.

@@ -159,3 +159,32 @@ def check_upload(uploaded):
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def _serve_inline(content_type):
+    """Images are shown in the browser (operators look at photos of the
+    problem): they were re-encoded on upload, carry no active content, and the
+    response forbids sniffing and scripts. PDFs and anything else download."""
+    return content_type in ALLOWED_TYPES and content_type.startswith("image/")
+
+
+def serve_attachment(attachment):
+    """Stream ``attachment`` from the private storage (the caller has checked
+    who may see it): no sniffing, no scripts, no caching by proxies."""
+    from django.http import FileResponse, Http404
+
+    try:
+        handle = attachment.file.storage.open(attachment.file.name, "rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+    content_type = attachment.content_type if attachment.content_type in ALLOWED_TYPES else (
+        "application/octet-stream")
+    response = FileResponse(
+        handle, as_attachment=not _serve_inline(content_type),
+        filename=attachment.original_name, content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -32,7 +32,14 @@ DEFAULTS = {
     # {% helpdesk_bootstrap_italia_auto_css/js %} tags (False: the site loads its own).
     "BOOTSTRAP_ITALIA": False,
     # Where logged-in citizens follow their tickets (linked from confirmations).
-    "PERSONAL_AREA_URL": "",
+    "PERSONAL_AREA_URL": "",  # "" : the app's own (/helpdesk/area-personale/)
+    # Where citizens log in with SPID/CIE ("" : no login on this site yet; the
+    # personal area then explains that the e-mails' links open each ticket).
+    "CITIZEN_LOGIN_URL": "",
+    # The template the citizens' own pages (personal area, ticket links)
+    # extend: the site's base template, with a "title" and a "content" block.
+    "PUBLIC_BASE_TEMPLATE": "wagtail_helpdesk/public/standalone.html",
+    "TICKET_LINK_DAYS": 90,  # how long the signed link in an e-mail opens its ticket
     # Citizens' forms: tickets per client address and per person per hour, and
     # form steps posted per client address per hour.
     "RATE_TICKETS_PER_IP": 20,

@@ -5,7 +5,7 @@
 
 from django.urls import path
 
-from .public import places, rating, views
+from .public import personal, places, rating, views
 
 urlpatterns = [
     path("submit/<int:page_id>/<str:block_id>/", views.submit, name="wagtail_helpdesk_submit"),
@@ -17,4 +17,14 @@ urlpatterns = [
          name="wagtail_helpdesk_nearby"),
     path("rating/<str:token>/", rating.rate, name="wagtail_helpdesk_rating"),
     path("receipt/<int:ticket_id>/", views.receipt, name="wagtail_helpdesk_receipt"),
+    # Area personale (citizens logged in with SPID/CIE) and the tickets' signed links.
+    path("area-personale/", personal.my_tickets, name="wagtail_helpdesk_my_tickets"),
+    path("area-personale/preferenze/", personal.my_preferences,
+         name="wagtail_helpdesk_my_preferences"),
+    path("area-personale/<int:ticket_id>/", personal.my_ticket, name="wagtail_helpdesk_my_ticket"),
+    path("area-personale/<int:ticket_id>/file/<int:attachment_id>/", personal.my_ticket_file,
+         name="wagtail_helpdesk_my_ticket_file"),
+    path("pratica/<str:token>/", personal.ticket_link, name="wagtail_helpdesk_ticket_link"),
+    path("pratica/<str:token>/file/<int:attachment_id>/", personal.ticket_link_file,
+         name="wagtail_helpdesk_ticket_link_file"),
 ]

@@ -85,11 +85,16 @@ def _absolute(path, *, admin):
 
 
 def ticket_link(notification):
-    """Where the recipient follows the ticket: the admin page for operators,
-    the personal area for citizens (when the site has one)."""
+    """Where the recipient follows the ticket: the admin page for operators;
+    for citizens, their personal area or the ticket's signed link."""
     if notification.template.startswith(("operator/", "office/")):
         return _admin_link("helpdesk_tickets:detail", notification.ticket_id)
-    return _absolute(get_setting("PERSONAL_AREA_URL"), admin=False)
+    from ..public.links import ticket_path
+
+    try:
+        return _absolute(ticket_path(notification.ticket), admin=False)
+    except NoReverseMatch:  # the site did not include the app's URLs
+        return ""
 
 
 def context(notification):

@@ -104,8 +104,8 @@ def deliver(ids):
     if not claimed:
         return 0
     rows = list(Notification.objects.filter(pk__in=claimed).order_by("pk")
-                .select_related("ticket__service", "ticket__report_category", "event",
-                                "recipient_citizen"))
+                .select_related("ticket__service", "ticket__report_category", "ticket__citizen",
+                                "event", "recipient_citizen"))
     count = 0
     connection = None
     server_down = None

@@ -7,9 +7,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from .. import geocoding
-from ..conf import get_setting
 from ..maps import map_settings
 from .flows import RECEIPTS_KEY
+from .links import personal_area_url
 from .wizard import Wizard
 
 #: Set on the request when a page holds a helpdesk form (read by the middleware).
@@ -145,5 +145,5 @@ def block_context(block, value, context):
                 **(_place_urls(value, page_id, block_id) if is_report else {})},
         "nearby": flow.nearby() if is_report and spec.slug == "summary" else [],
         "is_preview": page_id is None,
-        "personal_area_url": get_setting("PERSONAL_AREA_URL"),
+        "personal_area_url": personal_area_url(),
     }

@@ -22,7 +22,7 @@ from .actions import (
     transfer,
 )
 from .actors import SYSTEM, CitizenActor
-from .citizens import register_citizen, search_citizens
+from .citizens import register_citizen, search_citizens, set_citizen_preferences
 from .creation import create_ticket, delete_draft, submit_ticket, update_draft
 from .erasure import erase_citizen
 from .submissions import (
@@ -49,6 +49,7 @@ __all__ = [
     "reply",
     "resolve",
     "search_citizens",
+    "set_citizen_preferences",
     "set_priority",
     "submit_ticket",
     "submit_web_ticket",

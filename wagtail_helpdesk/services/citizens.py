@@ -66,3 +66,16 @@ def register_citizen(actor, *, given_name, family_name, fiscal_code="", email=""
     return Citizen.objects.create(given_name=given_name, family_name=family_name,
                                   fiscal_code=code or None, email=(email or "").strip(),
                                   phone=(phone or "").strip())
+
+
+def set_citizen_preferences(actor, *, notify_email, notify_app_io, email):
+    """A citizen's own choice of channels (personal area) and contact address."""
+    from .actors import CitizenActor
+
+    if not isinstance(actor, CitizenActor) or actor.citizen.erased_at:
+        raise PermissionDenied(_("Only the citizen can change their preferences."))
+    citizen = actor.citizen
+    citizen.notify_email, citizen.notify_app_io = bool(notify_email), bool(notify_app_io)
+    citizen.email = (email or "").strip()
+    citizen.save(update_fields=["notify_email", "notify_app_io", "email", "updated_at"])
+    return citizen

@@ -10,7 +10,6 @@ other tickets (pinned by tests).
 """
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -22,7 +21,7 @@ from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 
 from ... import services
-from ...attachments import ALLOWED_TYPES
+from ...attachments import serve_attachment
 from ...maps import map_settings
 from ...models import (
     Attachment,
@@ -175,13 +174,6 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
-def _serve_inline(content_type):
-    """Images are shown in the browser (operators look at photos of the
-    problem): they were re-encoded on upload, carry no active content, and the
-    response forbids sniffing and scripts. PDFs and anything else download."""
-    return content_type in ALLOWED_TYPES and content_type.startswith("image/")
-
-
 @require_safe
 def attachment_download(request, pk, attachment_pk):
     """Stream an attachment from the private storage to whoever may see its ticket."""
@@ -189,18 +181,4 @@ def attachment_download(request, pk, attachment_pk):
     attachment = get_object_or_404(
         Attachment.objects.filter(ticket__in=visible), pk=attachment_pk, ticket_id=pk
     )
-    try:
-        handle = attachment.file.storage.open(attachment.file.name, "rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    content_type = attachment.content_type if attachment.content_type in ALLOWED_TYPES else (
-        "application/octet-stream")
-    response = FileResponse(
-        handle, as_attachment=not _serve_inline(content_type),
-        filename=attachment.original_name, content_type=content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return serve_attachment(attachment)
