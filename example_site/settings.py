@@ -144,6 +144,7 @@ EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_TIMEOUT = 10  # with an SMTP server: a server that hangs does not hold a worker
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "assistenza@comune.example.it")
 # Replies to notifications come back to assistenza+<ticket token>@… (inbound channel).
 WAGTAIL_HELPDESK_NOTIFY_REPLY_TO = os.environ.get(

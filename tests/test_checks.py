@@ -49,5 +49,13 @@ def test_a_task_timeout_longer_than_the_delivery_lease_is_flagged(settings):
     settings.Q_CLUSTER = {"name": "x", "orm": "default", "timeout": 600}
     settings.WAGTAIL_HELPDESK_NOTIFY_LEASE_SECONDS = 300
     assert [p.id for p in check_worker_timeout(None)] == ["wagtail_helpdesk.W004"]
+    settings.Q_CLUSTER = {"name": "x", "orm": "default"}  # django-q2's default: never killed
+    assert [p.id for p in check_worker_timeout(None)] == ["wagtail_helpdesk.W004"]
     settings.Q_CLUSTER = {"name": "x", "orm": "default", "timeout": 60}
     assert check_worker_timeout(None) == []
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_TIMEOUT = None
+    assert [p.id for p in check_worker_timeout(None)] == ["wagtail_helpdesk.W005"]
+    settings.EMAIL_TIMEOUT = 10
+    settings.WAGTAIL_HELPDESK_NOTIFY_DIGEST_HOUR = 24
+    assert [p.id for p in check_worker_timeout(None)] == ["wagtail_helpdesk.E002"]

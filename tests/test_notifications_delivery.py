@@ -133,14 +133,64 @@ def test_with_the_server_down_nothing_is_lost_and_all_arrive_once_back(
     smtp.stop()
     assert tasks.deliver(ids) == 0
     assert set(Notification.objects.values_list("status", flat=True)) == {"pending"}
-    # One attempt found the server down; the others were not tried and keep theirs.
-    assert sorted(Notification.objects.values_list("attempts", flat=True)) == [0] * 4 + [1]
+    # An outage spends no attempts: however long it lasts, nothing fails.
+    assert set(Notification.objects.values_list("attempts", flat=True)) == {0}
     assert Notification.objects.filter(next_attempt_at__lte=timezone.now()).count() == 0
+    for _ in range(int(outbox.get_setting("NOTIFY_MAX_ATTEMPTS")) + 1):
+        Notification.objects.update(next_attempt_at=timezone.now())
+        assert tasks.deliver(ids) == 0
+    assert set(Notification.objects.values_list("status", "attempts")) == {("pending", 0)}
     smtp.start()  # the same port again
     Notification.objects.update(next_attempt_at=timezone.now())
     assert tasks.sweep() == len(ids)
     mail_ids = [m["Message-ID"] for m in smtp.messages]
     assert len(mail_ids) == len(ids) == len(set(mail_ids))
+
+
+def test_a_refused_login_is_an_outage_not_a_failure(received, smtp, monkeypatch):
+    import smtplib
+
+    from django.core.mail.backends.smtp import EmailBackend
+
+    def refuse(self):
+        raise smtplib.SMTPAuthenticationError(535, b"5.7.8 Authentication failed")
+
+    monkeypatch.setattr(EmailBackend, "open", refuse)
+    row = attempt(received)
+    assert (row.status, row.attempts) == ("pending", 0) and "535" in row.last_error
+    assert smtp.messages == []
+
+
+def test_a_connection_dropped_mid_batch_is_reopened_once(received, smtp, factories,
+                                                         monkeypatch):
+    import smtplib
+
+    from django.core.mail.backends.smtp import EmailBackend
+
+    for n in range(2):
+        person = factories.citizen(email=f"d{n}@example.org")
+        factories.request_ticket(CitizenActor(person), citizen_=person)
+    real, calls = EmailBackend.send_messages, []
+
+    def drop_the_second(self, messages):
+        calls.append(1)
+        if len(calls) == 2:  # the relay closed the idle connection
+            self.connection = None
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", drop_the_second)
+    ids = pending_ids()
+    assert tasks.deliver(ids) == 3
+    assert len(smtp.messages) == 3 and len(calls) == 4
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_batch_out_of_time_gives_the_rest_back_untried(received, smtp, settings):
+    settings.WAGTAIL_HELPDESK_NOTIFY_BATCH_SECONDS = 0
+    row = attempt(received)
+    assert (row.status, row.attempts) == ("pending", 0)
+    assert row.next_attempt_at <= timezone.now() and smtp.messages == []
 
 
 def test_one_transaction_is_one_delivery_task_in_batches(
@@ -168,11 +218,13 @@ def test_the_sweeper_queues_batches_and_sends_nothing_itself(received, settings,
                                     address=f"x{n}@example.org", dedup_key=f"k{n}")
     queued = []
     monkeypatch.setattr(tasks, "_enqueue_now", queued.append)
+    monkeypatch.setattr(tasks, "queued_tasks", lambda: len(queued))  # nothing taken yet
     assert tasks.sweep() == 4  # two batches of two this run…
     assert [len(batch) for batch in queued] == [2, 2]
     assert set(Notification.objects.values_list("status", flat=True)) == {"pending"}
-    queued.clear()
-    assert tasks.sweep() == 4 and len(queued) == 2  # …the rest as workers drain it
+    assert tasks.sweep() == 0 and len(queued) == 2  # …none while the workers are behind
+    queued.clear()  # the workers took the tasks (the rows are still due: not yet sent)
+    assert tasks.sweep() == 4 and len(queued) == 2
 
 
 def test_attempts_are_limited_then_the_row_fails_visibly(received, smtp, settings):
@@ -253,6 +305,20 @@ def test_operators_read_their_mail_in_the_language_of_their_account(received, sm
     services.assign(received.ticket, factories.supervisor(received.office), colleague)
     assert Notification.objects.get(template="operator/assigned",
                                     recipient_user=colleague).language == "it"
+
+
+def test_only_our_own_addresses_are_links_in_the_html_part(received, smtp, factories,
+                                                           settings):
+    settings.WAGTAILADMIN_BASE_URL = "https://comune.example.it"
+    operator = factories.operator(received.office)
+    services.take_charge(received.ticket, operator)
+    services.reply(received.ticket, operator, "Vedete https://phish.example/login <b>qui</b>")
+    row = Notification.objects.get(template="citizen/reply")
+    tasks.deliver([row.pk])
+    html = smtp.messages[-1].get_body(("html",)).get_content()
+    assert "https://phish.example/login" in html and 'href="https://phish.example' not in html
+    assert "&lt;b&gt;qui&lt;/b&gt;" in html
+    assert 'href="https://comune.example.it/helpdesk/pratica/' in html  # the ticket's link
 
 
 def test_our_message_ids_are_recognised_and_forgeries_are_not(settings):

@@ -69,18 +69,37 @@ def check_geocoder_cache(app_configs, **kwargs):
 def check_worker_timeout(app_configs, **kwargs):
     """A batch must end (or be killed by django-q2) before its claim's lease
     runs out, or the sweeper hands its rows to another worker while the first
-    is still sending them: the same message twice."""
+    is still sending them: the same message twice. And a mail server that
+    hangs must not hold a worker for ever."""
     from .conf import get_setting
 
+    if not apps.is_installed("django_q"):
+        return []
+    problems = []
     cluster = getattr(settings, "Q_CLUSTER", None) or {}
     timeout = cluster.get("timeout")
     lease = int(get_setting("NOTIFY_LEASE_SECONDS"))
-    if not apps.is_installed("django_q") or timeout is None or int(timeout) < lease:
-        return []
-    return [Warning(
-        f"Q_CLUSTER['timeout'] ({timeout} s) is not shorter than "
-        f"WAGTAIL_HELPDESK_NOTIFY_LEASE_SECONDS ({lease} s): a slow delivery batch may be "
-        "handed to a second worker while the first is still sending it.",
-        hint="Keep the task timeout well under the lease (e.g. timeout 60, lease 300).",
-        id="wagtail_helpdesk.W004",
-    )]
+    if timeout is None or int(timeout) >= lease:
+        shown = "not set" if timeout is None else f"{timeout} s"
+        problems.append(Warning(
+            f"Q_CLUSTER['timeout'] is {shown}, not shorter than "
+            f"WAGTAIL_HELPDESK_NOTIFY_LEASE_SECONDS ({lease} s): a slow delivery batch may be "
+            "handed to a second worker while the first is still sending it.",
+            hint="Keep the task timeout well under the lease (e.g. timeout 60, lease 300).",
+            id="wagtail_helpdesk.W004",
+        ))
+    backend = getattr(settings, "EMAIL_BACKEND", "")
+    if backend.endswith("smtp.EmailBackend") and not getattr(settings, "EMAIL_TIMEOUT", None):
+        problems.append(Warning(
+            "EMAIL_TIMEOUT is not set: a mail server that stops answering holds a "
+            "notification worker (and its batch) indefinitely.",
+            hint="Set EMAIL_TIMEOUT, e.g. 10 (seconds), well under the task timeout.",
+            id="wagtail_helpdesk.W005",
+        ))
+    hour = get_setting("NOTIFY_DIGEST_HOUR")
+    if not (isinstance(hour, int) and 0 <= hour <= 23):
+        problems.append(Error(
+            f"WAGTAIL_HELPDESK_NOTIFY_DIGEST_HOUR is {hour!r}: it must be an hour, 0 to 23.",
+            id="wagtail_helpdesk.E002",
+        ))
+    return problems

@@ -40,6 +40,20 @@ DEFAULTS = {
     # extend: the site's base template, with a "title" and a "content" block.
     "PUBLIC_BASE_TEMPLATE": "wagtail_helpdesk/public/standalone.html",
     "TICKET_LINK_DAYS": 90,  # how long the signed link in an e-mail opens its ticket
+    # SPID/CIE login (OpenID Connect Federation relying party; see docs/spid-cie.md).
+    "OIDC_CLIENT_ID": "",  # our entity id, e.g. "https://comune.example.it/oidc/rp/"
+    "OIDC_KEYS_DIR": "",  # default: "oidc-keys" next to PRIVATE_MEDIA_ROOT
+    "OIDC_KEY_OVERLAP_DAYS": 7,  # a rotated key stays published this long
+    "OIDC_TRUST_ANCHOR": {},  # {"entity_id": …, "jwks": {"keys": [...]}}: pinned
+    "OIDC_AUTHORITY_HINTS": [],  # default: [the trust anchor]
+    "OIDC_TRUST_MARKS": [],  # [{"id": …, "trust_mark": "<JWT>"}] from onboarding
+    "OIDC_ORGANIZATION": {},  # organization_name, homepage_uri, policy_uri, logo_uri, contacts
+    "OIDC_ENTITY_CONFIGURATION_HOURS": 48,  # lifetime of our Entity Configuration
+    "OIDC_PROVIDERS": [],  # [{"entity_id": …, "name": …, "profile": "spid" | "cie"}]
+    "OIDC_ACR": "https://www.spid.gov.it/SpidL2",
+    "OIDC_HTTP_TIMEOUT": 5,
+    "OIDC_MAX_AUTHORITY_HINTS": 4,  # superiors followed per entity
+    "OIDC_LEEWAY_SECONDS": 90,  # clock skew accepted on tokens and statements
     # Citizens' forms: tickets per client address and per person per hour, and
     # form steps posted per client address per hour.
     "RATE_TICKETS_PER_IP": 20,
@@ -76,6 +90,7 @@ DEFAULTS = {
     "NOTIFY_RETRY_MAX_SECONDS": 6 * 3600,  # …up to this
     "NOTIFY_LEASE_SECONDS": 300,  # a row "sending" longer than this was left by a dead worker
     "NOTIFY_BATCH_SIZE": 200,
+    "NOTIFY_BATCH_SECONDS": 30,  # a delivery task stops after this; keep it under the task timeout
     "NOTIFY_SWEEP_MINUTES": 1,
     "NOTIFY_SWEEP_BATCHES": 20,
     # Operators' daily summary of new tickets: sent after this hour (local time).

@@ -2,11 +2,12 @@
 Wagtail account ("Notifications" tab), next to Wagtail's own."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.views.account import BaseSettingsPanel, notifications_tab
 
-from ..models import OperatorPreferences
+from ..models import NewTicketMail, OperatorPreferences
 from ..permissions import office_ids_for
 
 
@@ -15,6 +16,14 @@ class OperatorPreferencesForm(forms.ModelForm):
         model = OperatorPreferences
         fields = ["new_tickets"]
         widgets = {"new_tickets": forms.RadioSelect}
+
+    def save(self, commit=True):
+        if "new_tickets" in self.changed_data and self.instance.new_tickets == NewTicketMail.DAILY:
+            # Summaries start from now: nothing already mailed one by one is listed again.
+            from ..notifications.jobs import digest_time
+
+            self.instance.digest_until = digest_time(timezone.now())
+        return super().save(commit=commit)
 
 
 class HelpdeskNotificationsPanel(BaseSettingsPanel):

@@ -115,15 +115,24 @@ def context(notification):
     }
 
 
+def digest_tickets(notification):
+    """The tickets of an operator's daily summary the recipient may still
+    see (they may have left the office since the summary was queued)."""
+    from ..permissions import ticket_policy
+
+    ids = notification.payload.get("tickets", [])
+    visible = ticket_policy().instances_user_has_any_permission_for(
+        notification.recipient_user, ["view"])
+    return {t.pk: t for t in visible.filter(pk__in=ids)
+            .select_related("service", "report_category", "office")}
+
+
 def _digest(notification):
     """An operator's daily summary: the tickets it lists, with their links."""
     if notification.template != "operator/daily_digest":
         return {}
-    from ..models import Ticket
-
     ids = notification.payload.get("tickets", [])
-    tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ids)
-               .select_related("service", "report_category", "office", "assignee")}
+    tickets = digest_tickets(notification)
     items = []
     for pk in ids:
         ticket = tickets.get(pk)
@@ -136,7 +145,7 @@ def _digest(notification):
             "status": ticket.get_status_display(), "assigned": ticket.assignee_id is not None,
             "link": _admin_link("helpdesk_tickets:detail", pk),
         })
-    total = notification.payload.get("total", len(items))
+    total = max(notification.payload.get("total", 0) - (len(ids) - len(items)), len(items))
     return {"tickets": items, "total": total, "more": max(total - len(items), 0),
             "list_link": _admin_link("helpdesk_tickets:index")}
 

@@ -80,6 +80,11 @@ def auto_resolve_waiting(now=None):
     return count
 
 
+#: A summary's period ends this long before the job reads it: a ticket whose
+#: transaction was still committing at the hour is in it, not lost between two.
+DIGEST_GRACE = timedelta(minutes=2)
+
+
 def digest_time(now):
     """The latest ``NOTIFY_DIGEST_HOUR`` o'clock (local time) not after ``now``:
     the end of the period the daily summaries cover."""
@@ -93,7 +98,7 @@ def daily_digests(now=None):
     """Queue the daily summaries of new tickets, once the day's hour has come
     (the job runs hourly); returns how many were queued."""
     now = now or timezone.now()
-    until = digest_time(now)
+    until = digest_time(now - DIGEST_GRACE)
     operators = (get_user_model().objects
                  .filter(is_active=True, helpdesk_memberships__isnull=False)
                  .exclude(email="")
@@ -102,7 +107,7 @@ def daily_digests(now=None):
                              helpdesk_preferences__digest_until__isnull=True)
                          | Q(helpdesk_preferences__new_tickets=NewTicketMail.DAILY,
                              helpdesk_preferences__digest_until__lt=until))
-                 .distinct())
+                 .select_related("wagtail_userprofile").distinct())
     return sum(1 for user in in_chunks(operators) if digests.send_daily(user, until, now))
 
 

@@ -17,7 +17,8 @@ import uuid
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..conf import get_setting
@@ -106,15 +107,17 @@ def failed(notification, error, *, permanent=False, now=None):
 
 
 def postpone(notifications, error, delay, now=None):
-    """Put claimed rows back, untried, for a later attempt (the mail server
-    went away before their turn): their attempt is given back."""
+    """Put claimed rows back, untried, for a later attempt (the mail server is
+    down, or the batch ran out of time): their attempt is given back. An
+    empty ``error`` keeps the row's previous one."""
     if not notifications:
         return 0
     now = now or timezone.now()
     return (Notification.objects
             .filter(pk__in=[n.pk for n in notifications], claim=notifications[0].claim,
                     status=SENDING)
-            .update(status=PENDING, attempts=F("attempts") - 1, last_error=error[:2000],
+            .update(status=PENDING, attempts=F("attempts") - 1,
+                    last_error=Coalesce(Value(error[:2000] or None), F("last_error")),
                     next_attempt_at=now + timedelta(seconds=delay)))
 
 

@@ -10,12 +10,14 @@ task or a dead worker left behind.
 import functools
 import logging
 import smtplib
+import time
 
 from django.core.mail import get_connection
 from django.db import transaction
 
 from ..conf import get_setting
 from ..models import Notification, NotificationChannel
+from ..permissions import ticket_policy
 from . import appio, email, outbox
 
 log = logging.getLogger(__name__)
@@ -67,9 +69,13 @@ def _flush(batch):
 
 def _pending_batch(connection):
     """The ids list shared by this transaction's pending delivery callbacks,
-    if any (a rollback takes the callbacks, and so the list, away)."""
-    for entry in connection.run_on_commit:
-        batch = getattr(entry[1], "helpdesk_batch", None)
+    if any (a rollback takes the callbacks, and so the list, away).
+
+    ``run_on_commit`` is Django's list of pending callbacks, entries
+    ``(savepoint ids, callable, robust)`` — not a documented API; were its
+    shape to change, this finds nothing and each call queues its own task."""
+    for entry in getattr(connection, "run_on_commit", ()):
+        batch = getattr(entry[1], "helpdesk_batch", None) if len(entry) > 1 else None
         if batch is not None:
             return batch
     return None
@@ -92,82 +98,131 @@ def _enqueue_now(ids):
 
 
 class _ServerDown(Exception):
-    """The mail server could not be reached or dropped the connection."""
+    """The mail server could not be reached, refused us, or went away."""
 
 
 def deliver(ids):
     """Deliver the notifications ``ids`` (those still pending and due); return
-    how many were sent. One SMTP connection for the whole batch; when the mail
-    server is unreachable, the batch's other e-mails wait for the next attempt
-    without spending one of theirs."""
+    how many were sent. One SMTP connection for the whole batch.
+
+    * When the mail server is unreachable (or refuses the login), the batch's
+      e-mails wait ``NOTIFY_RETRY_BASE_SECONDS`` without spending attempts:
+      an outage never makes a notification fail.
+    * A batch stops after ``NOTIFY_BATCH_SECONDS``, well within the task
+      timeout; what is left goes back, untried, for the next task.
+    """
     claimed = outbox.claim_many(ids)
     if not claimed:
         return 0
     rows = list(Notification.objects.filter(pk__in=claimed).order_by("pk")
                 .select_related("ticket__service", "ticket__report_category", "ticket__citizen",
-                                "event", "recipient_citizen"))
-    count = 0
-    connection = None
-    server_down = None
-    try:
-        for notification in rows:
-            if notification.channel == NotificationChannel.EMAIL:
-                if server_down is not None:
-                    continue
-                if connection is None:
-                    connection = get_connection(fail_silently=False)
+                                "ticket__office", "event", "recipient_citizen",
+                                "recipient_user"))
+    return _Batch(rows).run()
+
+
+class _Batch:
+    def __init__(self, rows):
+        self.rows = rows
+        self.connection = None
+        self.used = False  # the connection has carried a message already
+        self.deadline = time.monotonic() + float(get_setting("NOTIFY_BATCH_SECONDS"))
+
+    def run(self):
+        count = 0
+        try:
+            for index, notification in enumerate(self.rows):
+                if time.monotonic() > self.deadline:
+                    outbox.postpone(self.rows[index:], "", 0)  # the next task goes on
+                    break
                 try:
-                    count += _send_email(notification, connection)
+                    count += self.send(notification)
                 except _ServerDown as exc:
-                    server_down = notification, str(exc)
-            elif notification.channel == NotificationChannel.APP_IO:
-                count += _send_io(notification)
-            else:
-                outbox.failed(notification, f"No delivery for channel {notification.channel}.",
-                              permanent=True)
-    finally:
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception:
-                log.debug("Closing the mail connection failed", exc_info=True)
-    if server_down is not None:
-        first, error = server_down
-        rest = [n for n in rows if n.channel == NotificationChannel.EMAIL and n.pk > first.pk]
-        outbox.postpone(rest, error, outbox.backoff(first.attempts))
-    return count
+                    waiting = [n for n in self.rows[index:]
+                               if n.channel == NotificationChannel.EMAIL]
+                    outbox.postpone(waiting, str(exc),
+                                    int(get_setting("NOTIFY_RETRY_BASE_SECONDS")))
+                    count += sum(self.send(n) for n in self.rows[index:]
+                                 if n.channel != NotificationChannel.EMAIL)
+                    break
+        finally:
+            self.close()
+        return count
 
+    def send(self, notification):
+        reason = _not_for_recipient(notification)
+        if reason:
+            outbox.skipped(notification, reason)
+            return 0
+        if notification.channel == NotificationChannel.APP_IO:
+            return _send_io(notification)
+        if notification.channel != NotificationChannel.EMAIL:
+            outbox.failed(notification, f"No delivery for channel {notification.channel}.",
+                          permanent=True)
+            return 0
+        try:
+            message = email.build(notification)
+        except Exception as exc:  # a template, data or missing-file error: do not retry forever
+            log.exception("Notification %s could not be built", notification.pk)
+            outbox.failed(notification, f"{type(exc).__name__}: {exc}", permanent=True)
+            return 0
+        return self.send_email(notification, message)
 
-def _send_email(notification, connection):
-    try:
-        message = email.build(notification, connection=connection)
-    except Exception as exc:  # a template, data or missing-file error: do not retry forever
-        log.exception("Notification %s could not be built", notification.pk)
-        outbox.failed(notification, f"{type(exc).__name__}: {exc}", permanent=True)
-        return 0
-    try:
-        connection.open()  # kept open for the batch (a no-op when already open)
-        message.send()
-    except smtplib.SMTPException as exc:
-        if not isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)):
+    def send_email(self, notification, message, again=True):
+        self.open()
+        message.connection = self.connection
+        try:
+            message.send()
+        except smtplib.SMTPServerDisconnected as exc:
+            self.close()
+            if self.used and again:  # relays close idle or long connections: reconnect once
+                return self.send_email(notification, message, again=False)
+            raise _ServerDown(f"{type(exc).__name__}: {exc}") from exc
+        except smtplib.SMTPException as exc:
             outbox.failed(notification, f"{type(exc).__name__}: {exc}",
                           permanent=permanent_smtp(exc))
-            connection.close()  # a fresh connection for the next one
+            self.close()  # a fresh connection for the next one
             return 0
-        _server_down(notification, connection, exc)
-    except OSError as exc:  # refused, unreachable, timed out (SMTPException is an OSError too)
-        _server_down(notification, connection, exc)
-    outbox.sent(notification, message.extra_headers["Message-ID"])
-    return 1
+        except OSError as exc:  # timed out, reset (SMTPException is an OSError too)
+            self.close()
+            raise _ServerDown(f"{type(exc).__name__}: {exc}") from exc
+        self.used = True
+        outbox.sent(notification, message.extra_headers["Message-ID"])
+        return 1
+
+    def open(self):
+        if self.connection is None:
+            self.connection = get_connection(fail_silently=False)
+            self.used = False
+        try:
+            self.connection.open()  # a no-op when already open
+        except Exception as exc:  # refused, unreachable, TLS or login failure: the server
+            self.close()
+            raise _ServerDown(f"{type(exc).__name__}: {exc}") from exc
+
+    def close(self):
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:
+                log.debug("Closing the mail connection failed", exc_info=True)
+            self.connection = None
 
 
-def _server_down(notification, connection, exc):
-    """The server, not this message, failed: a temporary failure, and the
-    rest of the batch waits (see :func:`deliver`)."""
-    error = f"{type(exc).__name__}: {exc}"
-    outbox.failed(notification, error)
-    connection.close()
-    raise _ServerDown(error) from exc
+def _not_for_recipient(notification):
+    """Why an operator's notification must not go out any more (account
+    deactivated, or the ticket no longer theirs to see), else ""."""
+    user = notification.recipient_user
+    if user is None:
+        return ""
+    if not user.is_active:
+        return "The recipient's account is deactivated."
+    if notification.ticket_id and not ticket_policy().user_has_permission_for_instance(
+            user, "view", notification.ticket):
+        return "The recipient may no longer see this ticket."
+    if notification.template == "operator/daily_digest" and not email.digest_tickets(notification):
+        return "The recipient may no longer see any ticket of this summary."
+    return ""
 
 
 def _send_io(notification):
@@ -195,12 +250,27 @@ def sweep():
     batches, for the workers (the sweeper itself sends nothing, so it always
     ends well within the task timeout). Returns how many rows were queued.
 
-    At most ``NOTIFY_SWEEP_BATCHES`` batches a run: a large backlog (after a
-    mail server outage) drains over a few runs instead of flooding the queue.
-    A row queued twice (by its own transaction and by the sweeper) is sent
-    once: the second task finds it claimed or sent."""
+    At most ``NOTIFY_SWEEP_BATCHES`` batches a run, and none while the
+    broker still holds that many tasks: the workers are behind, and what is
+    due is already on its way (queuing the same oldest rows again would only
+    lengthen the queue). A row queued twice is still sent once: the second
+    task finds it claimed or sent."""
     outbox.release_expired()
+    batches = int(get_setting("NOTIFY_SWEEP_BATCHES"))
+    if queued_tasks() >= batches:
+        return 0
     size = int(get_setting("NOTIFY_BATCH_SIZE"))
-    ids = outbox.due_ids(limit=size * int(get_setting("NOTIFY_SWEEP_BATCHES")))
+    ids = outbox.due_ids(limit=size * batches)
     _enqueue_batches(ids)
     return len(ids)
+
+
+def queued_tasks():
+    """Tasks waiting in the broker (0 when it cannot say)."""
+    from django_q.brokers import get_broker
+
+    try:
+        return int(get_broker().queue_size() or 0)
+    except Exception:
+        log.debug("The broker's queue size is unknown", exc_info=True)
+        return 0

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from ..models import NewTicketMail, OfficeMembership, OperatorPreferences, Ticket
+from ..models import NewTicketMail, OfficeMembership, OperatorPreferences
+from ..permissions import ticket_policy
 from ..workflow import Status
 from . import notify
 
@@ -19,9 +20,10 @@ LISTED = 50
 
 
 def send_daily(user, until, now):
-    """Queue ``user``'s summary of the tickets submitted in their offices up
-    to ``until`` (a day at most, the first time); nothing when there were
-    none. Returns the notification, or None."""
+    """Queue ``user``'s summary of the tickets submitted in their offices
+    (those they may see) since their previous summary, up to ``until`` (a
+    week at most); nothing when there were none, nor on the first run, which
+    only starts the count. Returns the notification, or None."""
     with transaction.atomic():
         preferences, _created = (OperatorPreferences.objects.select_for_update()
                                  .get_or_create(user=user))
@@ -29,13 +31,14 @@ def send_daily(user, until, now):
             return None
         if preferences.digest_until and preferences.digest_until >= until:
             return None  # already summed up
-        since = max(preferences.digest_until or until - timedelta(days=1),
-                    until - timedelta(days=7))  # back from a long pause: the last week
-        preferences.digest_until = until
+        previous, preferences.digest_until = preferences.digest_until, until
         preferences.save(update_fields=["digest_until"])
+        if previous is None:
+            return None  # the first run starts the count: summaries from the next period
+        since = max(previous, until - timedelta(days=7))  # back from a long pause: a week
         offices = OfficeMembership.objects.filter(user=user).values("office_id")
-        new = (Ticket.objects.filter(office__in=offices, submitted_at__gte=since,
-                                     submitted_at__lt=until)
+        new = (ticket_policy().instances_user_has_any_permission_for(user, ["view"])
+               .filter(office__in=offices, submitted_at__gte=since, submitted_at__lt=until)
                .exclude(status=Status.DRAFT))
         listed = list(new.order_by("submitted_at", "pk").values_list("pk", flat=True)[:LISTED])
         if not listed:

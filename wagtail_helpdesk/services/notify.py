@@ -15,6 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from ..conf import get_setting
 from ..models import NewTicketMail, Notification, NotificationChannel
 from ..notifications import appio, tasks
+from ..permissions import ticket_policy
 
 
 def dedup_key(event, template, channel, address):
@@ -112,7 +113,9 @@ def office_members(ticket, event, template):
                .filter(helpdesk_memberships__office=ticket.office_id, is_active=True,
                        helpdesk_preferences__new_tickets=NewTicketMail.IMMEDIATE)
                .exclude(email="").select_related("wagtail_userprofile").distinct())
-    return [n for n in (operator(ticket, event, template, user) for user in members) if n]
+    policy = ticket_policy()
+    return [n for n in (operator(ticket, event, template, user) for user in members
+                        if policy.user_has_permission_for_instance(user, "view", ticket)) if n]
 
 
 def daily_digest(user, tickets, total, since, until, now):
