@@ -7,6 +7,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("helpdesk/", include("wagtail_helpdesk.urls")),
+    path("oidc/rp/", include("wagtail_helpdesk.oidc.urls")),
     path("documents/", include(wagtaildocs_urls)),
 ]
 

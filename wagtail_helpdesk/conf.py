@@ -54,6 +54,10 @@ DEFAULTS = {
     "OIDC_HTTP_TIMEOUT": 5,
     "OIDC_MAX_AUTHORITY_HINTS": 4,  # superiors followed per entity
     "OIDC_LEEWAY_SECONDS": 90,  # clock skew accepted on tokens and statements
+    # Let a login through another provider reach the account that already has
+    # this fiscal number (SPID and CIE see the same requests). Off: refused.
+    # Risk: every provider is trusted with every account (docs/spid-cie.md).
+    "OIDC_LINK_BY_FISCAL_NUMBER": False,
     # Citizens' forms: tickets per client address and per person per hour, and
     # form steps posted per client address per hour.
     "RATE_TICKETS_PER_IP": 20,

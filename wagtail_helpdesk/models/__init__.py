@@ -6,7 +6,7 @@ from .catalog import (
     Service,
     ServiceCategory,
 )
-from .citizens import Citizen
+from .citizens import Citizen, CitizenLogin
 from .notifications import Notification, NotificationChannel, NotificationStatus
 from .operators import NewTicketMail, OperatorPreferences, OperatorPresence, Presence
 from .quickreplies import QuickReply
@@ -29,6 +29,7 @@ __all__ = [
     "Attachment",
     "Channel",
     "Citizen",
+    "CitizenLogin",
     "EventKind",
     "HelpdeskSettings",
     "Kind",

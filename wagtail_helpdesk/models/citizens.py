@@ -76,3 +76,25 @@ class Citizen(index.Indexed, models.Model):
     @property
     def full_name(self):
         return " ".join(p for p in (self.given_name, self.family_name) if p)
+
+
+class CitizenLogin(models.Model):
+    """A SPID/CIE identity — (issuer, subject), the provider's pairwise id —
+    and the account it logs into. One account may have several (SPID and
+    CIE) only when linking by fiscal number is allowed (see docs/spid-cie.md)."""
+
+    issuer = models.CharField(_("identity provider"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="helpdesk_logins")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_login_at = models.DateTimeField(_("last login"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SPID/CIE login")
+        verbose_name_plural = _("SPID/CIE logins")
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"],
+                                               name="helpdesk_login_identity")]
+
+    def __str__(self):
+        return f"{self.issuer} {self.subject[:12]}…"

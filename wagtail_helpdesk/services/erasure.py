@@ -34,6 +34,7 @@ from ..errors import GuardFailed, PermissionDenied
 from ..models import (
     Attachment,
     Citizen,
+    CitizenLogin,
     EventKind,
     Kind,
     Notification,
@@ -228,6 +229,12 @@ def _erase(actor, citizen, reason):
         person.user = None
         person.erased_at = now
         person.save()
+        if user_id is not None:  # the SPID/CIE account: its identities and names go too
+            from django.contrib.auth import get_user_model
+
+            CitizenLogin.objects.filter(user_id=user_id).delete()
+            get_user_model().objects.filter(pk=user_id, is_staff=False).update(
+                first_name="", last_name="", email="", is_active=False)
 
         _audit(person, actor, reason=reason, tickets=len(tickets), files=len(attachments),
                notifications=skipped)

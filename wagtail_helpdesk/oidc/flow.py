@@ -1,0 +1,288 @@
+"""The SPID/CIE login, relying party side (no Django views here).
+
+``begin``: a signed request object (JAR) with PKCE S256, ``state`` and
+``nonce`` from ``secrets``; the pending login is kept in *this browser's*
+session, single use, for ``PENDING_SECONDS``.
+
+``finish``: the callback's ``state`` must name a pending login of this
+session (login CSRF and replays fail); ``iss`` must be the provider asked;
+the code is exchanged with a ``private_key_jwt`` client assertion; the ID
+token is checked completely (signature with the provider's trusted keys,
+``iss``, ``aud``, ``exp``/``iat`` with leeway, ``nonce``, ``at_hash`` with
+the hash of its ``alg``, ``acr`` not below the level asked); the userinfo
+JWE is decrypted with our ``enc`` keys and its inner signature verified.
+Any failure raises :class:`LoginError` (its ``reason`` goes to the logs,
+the citizen sees a plain message).
+"""
+
+import base64
+import hashlib
+import logging
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import requests
+from joserfc import jwe, jwt
+from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet
+from joserfc.jwt import JWTClaimsRegistry
+
+from ..conf import get_setting
+from . import federation, keys
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "wagtail_helpdesk_oidc_pending"
+PENDING_SECONDS = 600
+MAX_PENDING = 5
+SIGNING = ["RS256", "RS384", "RS512", "PS256", "PS512", "ES256", "ES384", "ES512"]
+DECRYPTION = ["RSA-OAEP", "RSA-OAEP-256", "A128CBC-HS256", "A256CBC-HS512"]
+ACR_LEVELS = ["https://www.spid.gov.it/SpidL1", "https://www.spid.gov.it/SpidL2",
+              "https://www.spid.gov.it/SpidL3"]
+FISCAL_NUMBER = "https://attributes.eid.gov.it/fiscal_number"
+ATTRIBUTES = ["given_name", "family_name", "email", FISCAL_NUMBER]
+_HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
+
+
+class LoginError(Exception):
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Provider:
+    entity_id: str
+    name: str
+    profile: str  # "spid" or "cie"
+
+
+def providers(profile=None):
+    found = [Provider(p["entity_id"], p.get("name") or p["entity_id"], p.get("profile", "spid"))
+             for p in get_setting("OIDC_PROVIDERS") or []]
+    return [p for p in found if profile is None or p.profile == profile]
+
+
+def provider(entity_id):
+    for candidate in providers():
+        if candidate.entity_id == entity_id:
+            return candidate
+    return None
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _sign(claims):
+    signer = keys.current("sig")
+    return jwt.encode({"alg": "RS256", "kid": signer.kid}, claims, signer, algorithms=["RS256"])
+
+
+def client_assertion(audience):
+    now = int(time.time())
+    client = federation.client_id()
+    return _sign({"iss": client, "sub": client, "aud": audience, "iat": now - 5,
+                  "exp": now + 60, "jti": str(uuid.uuid4())})
+
+
+def begin(session, chosen, next_url=""):
+    """The provider's authorization URL for a new pending login of ``session``."""
+    chain = federation.resolve(chosen.entity_id)
+    endpoint = chain.metadata["authorization_endpoint"]
+    state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    verifier = secrets.token_urlsafe(64)
+    challenge = _b64(hashlib.sha256(verifier.encode()).digest())
+    acr = get_setting("OIDC_ACR")
+    client, now = federation.client_id(), int(time.time())
+    request_object = _sign({
+        "iss": client, "client_id": client, "aud": [chosen.entity_id, endpoint],
+        "iat": now - 5, "exp": now + 60, "jti": str(uuid.uuid4()),
+        "response_type": "code", "scope": "openid", "redirect_uri": federation.redirect_uri(),
+        "state": state, "nonce": nonce, "code_challenge": challenge,
+        "code_challenge_method": "S256", "acr_values": acr, "prompt": "consent login",
+        "claims": {"userinfo": {name: ({"essential": True} if name == FISCAL_NUMBER else None)
+                                for name in ATTRIBUTES}},
+    })
+    pending = {k: v for k, v in (session.get(SESSION_KEY) or {}).items()
+               if v["started"] > now - PENDING_SECONDS}
+    while len(pending) >= MAX_PENDING:
+        pending.pop(min(pending, key=lambda k: pending[k]["started"]))
+    pending[state] = {"provider": chosen.entity_id, "nonce": nonce, "verifier": verifier,
+                      "acr": acr, "started": now, "next": next_url}
+    session[SESSION_KEY] = pending
+    return f"{endpoint}?" + urlencode({
+        "client_id": client, "response_type": "code", "scope": "openid",
+        "code_challenge": challenge, "code_challenge_method": "S256",
+        "request": request_object})
+
+
+def take_pending(session, state):
+    """The pending login ``state`` names in this session, removed (single use)."""
+    pending = dict(session.get(SESSION_KEY) or {})
+    found = pending.pop(state, None) if state else None
+    session[SESSION_KEY] = pending
+    if found is None:
+        raise LoginError("state not pending in this browser session (forged, replayed or "
+                         "started elsewhere)")
+    if found["started"] < time.time() - PENDING_SECONDS:
+        raise LoginError("the pending login expired")
+    return found
+
+
+@dataclass
+class Result:
+    issuer: str
+    subject: str
+    claims: dict  # userinfo (and ID token) attributes
+    access_token: str
+    next_url: str
+
+
+def finish(session, params):
+    """Complete the login the callback ``params`` answer; a :class:`Result`."""
+    if params.get("error"):
+        take_pending(session, params.get("state"))  # used up either way
+        raise LoginError(f"provider answered {params.get('error')}: "
+                         f"{params.get('error_description', '')}")
+    pending = take_pending(session, params.get("state"))
+    chosen = provider(pending["provider"])
+    if chosen is None:
+        raise LoginError("the provider is no longer configured")
+    issuer = params.get("iss")
+    if issuer is None and chosen.profile == "cie":
+        raise LoginError("CIE callback without iss")
+    if issuer is not None and issuer != chosen.entity_id:
+        raise LoginError(f"callback iss {issuer!r} is not the provider asked "
+                         f"{chosen.entity_id!r} (mix-up)")
+    if not params.get("code"):
+        raise LoginError("callback without a code")
+    chain = federation.resolve(chosen.entity_id)
+    tokens = _token_request(chain, params["code"], pending["verifier"], params["state"])
+    id_claims = _check_id_token(chain, tokens, pending)
+    userinfo = _userinfo(chain, tokens["access_token"], id_claims["sub"])
+    return Result(issuer=chosen.entity_id, subject=id_claims["sub"],
+                  claims={**id_claims, **userinfo}, access_token=tokens["access_token"],
+                  next_url=pending.get("next", ""))
+
+
+def _post(url, data):
+    try:
+        response = requests.post(url, data=data,
+                                 timeout=float(get_setting("OIDC_HTTP_TIMEOUT")))
+    except requests.RequestException as exc:
+        raise LoginError(f"{url}: {exc}") from exc
+    return response
+
+
+def _token_request(chain, code, verifier, state):
+    endpoint = chain.metadata["token_endpoint"]
+    response = _post(endpoint, {
+        "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+        "client_id": federation.client_id(), "redirect_uri": federation.redirect_uri(),
+        "state": state,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": client_assertion(endpoint)})
+    if response.status_code != 200:
+        raise LoginError(f"token endpoint: HTTP {response.status_code} {response.text[:200]}")
+    try:
+        tokens = response.json()
+    except ValueError as exc:
+        raise LoginError("token endpoint: not JSON") from exc
+    if not (tokens.get("id_token") and tokens.get("access_token")):
+        raise LoginError("token endpoint: no id_token or access_token")
+    return tokens
+
+
+def _decode_signed(chain, token, what):
+    """Verify ``token`` with the provider's keys; on an unknown key id, the
+    chain is refreshed once (the provider may have rotated its keys)."""
+    for attempt in (1, 2):
+        try:
+            jwks = KeySet.import_key_set(federation.provider_jwks(chain))
+            return jwt.decode(token, jwks, algorithms=SIGNING)
+        except InvalidKeyIdError as exc:
+            if attempt == 2:
+                raise LoginError(f"{what}: unknown key id") from exc
+            chain = federation.resolve(chain.entity_id, refresh=True)
+        except (JoseError, ValueError, TypeError) as exc:
+            raise LoginError(f"{what}: {exc}") from exc
+    raise AssertionError("unreachable")
+
+
+def at_hash(access_token, alg):
+    digest = _HASHES.get(alg[-3:], hashlib.sha256)(access_token.encode()).digest()
+    return _b64(digest[: len(digest) // 2])
+
+
+def _check_id_token(chain, tokens, pending):
+    decoded = _decode_signed(chain, tokens["id_token"], "ID token")
+    claims = decoded.claims
+    try:
+        JWTClaimsRegistry(leeway=int(get_setting("OIDC_LEEWAY_SECONDS")),
+                          iss={"essential": True, "value": chain.entity_id},
+                          sub={"essential": True}, exp={"essential": True},
+                          iat={"essential": True},
+                          nonce={"essential": True, "value": pending["nonce"]}).validate(claims)
+    except JoseError as exc:
+        raise LoginError(f"ID token: {exc}") from exc
+    audience = claims.get("aud")
+    if federation.client_id() not in (audience if isinstance(audience, list) else [audience]):
+        raise LoginError(f"ID token: audience {audience!r} is not us")
+    expected_hash = claims.get("at_hash")
+    if not expected_hash or not secrets.compare_digest(
+            expected_hash, at_hash(tokens["access_token"], decoded.header["alg"])):
+        raise LoginError("ID token: at_hash does not match the access token")
+    asked, got = pending["acr"], claims.get("acr")
+    if got not in ACR_LEVELS or (asked in ACR_LEVELS
+                                 and ACR_LEVELS.index(got) < ACR_LEVELS.index(asked)):
+        raise LoginError(f"ID token: acr {got!r} below {asked!r}")
+    return claims
+
+
+def _userinfo(chain, access_token, subject):
+    endpoint = chain.metadata["userinfo_endpoint"]
+    try:
+        response = requests.get(endpoint, headers={"Authorization": f"Bearer {access_token}"},
+                                timeout=float(get_setting("OIDC_HTTP_TIMEOUT")))
+    except requests.RequestException as exc:
+        raise LoginError(f"userinfo: {exc}") from exc
+    if response.status_code != 200:
+        raise LoginError(f"userinfo: HTTP {response.status_code}")
+    try:
+        inner = jwe.decrypt_compact(response.text.strip(), keys.key_set("enc"),
+                                    algorithms=DECRYPTION).plaintext.decode()
+    except (JoseError, ValueError, TypeError) as exc:
+        raise LoginError(f"userinfo: cannot decrypt ({exc})") from exc
+    claims = _decode_signed(chain, inner, "userinfo").claims
+    if claims.get("sub") != subject:
+        raise LoginError("userinfo: sub differs from the ID token's")
+    # The reference providers put only sub and the attributes in userinfo:
+    # iss, aud and the dates are checked when present, not required.
+    if "iss" in claims and claims["iss"] != chain.entity_id:
+        raise LoginError("userinfo: wrong iss")
+    if "aud" in claims and federation.client_id() not in (
+            claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]):
+        raise LoginError("userinfo: wrong aud")
+    if "exp" in claims and claims["exp"] < time.time() - int(get_setting("OIDC_LEEWAY_SECONDS")):
+        raise LoginError("userinfo: expired")
+    return claims
+
+
+def revoke(entity_id, access_token):
+    """Revoke ``access_token`` at the provider (logout); best effort."""
+    try:
+        chain = federation.resolve(entity_id)
+        endpoint = chain.metadata.get("revocation_endpoint")
+        if endpoint:
+            _post(endpoint, {
+                "token": access_token, "client_id": federation.client_id(),
+                "client_assertion_type":
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": client_assertion(endpoint)})
+    except (federation.FederationError, LoginError) as exc:
+        log.warning("Token revocation at %s failed: %s", entity_id, exc)
+

@@ -1,0 +1,93 @@
+"""The SPID/CIE login pages and endpoints (mounted at e.g. ``/oidc/rp/``;
+the mount path must match ``OIDC_CLIENT_ID``)."""
+
+import logging
+
+from django.contrib.auth import login, logout
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from ..conf import get_setting
+from ..public.links import personal_area_url
+from . import federation, flow, identity
+
+log = logging.getLogger(__name__)
+SESSION_LOGIN = "wagtail_helpdesk_oidc_login"
+LOGIN = "wagtail_helpdesk/oidc/login.html"
+ERROR = "wagtail_helpdesk/oidc/error.html"
+
+
+def _context(**extra):
+    return {"base_template": get_setting("PUBLIC_BASE_TEMPLATE"), **extra}
+
+
+def _safe_next(request, value):
+    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()},
+                                                 require_https=request.is_secure()):
+        return value
+    return ""
+
+
+@require_safe
+def entity_configuration(request):
+    try:
+        token = federation.entity_configuration()
+    except federation.FederationError as exc:
+        log.error("SPID/CIE: cannot publish the entity configuration: %s", exc)
+        return HttpResponse(status=503)
+    return HttpResponse(token, content_type="application/entity-statement+jwt")
+
+
+@never_cache
+@require_safe
+def login_page(request):
+    next_url = _safe_next(request, request.GET.get("next", ""))
+    return render(request, LOGIN, _context(
+        spid=flow.providers("spid"), cie=flow.providers("cie"), next=next_url))
+
+
+@never_cache
+@require_safe
+def begin(request):
+    chosen = flow.provider(request.GET.get("provider", ""))
+    if chosen is None:
+        return HttpResponseBadRequest("Unknown identity provider.")
+    try:
+        url = flow.begin(request.session, chosen, _safe_next(request, request.GET.get("next")))
+    except federation.FederationError as exc:
+        log.error("SPID/CIE: %s cannot be trusted: %s", chosen.entity_id, exc)
+        return render(request, ERROR, _context(reason="provider"), status=502)
+    return redirect(url)
+
+
+@never_cache
+@require_safe
+def callback(request):
+    try:
+        result = flow.finish(request.session, request.GET)
+        user = identity.sign_in(result)
+    except identity.LinkRefused as exc:
+        log.warning("SPID/CIE login refused: %s", exc.reason)
+        return render(request, ERROR, _context(reason="link"), status=403)
+    except flow.LoginError as exc:
+        log.warning("SPID/CIE login refused: %s", exc.reason)
+        return render(request, ERROR, _context(reason="login"), status=400)
+    except federation.FederationError as exc:
+        log.error("SPID/CIE: provider not trusted at callback: %s", exc)
+        return render(request, ERROR, _context(reason="provider"), status=502)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[SESSION_LOGIN] = {"provider": result.issuer,
+                                      "access_token": result.access_token}
+    return redirect(result.next_url or personal_area_url())
+
+
+@require_POST
+def logout_view(request):
+    held = request.session.get(SESSION_LOGIN) or {}
+    if held.get("provider") and held.get("access_token"):
+        flow.revoke(held["provider"], held["access_token"])
+    logout(request)
+    return redirect("/")
