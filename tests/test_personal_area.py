@@ -149,7 +149,7 @@ def test_not_logged_in_the_area_says_how_to_get_in(client, town, settings, facto
     assert response.status_code == 403 and "Log in with SPID or CIE" in response.content.decode()
     settings.WAGTAIL_HELPDESK_CITIZEN_LOGIN_URL = "/oidc/rp/login/"
     response = client.get(url)
-    assert response.status_code == 302 and response["Location"] == f"/oidc/rp/login/?next={url}"
+    assert response.status_code == 302 and response["Location"] == "/oidc/rp/login/?next=%2Fhelpdesk%2Farea-personale%2F"
     # An operator is not a citizen: no tickets of anyone.
     client.force_login(town.operator)
     assert client.get(reverse("wagtail_helpdesk_my_ticket", args=[town.mine.pk])

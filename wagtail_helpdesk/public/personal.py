@@ -8,11 +8,13 @@ the citizen (or by the ticket and citizen a signed link names); anything
 else is a 404, the same answer as for a ticket that does not exist.
 """
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -35,15 +37,27 @@ LOGIN = "wagtail_helpdesk/public/personal/login.html"
 INVALID = "wagtail_helpdesk/public/personal/invalid_link.html"
 
 
+def login_url():
+    """Where citizens log in: ``CITIZEN_LOGIN_URL``, else the app's SPID/CIE
+    login page when providers are configured and its URLs included."""
+    configured = get_setting("CITIZEN_LOGIN_URL")
+    if configured or not get_setting("OIDC_PROVIDERS"):
+        return configured
+    try:
+        return reverse("wagtail_helpdesk_oidc_login")
+    except NoReverseMatch:
+        return ""
+
+
 def _context(**extra):
-    return {"base_template": get_setting("PUBLIC_BASE_TEMPLATE"),
-            "login_url": get_setting("CITIZEN_LOGIN_URL"), **extra}
+    return {"base_template": get_setting("PUBLIC_BASE_TEMPLATE"), "login_url": login_url(),
+            **extra}
 
 
 def _login_needed(request):
-    login = get_setting("CITIZEN_LOGIN_URL")
+    login = login_url()
     if login:
-        return redirect(f"{login}?next={request.get_full_path()}")
+        return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
     return render(request, LOGIN, _context(), status=403)
 
 
