@@ -4,8 +4,8 @@ import pytest
 
 from tests.appio_fake import fake_io  # noqa: F401 (App IO built from its spec)
 from tests.citizen import nominatim, pages  # noqa: F401 (fixtures of the citizens' forms)
-from tests.smtp import smtp  # noqa: F401 (a real SMTP server on loopback)
 from tests.oidc_fake import federation  # noqa: F401 (a SPID/CIE federation for the login tests)
+from tests.smtp import smtp  # noqa: F401 (a real SMTP server on loopback)
 
 
 def _on_postgres():
