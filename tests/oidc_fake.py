@@ -213,3 +213,66 @@ def federation(httpserver, settings, tmp_path):
     settings.WAGTAIL_HELPDESK_OIDC_ORGANIZATION = {"organization_name": "Comune di Esempio",
                                                    "contacts": ["urp@comune.example.it"]}
     return fed
+
+
+class GenericProvider:
+    """A plain OpenID Connect provider, as a SPID/CIE proxy exposes: discovery,
+    JWKS, code flow with PKCE, client_secret_post or private_key_jwt, JSON
+    userinfo."""
+
+    def __init__(self, server, client_id, client_secret=""):
+        self.server = server
+        self.issuer = server.url_for("/proxy")
+        self.client_id, self.client_secret = client_id, client_secret
+        self.key = _key()
+        self.pending, self.issued, self.rp_jwks = {}, {}, None
+        self.user = {"sub": "proxy-subject-1", "given_name": "Luca", "family_name": "Verdi",
+                     "email": "luca@example.org", "fiscal_number": "TINIT-VRDLCU80A01H501G"}
+        self.id_token_changes = {}
+        routes = {
+            "/proxy/.well-known/openid-configuration": lambda r: Response(json.dumps({
+                "issuer": self.issuer, "authorization_endpoint": self.issuer + "/authorize",
+                "token_endpoint": self.issuer + "/token",
+                "userinfo_endpoint": self.issuer + "/userinfo",
+                "jwks_uri": self.issuer + "/jwks"}), content_type="application/json"),
+            "/proxy/jwks": lambda r: Response(json.dumps(_public(self.key)),
+                                              content_type="application/json"),
+            "/proxy/token": lambda r: self.token(r.form.to_dict()),
+            "/proxy/userinfo": lambda r: self.userinfo(r.headers.get("Authorization", "")),
+        }
+        for path, handler in routes.items():
+            server.expect_request(path).respond_with_handler(handler)
+
+    def authorize(self, location):
+        query = {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
+        assert query["client_id"] == self.client_id and query["code_challenge_method"] == "S256"
+        code = secrets.token_urlsafe(16)
+        self.pending[code] = query
+        return query["redirect_uri"] + "?" + urlencode({"code": code, "state": query["state"]})
+
+    def token(self, form):
+        if self.client_secret:
+            if form.get("client_secret") != self.client_secret:
+                return Response(json.dumps({"error": "invalid_client"}), status=401)
+        else:
+            jwt.decode(form["client_assertion"], KeySet.import_key_set(self.rp_jwks),
+                       algorithms=["RS256"])
+        query = self.pending.pop(form.get("code"), None)
+        digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+        if query is None or base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != \
+                query["code_challenge"]:
+            return Response(json.dumps({"error": "invalid_grant"}), status=400)
+        access = secrets.token_urlsafe(32)
+        self.issued[access] = True
+        now = int(time.time())
+        claims = {"iss": self.issuer, "sub": self.user["sub"], "aud": self.client_id,
+                  "iat": now, "exp": now + 300, "nonce": query["nonce"],
+                  **self.id_token_changes}
+        return Response(json.dumps({"access_token": access, "token_type": "Bearer",
+                                    "id_token": _sign(self.key, claims, typ=False)}),
+                        content_type="application/json")
+
+    def userinfo(self, authorization):
+        if authorization.removeprefix("Bearer ") not in self.issued:
+            return Response("", status=401)
+        return Response(json.dumps(self.user), content_type="application/json")

@@ -268,3 +268,59 @@ def test_policy_operators():
         with pytest.raises(policy.PolicyError):
             policy.apply_policy(metadata, bad)
     assert "alg" not in policy.apply_policy(metadata, {"alg": {"value": None}})
+
+
+# Generic OpenID Connect mode (a SPID/CIE proxy) --------------------------------
+
+
+@pytest.fixture
+def proxy(httpserver, settings, tmp_path):
+    from django.core.cache import cache
+
+    from tests.oidc_fake import GenericProvider
+    from wagtail_helpdesk.oidc import keys
+
+    cache.clear()
+    settings.WAGTAIL_HELPDESK_OIDC_KEYS_DIR = str(tmp_path / "keys")
+    keys.generate()
+    settings.WAGTAIL_HELPDESK_OIDC_CLIENT_ID = "http://testserver/oidc/rp/"
+    provider = GenericProvider(httpserver, client_id="comune-helpdesk", client_secret="s3cret")
+    provider.rp_jwks = keys.public_jwks("sig", "enc")
+    settings.WAGTAIL_HELPDESK_OIDC_PROVIDERS = [{
+        "profile": "oidc", "issuer": provider.issuer, "name": "SPID e CIE",
+        "client_id": "comune-helpdesk", "client_secret": "s3cret"}]
+    return provider
+
+
+def proxy_login(client, proxy):
+    response = client.get(f"/oidc/rp/begin/?provider={proxy.issuer}")
+    assert response.status_code == 302
+    return client.get(proxy.authorize(response["Location"]).replace("http://testserver", ""))
+
+
+def test_generic_mode_logs_in_through_a_proxy(client, proxy):
+    html = client.get("/oidc/rp/login/").content.decode()
+    assert "SPID e CIE" in html
+    response = proxy_login(client, proxy)
+    assert response.status_code == 302, response.content[:300]
+    citizen = Citizen.objects.get(fiscal_code="VRDLCU80A01H501G")
+    assert citizen.user is not None and citizen.family_name == "Verdi"
+    assert CitizenLogin.objects.get().issuer == proxy.issuer
+
+
+def test_generic_mode_with_private_key_jwt(client, proxy, settings):
+    proxy.client_secret = ""
+    settings.WAGTAIL_HELPDESK_OIDC_PROVIDERS = [{
+        "profile": "oidc", "issuer": proxy.issuer, "client_id": "comune-helpdesk"}]
+    assert proxy_login(client, proxy).status_code == 302
+    published = client.get("/oidc/rp/jwks.json").json()
+    assert {k["use"] for k in published["keys"]} == {"sig", "enc"}
+    assert all("d" not in k for k in published["keys"])
+
+
+def test_generic_mode_refuses_a_wrong_nonce_or_audience(client, proxy, caplog):
+    caplog.set_level(logging.WARNING)
+    proxy.id_token_changes = {"nonce": "n" * 43}
+    assert refused(proxy_login(client, proxy), caplog)
+    proxy.id_token_changes = {"aud": "someone-else"}
+    assert refused(proxy_login(client, proxy), caplog)

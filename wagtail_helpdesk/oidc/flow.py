@@ -31,7 +31,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from ..conf import get_setting
-from . import federation, keys
+from . import federation, keys, sources
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +55,25 @@ class LoginError(Exception):
 
 @dataclass
 class Provider:
-    entity_id: str
+    entity_id: str  # the federation entity id, or the generic mode's issuer
     name: str
-    profile: str  # "spid" or "cie"
+    profile: str  # "spid", "cie", or "oidc" (generic OpenID Connect, e.g. a SPID proxy)
+    client_id: str = ""  # generic mode: the client id the proxy gave us
+    client_secret: str = ""  # generic mode: empty means private_key_jwt
+    scope: str = "openid"
+    acr: str = ""  # generic mode: the level to ask and require ("" : none)
 
 
 def providers(profile=None):
-    found = [Provider(p["entity_id"], p.get("name") or p["entity_id"], p.get("profile", "spid"))
-             for p in get_setting("OIDC_PROVIDERS") or []]
+    found = []
+    for entry in get_setting("OIDC_PROVIDERS") or []:
+        kind = entry.get("profile", "spid")
+        entity_id = entry.get("issuer") if kind == "oidc" else entry["entity_id"]
+        found.append(Provider(
+            entity_id=entity_id, name=entry.get("name") or entity_id, profile=kind,
+            client_id=entry.get("client_id", ""), client_secret=entry.get("client_secret", ""),
+            scope=entry.get("scope", "openid profile email" if kind == "oidc" else "openid"),
+            acr=entry.get("acr", "")))
     return [p for p in found if profile is None or p.profile == profile]
 
 
@@ -82,22 +93,25 @@ def _sign(claims):
     return jwt.encode({"alg": "RS256", "kid": signer.kid}, claims, signer, algorithms=["RS256"])
 
 
-def client_assertion(audience):
-    now = int(time.time())
-    client = federation.client_id()
-    return _sign({"iss": client, "sub": client, "aud": audience, "iat": now - 5,
-                  "exp": now + 60, "jti": str(uuid.uuid4())})
-
-
 def begin(session, chosen, next_url=""):
     """The provider's authorization URL for a new pending login of ``session``."""
-    chain = federation.resolve(chosen.entity_id)
-    endpoint = chain.metadata["authorization_endpoint"]
+    source = sources.for_provider(chosen)
+    endpoint = source.metadata["authorization_endpoint"]
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)
     challenge = _b64(hashlib.sha256(verifier.encode()).digest())
-    acr = get_setting("OIDC_ACR")
-    client, now = federation.client_id(), int(time.time())
+    acr = get_setting("OIDC_ACR") if source.federated else chosen.acr
+    client, now = source.client_id, int(time.time())
+    _remember(session, state, {"provider": chosen.entity_id, "nonce": nonce,
+                               "verifier": verifier, "acr": acr, "started": now,
+                               "next": next_url})
+    if not source.federated:  # plain OpenID Connect: the parameters in the URL
+        query = {"client_id": client, "response_type": "code", "scope": chosen.scope,
+                 "redirect_uri": federation.redirect_uri(), "state": state, "nonce": nonce,
+                 "code_challenge": challenge, "code_challenge_method": "S256"}
+        if acr:
+            query["acr_values"] = acr
+        return f"{endpoint}?" + urlencode(query)
     request_object = _sign({
         "iss": client, "client_id": client, "aud": [chosen.entity_id, endpoint],
         "iat": now - 5, "exp": now + 60, "jti": str(uuid.uuid4()),
@@ -107,17 +121,21 @@ def begin(session, chosen, next_url=""):
         "claims": {"userinfo": {name: ({"essential": True} if name == FISCAL_NUMBER else None)
                                 for name in ATTRIBUTES}},
     })
-    pending = {k: v for k, v in (session.get(SESSION_KEY) or {}).items()
-               if v["started"] > now - PENDING_SECONDS}
-    while len(pending) >= MAX_PENDING:
-        pending.pop(min(pending, key=lambda k: pending[k]["started"]))
-    pending[state] = {"provider": chosen.entity_id, "nonce": nonce, "verifier": verifier,
-                      "acr": acr, "started": now, "next": next_url}
-    session[SESSION_KEY] = pending
     return f"{endpoint}?" + urlencode({
         "client_id": client, "response_type": "code", "scope": "openid",
         "code_challenge": challenge, "code_challenge_method": "S256",
         "request": request_object})
+
+
+def _remember(session, state, login):
+    """Keep a pending login in the browser's session (a few at most, recent)."""
+    now = login["started"]
+    pending = {k: v for k, v in (session.get(SESSION_KEY) or {}).items()
+               if v["started"] > now - PENDING_SECONDS}
+    while len(pending) >= MAX_PENDING:
+        pending.pop(min(pending, key=lambda k: pending[k]["started"]))
+    pending[state] = login
+    session[SESSION_KEY] = pending
 
 
 def take_pending(session, state):
@@ -160,10 +178,10 @@ def finish(session, params):
                          f"{chosen.entity_id!r} (mix-up)")
     if not params.get("code"):
         raise LoginError("callback without a code")
-    chain = federation.resolve(chosen.entity_id)
-    tokens = _token_request(chain, params["code"], pending["verifier"], params["state"])
-    id_claims = _check_id_token(chain, tokens, pending)
-    userinfo = _userinfo(chain, tokens["access_token"], id_claims["sub"])
+    source = sources.for_provider(chosen)
+    tokens = _token_request(source, params["code"], pending["verifier"], params["state"])
+    id_claims = _check_id_token(source, tokens, pending)
+    userinfo = _userinfo(source, tokens["access_token"], id_claims["sub"])
     return Result(issuer=chosen.entity_id, subject=id_claims["sub"],
                   claims={**id_claims, **userinfo}, access_token=tokens["access_token"],
                   next_url=pending.get("next", ""))
@@ -178,14 +196,12 @@ def _post(url, data):
     return response
 
 
-def _token_request(chain, code, verifier, state):
-    endpoint = chain.metadata["token_endpoint"]
+def _token_request(source, code, verifier, state):
+    endpoint = source.metadata["token_endpoint"]
     response = _post(endpoint, {
         "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-        "client_id": federation.client_id(), "redirect_uri": federation.redirect_uri(),
-        "state": state,
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": client_assertion(endpoint)})
+        "redirect_uri": federation.redirect_uri(), "state": state,
+        **source.client_auth(endpoint)})
     if response.status_code != 200:
         raise LoginError(f"token endpoint: HTTP {response.status_code} {response.text[:200]}")
     try:
@@ -197,17 +213,16 @@ def _token_request(chain, code, verifier, state):
     return tokens
 
 
-def _decode_signed(chain, token, what):
-    """Verify ``token`` with the provider's keys; on an unknown key id, the
-    chain is refreshed once (the provider may have rotated its keys)."""
+def _decode_signed(source, token, what):
+    """Verify ``token`` with the provider's keys; on an unknown key id, they
+    are fetched again once (the provider may have rotated its keys)."""
     for attempt in (1, 2):
         try:
-            jwks = KeySet.import_key_set(federation.provider_jwks(chain))
+            jwks = KeySet.import_key_set(source.jwks(refresh=attempt == 2))
             return jwt.decode(token, jwks, algorithms=SIGNING)
         except InvalidKeyIdError as exc:
             if attempt == 2:
                 raise LoginError(f"{what}: unknown key id") from exc
-            chain = federation.resolve(chain.entity_id, refresh=True)
         except (JoseError, ValueError, TypeError) as exc:
             raise LoginError(f"{what}: {exc}") from exc
     raise AssertionError("unreachable")
@@ -218,33 +233,33 @@ def at_hash(access_token, alg):
     return _b64(digest[: len(digest) // 2])
 
 
-def _check_id_token(chain, tokens, pending):
-    decoded = _decode_signed(chain, tokens["id_token"], "ID token")
+def _check_id_token(source, tokens, pending):
+    decoded = _decode_signed(source, tokens["id_token"], "ID token")
     claims = decoded.claims
     try:
         JWTClaimsRegistry(leeway=int(get_setting("OIDC_LEEWAY_SECONDS")),
-                          iss={"essential": True, "value": chain.entity_id},
+                          iss={"essential": True, "value": source.issuer},
                           sub={"essential": True}, exp={"essential": True},
                           iat={"essential": True},
                           nonce={"essential": True, "value": pending["nonce"]}).validate(claims)
     except JoseError as exc:
         raise LoginError(f"ID token: {exc}") from exc
     audience = claims.get("aud")
-    if federation.client_id() not in (audience if isinstance(audience, list) else [audience]):
+    if source.client_id not in (audience if isinstance(audience, list) else [audience]):
         raise LoginError(f"ID token: audience {audience!r} is not us")
     expected_hash = claims.get("at_hash")
-    if not expected_hash or not secrets.compare_digest(
-            expected_hash, at_hash(tokens["access_token"], decoded.header["alg"])):
+    if (expected_hash or source.federated) and not secrets.compare_digest(
+            expected_hash or "", at_hash(tokens["access_token"], decoded.header["alg"])):
         raise LoginError("ID token: at_hash does not match the access token")
     asked, got = pending["acr"], claims.get("acr")
-    if got not in ACR_LEVELS or (asked in ACR_LEVELS
-                                 and ACR_LEVELS.index(got) < ACR_LEVELS.index(asked)):
+    if asked and (got not in ACR_LEVELS or (asked in ACR_LEVELS
+                                            and ACR_LEVELS.index(got) < ACR_LEVELS.index(asked))):
         raise LoginError(f"ID token: acr {got!r} below {asked!r}")
     return claims
 
 
-def _userinfo(chain, access_token, subject):
-    endpoint = chain.metadata["userinfo_endpoint"]
+def _userinfo(source, access_token, subject):
+    endpoint = source.metadata["userinfo_endpoint"]
     try:
         response = requests.get(endpoint, headers={"Authorization": f"Bearer {access_token}"},
                                 timeout=float(get_setting("OIDC_HTTP_TIMEOUT")))
@@ -252,19 +267,14 @@ def _userinfo(chain, access_token, subject):
         raise LoginError(f"userinfo: {exc}") from exc
     if response.status_code != 200:
         raise LoginError(f"userinfo: HTTP {response.status_code}")
-    try:
-        inner = jwe.decrypt_compact(response.text.strip(), keys.key_set("enc"),
-                                    algorithms=DECRYPTION).plaintext.decode()
-    except (JoseError, ValueError, TypeError) as exc:
-        raise LoginError(f"userinfo: cannot decrypt ({exc})") from exc
-    claims = _decode_signed(chain, inner, "userinfo").claims
+    claims = _userinfo_claims(source, response)
     if claims.get("sub") != subject:
         raise LoginError("userinfo: sub differs from the ID token's")
     # The reference providers put only sub and the attributes in userinfo:
     # iss, aud and the dates are checked when present, not required.
-    if "iss" in claims and claims["iss"] != chain.entity_id:
+    if "iss" in claims and claims["iss"] != source.issuer:
         raise LoginError("userinfo: wrong iss")
-    if "aud" in claims and federation.client_id() not in (
+    if "aud" in claims and source.client_id not in (
             claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]):
         raise LoginError("userinfo: wrong aud")
     if "exp" in claims and claims["exp"] < time.time() - int(get_setting("OIDC_LEEWAY_SECONDS")):
@@ -272,17 +282,35 @@ def _userinfo(chain, access_token, subject):
     return claims
 
 
+def _userinfo_claims(source, response):
+    """Federation: a JWE (to our ``enc`` key) around the provider's JWS.
+    Generic mode: plain JSON, or a signed (possibly encrypted) JWT."""
+    body = response.text.strip()
+    if not source.federated and response.headers.get("Content-Type", "").startswith(
+            "application/json"):
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise LoginError("userinfo: not JSON") from exc
+    if body.count(".") == 4:  # compact JWE
+        try:
+            body = jwe.decrypt_compact(body, keys.key_set("enc"),
+                                       algorithms=DECRYPTION).plaintext.decode()
+        except (JoseError, ValueError, TypeError) as exc:
+            raise LoginError(f"userinfo: cannot decrypt ({exc})") from exc
+    elif source.federated:
+        raise LoginError("userinfo: not encrypted")
+    return _decode_signed(source, body, "userinfo").claims
+
+
 def revoke(entity_id, access_token):
     """Revoke ``access_token`` at the provider (logout); best effort."""
+    chosen = provider(entity_id)
     try:
-        chain = federation.resolve(entity_id)
-        endpoint = chain.metadata.get("revocation_endpoint")
+        source = sources.for_provider(chosen) if chosen else None
+        endpoint = source.metadata.get("revocation_endpoint") if source else None
         if endpoint:
-            _post(endpoint, {
-                "token": access_token, "client_id": federation.client_id(),
-                "client_assertion_type":
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                "client_assertion": client_assertion(endpoint)})
+            _post(endpoint, {"token": access_token, **source.client_auth(endpoint)})
     except (federation.FederationError, LoginError) as exc:
         log.warning("Token revocation at %s failed: %s", entity_id, exc)
 

@@ -4,7 +4,7 @@ the mount path must match ``OIDC_CLIENT_ID``)."""
 import logging
 
 from django.contrib.auth import login, logout
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from ..conf import get_setting
 from ..public.links import personal_area_url
-from . import federation, flow, identity
+from . import federation, flow, identity, keys
 
 log = logging.getLogger(__name__)
 SESSION_LOGIN = "wagtail_helpdesk_oidc_login"
@@ -41,12 +41,21 @@ def entity_configuration(request):
     return HttpResponse(token, content_type="application/entity-statement+jwt")
 
 
+@require_safe
+def jwks(request):
+    """Our core public keys, for generic OpenID Connect providers that
+    authenticate us with private_key_jwt (federation providers read them in
+    the Entity Configuration)."""
+    return JsonResponse(keys.public_jwks("sig", "enc"))
+
+
 @never_cache
 @require_safe
 def login_page(request):
     next_url = _safe_next(request, request.GET.get("next", ""))
     return render(request, LOGIN, _context(
-        spid=flow.providers("spid"), cie=flow.providers("cie"), next=next_url))
+        spid=flow.providers("spid"), cie=flow.providers("cie"), generic=flow.providers("oidc"),
+        next=next_url))
 
 
 @never_cache
