@@ -78,3 +78,18 @@ def test_the_signed_link_opens_the_ticket_without_an_account(browser, live_serve
     page.get_by_role("heading", name="Link non valido").wait_for()
     accessible(page, "invalid link")
     context.close()
+
+
+def test_the_login_and_its_error_page_are_accessible(browser, live_server, settings):
+    settings.WAGTAIL_HELPDESK_OIDC_PROVIDERS = [
+        {"entity_id": "https://idp.example/", "name": "Demo SPID", "profile": "spid"},
+        {"entity_id": "https://cie.example/", "name": "CIE", "profile": "cie"}]
+    context, page = open_context(browser, live_server, PHONE)
+    page.goto(f"{live_server.url}/oidc/rp/login/?next=/helpdesk/area-personale/")
+    page.get_by_role("heading", name="Accedi", exact=True).wait_for()
+    assert page.get_by_role("link", name="Entra con SPID tramite Demo SPID").is_visible()
+    accessible(page, "login page")
+    page.goto(f"{live_server.url}/oidc/rp/callback/?state=forged&code=x")
+    page.get_by_role("heading", name="Accesso non completato").wait_for()
+    accessible(page, "login error")
+    context.close()
