@@ -142,3 +142,37 @@ def test_a_draft_keeps_text_the_step_would_refuse(pages, spid_user):
     post(client, page, block, report_step_two(pages, title="T" * 130))  # refused
     html = shown(client, page)
     assert "data-helpdesk-saved" not in html and "data-helpdesk-errors" in html
+
+
+@pytest.mark.django_db
+def test_drafts_left_untouched_expire_with_their_files(pages, spid_user, settings,
+                                                       django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wagtail_helpdesk import services
+    from wagtail_helpdesk.notifications import jobs
+    from wagtail_helpdesk.services import CitizenActor
+
+    client = logged_in(spid_user)
+    save_incomplete_request(client, pages)
+    draft = Ticket.objects.get()
+    assert "untouched for 30 days is deleted" in shown(logged_in(spid_user), pages.request)
+    photo = services.add_attachment(draft, CitizenActor(draft.citizen, spid_user),
+                                    SimpleUploadedFile("foto.png", png_bytes(),
+                                                       content_type="image/png"))
+    operator = pages.factories.operator(pages.service.office)
+    phone_draft = pages.factories.request_ticket(operator, service_=pages.service,
+                                                 channel="phone", draft=True)
+    month_ago = timezone.now() - timedelta(days=31)
+    assert jobs.expire_drafts() == 0  # recent: kept
+    Ticket.objects.filter(pk__in=[draft.pk, phone_draft.pk]).update(updated_at=month_ago)
+    storage, name = photo.file.storage, photo.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.expire_drafts() == 1
+    assert not Ticket.objects.filter(pk=draft.pk).exists() and not storage.exists(name)
+    assert Ticket.objects.filter(pk=phone_draft.pk).exists()  # an operator's: not a citizen's
+    settings.WAGTAIL_HELPDESK_DRAFT_EXPIRY_DAYS = None
+    Ticket.objects.filter(pk=phone_draft.pk).update(opened_by_citizen=True, channel="web")
+    assert jobs.expire_drafts() == 0

@@ -132,6 +132,7 @@ def test_the_jobs_are_scheduled_on_migrate():
                 .values_list("name", flat=True))
     assert names == {"wagtail_helpdesk: outbox sweeper", "wagtail_helpdesk: deadline reminders",
                      "wagtail_helpdesk: resolve tickets left waiting", "wagtail_helpdesk: daily summaries",
+                     "wagtail_helpdesk: expire citizens' drafts",
                      "wagtail_helpdesk: retention"}
 
 

@@ -40,6 +40,8 @@ DEFAULTS = {
     # extend: the site's base template, with a "title" and a "content" block.
     "PUBLIC_BASE_TEMPLATE": "wagtail_helpdesk/public/standalone.html",
     "TICKET_LINK_DAYS": 90,  # how long the signed link in an e-mail opens its ticket
+    # Citizens' saved drafts untouched this many days are deleted (None: kept).
+    "DRAFT_EXPIRY_DAYS": 30,
     # SPID/CIE login (OpenID Connect Federation relying party; see docs/spid-cie.md).
     "OIDC_CLIENT_ID": "",  # our entity id, e.g. "https://comune.example.it/oidc/rp/"
     "OIDC_KEYS_DIR": "",  # default: "oidc-keys" next to PRIVATE_MEDIA_ROOT

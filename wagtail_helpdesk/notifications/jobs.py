@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from ..conf import get_setting
 from ..errors import HelpdeskError
-from ..models import Citizen, NewTicketMail, ResolutionType, Ticket
+from ..models import Channel, Citizen, NewTicketMail, ResolutionType, Ticket
 from ..services import digests, reminders
+from ..services.actors import SYSTEM
+from ..services.creation import delete_draft
 from ..services.erasure import erase_for_retention
 from ..workflow import Status
 
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 SLA_WARNINGS = "wagtail_helpdesk.notifications.jobs.sla_warnings"
 AUTO_RESOLVE = "wagtail_helpdesk.notifications.jobs.auto_resolve_waiting"
 RETENTION = "wagtail_helpdesk.notifications.jobs.retention"
+EXPIRE_DRAFTS = "wagtail_helpdesk.notifications.jobs.expire_drafts"
 DAILY_DIGESTS = "wagtail_helpdesk.notifications.jobs.daily_digests"
 
 
@@ -131,4 +134,24 @@ def retention(now=None):
             count += 1
         except HelpdeskError as exc:  # erased meanwhile
             log.info("Citizen %s not erased by retention: %s", citizen.pk, exc)
+    return count
+
+
+def expire_drafts(now=None):
+    """Delete citizens' web drafts (and their files) nobody touched for
+    ``DRAFT_EXPIRY_DAYS`` days (None: kept); returns how many."""
+    days = get_setting("DRAFT_EXPIRY_DAYS")
+    if not days:
+        return 0
+    now = now or timezone.now()
+    stale = Ticket.objects.filter(status=Status.DRAFT, channel=Channel.WEB,
+                                  opened_by_citizen=True,
+                                  updated_at__lt=now - timedelta(days=int(days)))
+    count = 0
+    for draft in in_chunks(stale.only("pk")):
+        try:
+            delete_draft(draft, SYSTEM)
+            count += 1
+        except HelpdeskError as exc:  # sent or deleted meanwhile
+            log.info("Draft %s not expired: %s", draft.pk, exc)
     return count

@@ -28,6 +28,9 @@ def wanted():
         f"{PREFIX}resolve tickets left waiting": {
             "func": jobs.AUTO_RESOLVE, "schedule_type": Schedule.DAILY, "repeats": -1,
         },
+        f"{PREFIX}expire citizens' drafts": {
+            "func": jobs.EXPIRE_DRAFTS, "schedule_type": Schedule.DAILY, "repeats": -1,
+        },
         f"{PREFIX}retention": {
             "func": jobs.RETENTION, "schedule_type": Schedule.DAILY, "repeats": -1,
         },

@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from .. import geocoding
+from ..conf import get_setting
 from ..maps import map_settings
 from .flows import RECEIPTS_KEY
 from .links import personal_area_url
@@ -133,6 +134,7 @@ def block_context(block, value, context):
         "can_save": flow.can_save and page_id is not None,
         "saved": wizard.state.get("saved", False),
         "drafts": flow.drafts() if number == 1 and page_id is not None else [],
+        "draft_days": get_setting("DRAFT_EXPIRY_DAYS"),
         "needs_login": flow.needs_login,
         "login_url": _login_url(request, page) if flow.login_policy != "anonymous" else "",
         "privacy_url": _privacy_url(value, request),
