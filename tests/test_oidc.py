@@ -324,3 +324,44 @@ def test_generic_mode_refuses_a_wrong_nonce_or_audience(client, proxy, caplog):
     assert refused(proxy_login(client, proxy), caplog)
     proxy.id_token_changes = {"aud": "someone-else"}
     assert refused(proxy_login(client, proxy), caplog)
+
+
+# Administrators configure providers and trust marks in the admin ---------------
+
+
+def test_administrators_add_providers_and_paste_trust_marks(client, federation, factories):
+    import base64
+    import json
+
+    client.force_login(factories.administrator())
+    response = client.post("/admin/helpdesk/spid-cie/new/", {
+        "name": "Poste ID", "entity_id": "https://posteid.example/", "profile": "spid",
+        "sort_order": "1", "active": "on"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert "Poste ID" in client.get("/oidc/rp/login/").content.decode()
+
+    garbage = client.post("/admin/helpdesk/trust-marks/new/", {"token": "not a jwt",
+                                                              "active": "on"})
+    assert garbage.status_code == 200 and "three parts separated by dots" in \
+        garbage.content.decode()
+    payload = {"id": "https://registry.example/openid_relying_party/public/",
+               "sub": "http://testserver/oidc/rp/", "iat": 1700000000, "exp": 4102444800}
+    body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    mark = f"eyJhbGciOiJSUzI1NiJ9.{body}.c2lnbmF0dXJl"
+    response = client.post("/admin/helpdesk/trust-marks/new/", {"token": mark, "active": "on"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    listing = client.get("/admin/helpdesk/trust-marks/").content.decode()
+    assert payload["id"] in listing
+    token = client.get("/oidc/rp/.well-known/openid-federation").content.decode()
+    from wagtail_helpdesk.oidc import keys
+
+    claims = jwt.decode(token, KeySet.import_key_set(keys.public_jwks("federation")),
+                        algorithms=["RS256"]).claims
+    assert claims["trust_marks"] == [{"id": payload["id"], "trust_mark": mark}]
+
+
+def test_operators_cannot_configure_the_login(client, factories):
+    office = factories.office()
+    client.force_login(factories.supervisor(office))
+    for url in ("/admin/helpdesk/spid-cie/", "/admin/helpdesk/trust-marks/new/"):
+        assert client.get(url).status_code in (302, 403)

@@ -13,6 +13,8 @@ ADMINISTRATORS = "Helpdesk amministratori"
 PERMISSION_APPS = ("wagtailadmin", "wagtail_helpdesk")
 
 _CATALOGUE = ("office", "servicecategory", "service", "reportcategory", "resolutiontype")
+#: The SPID/CIE configuration: administrators only.
+_LOGIN = ("identityprovider", "trustmark")
 
 #: Everyone manages their own quick replies; which ones (personal, their offices',
 #: every office's) is decided by wagtail_helpdesk.quickreplies, not by the group.
@@ -60,7 +62,7 @@ GROUP_PERMISSIONS = {
         ("wagtail_helpdesk", "change_helpdesksettings"),
         *[
             ("wagtail_helpdesk", f"{action}_{m}")
-            for m in _CATALOGUE
+            for m in (*_CATALOGUE, *_LOGIN)
             for action in ("add", "change", "delete", "view")
         ],
         *_QUICK_REPLIES,

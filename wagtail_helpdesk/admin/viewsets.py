@@ -6,7 +6,15 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from ..models import Office, ReportCategory, ResolutionType, Service, ServiceCategory
+from ..models import (
+    IdentityProvider,
+    Office,
+    ReportCategory,
+    ResolutionType,
+    Service,
+    ServiceCategory,
+    TrustMark,
+)
 
 #: Other parts of the app (and host projects) add menu items to the group through this hook.
 MENU_HOOK = "register_helpdesk_menu_item"
@@ -105,6 +113,25 @@ class ResolutionTypeViewSet(CatalogueViewSet):
     list_filter = ["active", "counts_as_solved"]
 
 
+class IdentityProviderViewSet(CatalogueViewSet):
+    model = IdentityProvider
+    icon = "key"
+    menu_label = _("SPID/CIE providers")
+    menu_order = 560
+    list_display = ["name", "entity_id", "profile", "sort_order",
+                    BooleanColumn("active", label=_("Active"))]
+    list_filter = ["profile", "active"]
+
+
+class TrustMarkViewSet(CatalogueViewSet):
+    model = TrustMark
+    icon = "success"
+    menu_label = _("Trust marks")
+    menu_order = 570
+    list_display = ["mark_id", "subject", "expires_at", BooleanColumn("active", label=_("Active"))]
+    list_filter = ["active"]
+
+
 class HelpdeskViewSetGroup(ViewSetGroup):
     menu_label = _("Helpdesk")
     # Not "helpdesk": the sidebar opens submenus by name prefix, and Wagtail's
@@ -135,4 +162,6 @@ catalogue_viewsets = [
     ServiceViewSet("helpdesk_services", url_prefix="helpdesk/services"),
     ReportCategoryViewSet("helpdesk_report_categories", url_prefix="helpdesk/report-categories"),
     ResolutionTypeViewSet("helpdesk_resolution_types", url_prefix="helpdesk/resolution-types"),
+    IdentityProviderViewSet("helpdesk_identity_providers", url_prefix="helpdesk/spid-cie"),
+    TrustMarkViewSet("helpdesk_trust_marks", url_prefix="helpdesk/trust-marks"),
 ]

@@ -7,6 +7,7 @@ from .catalog import (
     ServiceCategory,
 )
 from .citizens import Citizen, CitizenLogin
+from .login import IdentityProvider, ProviderProfile, TrustMark
 from .notifications import Notification, NotificationChannel, NotificationStatus
 from .operators import NewTicketMail, OperatorPreferences, OperatorPresence, Presence
 from .quickreplies import QuickReply
@@ -30,6 +31,9 @@ __all__ = [
     "Channel",
     "Citizen",
     "CitizenLogin",
+    "IdentityProvider",
+    "ProviderProfile",
+    "TrustMark",
     "EventKind",
     "HelpdeskSettings",
     "Kind",

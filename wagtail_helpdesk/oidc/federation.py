@@ -217,6 +217,15 @@ def relying_party_metadata():
     }
 
 
+def trust_marks():
+    """The trust marks we publish: those in the settings, then those an
+    administrator pasted in the admin (active ones)."""
+    from ..models import TrustMark
+
+    marks = list(get_setting("OIDC_TRUST_MARKS") or [])
+    return marks + [mark.as_claim() for mark in TrustMark.objects.filter(active=True)]
+
+
 def entity_configuration(now=None):
     """Our Entity Configuration, signed with the federation key."""
     now = int(now or time.time())
@@ -228,7 +237,7 @@ def entity_configuration(now=None):
         "jwks": keys.public_jwks("federation"),
         "authority_hints": list(get_setting("OIDC_AUTHORITY_HINTS") or ([anchor] if anchor
                                                                         else [])),
-        "trust_marks": list(get_setting("OIDC_TRUST_MARKS") or []),
+        "trust_marks": trust_marks(),
         "metadata": {"federation_entity": organization,
                      "openid_relying_party": relying_party_metadata()},
     }

@@ -74,6 +74,12 @@ def providers(profile=None):
             client_id=entry.get("client_id", ""), client_secret=entry.get("client_secret", ""),
             scope=entry.get("scope", "openid profile email" if kind == "oidc" else "openid"),
             acr=entry.get("acr", "")))
+    from ..models import IdentityProvider
+
+    known = {p.entity_id for p in found}
+    found += [Provider(entity_id=row.entity_id, name=row.name, profile=row.profile)
+              for row in IdentityProvider.objects.filter(active=True)
+              if row.entity_id not in known]  # those the administrator added in the admin
     return [p for p in found if profile is None or p.profile == profile]
 
 
