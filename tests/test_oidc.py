@@ -238,6 +238,22 @@ def test_a_fiscal_code_of_another_providers_account_is_refused_unless_allowed(
     assert Citizen.objects.filter(fiscal_code="RSSMRA80A41H501Y").count() == 1
 
 
+def test_a_deactivated_account_cannot_log_in(client, federation, caplog):
+    caplog.set_level(logging.WARNING)
+    login(client, federation, federation.spid)
+    user = CitizenLogin.objects.get().user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    client.logout()
+    assert refused(login(client, federation, federation.spid), caplog)
+
+
+def test_starting_logins_is_rate_limited(client, federation, settings):
+    settings.WAGTAIL_HELPDESK_RATE_STEPS_PER_IP = 2
+    url = f"/oidc/rp/begin/?provider={federation.spid.entity_id}"
+    assert [client.get(url).status_code for _ in range(3)] == [302, 302, 429]
+
+
 def test_logout_revokes_the_access_token(client, federation):
     login(client, federation, federation.spid)
     token = client.session["wagtail_helpdesk_oidc_login"]["access_token"]

@@ -46,6 +46,8 @@ def sign_in(result):
                  .filter(issuer=result.issuer, subject=result.subject).first())
         if login is not None:
             user = login.user
+            if not user.is_active:
+                raise LoginError("the account is deactivated")
         else:
             user = _account_for(code)
             login = CitizenLogin.objects.create(issuer=result.issuer, subject=result.subject,

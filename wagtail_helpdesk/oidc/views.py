@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from ..conf import get_setting
+from ..public import throttle
 from ..public.links import personal_area_url
 from . import federation, flow, identity, keys
 
@@ -64,6 +65,9 @@ def begin(request):
     chosen = flow.provider(request.GET.get("provider", ""))
     if chosen is None:
         return HttpResponseBadRequest("Unknown identity provider.")
+    if not throttle.allow("oidc-begin", throttle.client_ip(request),
+                          get_setting("RATE_STEPS_PER_IP")):
+        return render(request, ERROR, _context(reason="limited"), status=429)
     try:
         url = flow.begin(request.session, chosen, _safe_next(request, request.GET.get("next")))
     except federation.FederationError as exc:
