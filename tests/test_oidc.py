@@ -85,6 +85,7 @@ def test_our_entity_configuration(client, federation, settings):
     assert claims["trust_marks"] == settings.WAGTAIL_HELPDESK_OIDC_TRUST_MARKS
     rp = claims["metadata"]["openid_relying_party"]
     assert rp["token_endpoint_auth_method"] == "private_key_jwt"
+    assert rp["organization_name"] == "Comune di Esempio"  # where the SPID/CIE schemas want it
     assert rp["redirect_uris"] == ["http://testserver/oidc/rp/callback/"]
     assert {k["use"] for k in rp["jwks"]["keys"]} == {"sig", "enc"}
     assert all("d" not in k for k in rp["jwks"]["keys"] + claims["jwks"]["keys"])
@@ -256,6 +257,8 @@ def test_starting_logins_is_rate_limited(client, federation, settings):
 
 def test_logout_revokes_the_access_token(client, federation):
     login(client, federation, federation.spid)
+    page = client.get("/helpdesk/area-personale/").content.decode()
+    assert 'action="/oidc/rp/logout/"' in page and "data-helpdesk-logout" in page
     token = client.session["wagtail_helpdesk_oidc_login"]["access_token"]
     response = client.post("/oidc/rp/logout/")
     assert response.status_code == 302 and federation.spid.revoked == [token]

@@ -51,19 +51,35 @@ def test_list_shows_no_secret(folder):
     assert secret not in listing and "federation" in listing and str(folder) in listing
 
 
-def test_rotation_keeps_the_old_key_published_until_pruned(folder, monkeypatch):
+def test_a_new_signing_key_is_published_first_and_used_after_the_overlap(folder, monkeypatch):
     run("generate")
     old = keys.current("sig").kid
     out = run("rotate", "sig", "--overlap-days", "3")
-    new = keys.current("sig").kid
+    new = json.loads((folder / "keys.json").read_text())["keys"][-1]["kid"]
     assert new != old and new in out
-    published = {k["kid"] for k in keys.public_jwks("sig")["keys"]}
-    assert published == {old, new}  # providers that cached the old one still verify
-    assert run("prune").startswith("removed 0")
+    # Published at once (providers learn it), but the old key still signs.
+    assert [k["kid"] for k in keys.public_jwks("sig")["keys"]] == [old, new]
+    assert keys.current("sig").kid == old
+    start = keys._now()
+    monkeypatch.setattr(keys, "_now", lambda: start + timedelta(days=3, minutes=1))
+    assert keys.current("sig").kid == new  # every provider has seen it by now
+    assert [k["kid"] for k in keys.public_jwks("sig")["keys"]] == [new, old]
+    assert run("prune").startswith("removed 0")  # in-flight requests: an hour of handover
+    monkeypatch.setattr(keys, "_now", lambda: start + timedelta(days=3, hours=2))
+    assert run("prune").startswith("removed 1")
+    assert [k["kid"] for k in keys.public_jwks("sig")["keys"]] == [new]
+
+
+def test_a_new_encryption_key_is_used_at_once_and_listed_first(folder, monkeypatch):
+    run("generate")
+    old = keys.current("enc").kid
+    run("rotate", "enc", "--overlap-days", "3")
+    new = keys.current("enc").kid
+    assert new != old
+    assert [k["kid"] for k in keys.public_jwks("enc")["keys"]] == [new, old]
     later = keys._now() + timedelta(days=4)
     monkeypatch.setattr(keys, "_now", lambda: later)
     assert run("prune").startswith("removed 1")
-    assert {k["kid"] for k in keys.public_jwks("sig")["keys"]} == {new}
 
 
 def test_the_old_encryption_key_still_decrypts_during_the_overlap(folder):

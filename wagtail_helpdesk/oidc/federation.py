@@ -198,7 +198,11 @@ def redirect_uri():
 
 def relying_party_metadata():
     organization = get_setting("OIDC_ORGANIZATION") or {}
+    # organization_name (and logo_uri) here too: the SPID/CIE RP metadata
+    # schemas of the reference implementation require them in this block.
+    extra = {k: organization[k] for k in ("organization_name", "logo_uri") if organization.get(k)}
     return {
+        **extra,
         "client_id": client_id(),
         "client_name": organization.get("organization_name", ""),
         "application_type": "web",

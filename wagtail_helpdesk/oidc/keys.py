@@ -8,9 +8,15 @@ never in the repository or the database. ``manage.py helpdesk_oidc_keys``
 creates, lists and rotates them.
 
 Rotation with overlap (providers cache our keys until our trust chain
-expires): ``rotate`` makes a new key the one in use and keeps the old one
-*published* (and, for ``enc``, usable to decrypt) until ``retire_at``;
-``prune`` then removes it.
+expires, and verify what we sign with the keys they cached):
+
+* a new **signing** key (``federation``, ``sig``) is published at once but
+  used only from ``active_from`` (the overlap later), when every provider
+  has seen it; the old key signs until then and is retired an hour after;
+* a new **encryption** key is used at once and listed first (providers
+  encrypt to the first ``enc`` key they know); the old one stays published
+  and able to decrypt until ``retire_at``;
+* ``prune`` removes keys whose ``retire_at`` has passed.
 """
 
 import json
@@ -60,11 +66,18 @@ def _save(entries):
     os.replace(temporary, _path())
 
 
-def _entry(role):
-    use = "sig" if role in ("federation", "sig") else "enc"
+SIGNING_ROLES = ("federation", "sig")
+#: An old signing key is retired this long after its successor takes over
+#: (requests it signed just before may still be on their way).
+HANDOVER = timedelta(hours=1)
+
+
+def _entry(role, active_from=None):
+    use = "sig" if role in SIGNING_ROLES else "enc"
     key = RSAKey.generate_key(2048, parameters={"use": use}, auto_kid=True)
     return {"role": role, "kid": key.kid, "jwk": key.as_dict(private=True),
-            "created": _now().isoformat(), "retire_at": None}
+            "created": _now().isoformat(), "retire_at": None,
+            "active_from": active_from.isoformat() if active_from else None}
 
 
 def generate(roles=ROLES):
@@ -78,16 +91,18 @@ def generate(roles=ROLES):
 
 
 def rotate(role, overlap_days):
-    """A new key for ``role`` becomes the one in use; the previous one stays
-    published until ``overlap_days`` have passed. Returns the new entry."""
+    """Start replacing ``role``'s key (see the module's docstring for the
+    overlap); returns the new entry."""
     if role not in ROLES:
         raise ValueError(role)
     entries = load()
-    retire_at = (_now() + timedelta(days=overlap_days)).isoformat()
+    switch = _now() + timedelta(days=overlap_days)
+    signing = role in SIGNING_ROLES
+    retire_at = (switch + HANDOVER if signing else switch).isoformat()
     for entry in entries:
         if entry["role"] == role and not entry["retire_at"]:
             entry["retire_at"] = retire_at
-    new = _entry(role)
+    new = _entry(role, active_from=switch if signing else None)
     _save(entries + [new])
     return new
 
@@ -110,20 +125,33 @@ def _of(role):
     return found
 
 
+def _in_use(entry, now):
+    started = not entry.get("active_from") or entry["active_from"] <= now
+    return started and (not entry["retire_at"] or entry["retire_at"] > now)
+
+
+def _ordered(role):
+    """``role``'s published keys, the one in use first."""
+    now = _now().isoformat()
+    entries = _of(role)
+    using = [e for e in entries if _in_use(e, now)][-1:] or entries[-1:]
+    return using + [e for e in entries if e is not using[0]]
+
+
 def current(role):
-    """The key in use for ``role`` (the newest not being retired)."""
-    entries = [e for e in _of(role) if not e["retire_at"]] or _of(role)
-    return RSAKey.import_key(entries[-1]["jwk"])
+    """The key in use for ``role``: the newest that has started and is not retired."""
+    return RSAKey.import_key(_ordered(role)[0]["jwk"])
 
 
 def key_set(role):
     """Every published key of ``role``, private parts included (to decrypt)."""
-    return KeySet([RSAKey.import_key(e["jwk"]) for e in _of(role)])
+    return KeySet([RSAKey.import_key(e["jwk"]) for e in _ordered(role)])
 
 
 def public_jwks(*roles):
-    """{"keys": [...]} with the public part of every published key of ``roles``."""
+    """{"keys": [...]} with the public part of every published key of
+    ``roles``, for each role the key in use first."""
     keys = []
     for role in roles:
-        keys += [RSAKey.import_key(e["jwk"]).as_dict(private=False) for e in _of(role)]
+        keys += [RSAKey.import_key(e["jwk"]).as_dict(private=False) for e in _ordered(role)]
     return {"keys": keys}

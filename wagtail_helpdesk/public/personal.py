@@ -49,9 +49,17 @@ def login_url():
         return ""
 
 
+def logout_url():
+    """The SPID/CIE logout (a POST), when the app's login URLs are included."""
+    try:
+        return reverse("wagtail_helpdesk_oidc_logout")
+    except NoReverseMatch:
+        return ""
+
+
 def _context(**extra):
     return {"base_template": get_setting("PUBLIC_BASE_TEMPLATE"), "login_url": login_url(),
-            **extra}
+            "logout_url": logout_url(), **extra}
 
 
 def _login_needed(request):

@@ -44,7 +44,12 @@ class Command(BaseCommand):
             days = overlap_days if overlap_days is not None else int(
                 get_setting("OIDC_KEY_OVERLAP_DAYS"))
             entry = keys.rotate(role, days)
-            self.stdout.write(f"new {role} key {entry['kid']}; the previous one stays "
-                              f"published for {days} days (then: prune)")
+            if entry["active_from"]:
+                self.stdout.write(f"new {role} key {entry['kid']} published now, used from "
+                                  f"{entry['active_from']}; the previous one signs until then "
+                                  "(afterwards: prune)")
+            else:
+                self.stdout.write(f"new {role} key {entry['kid']} in use; the previous one "
+                                  f"stays published for {days} days (then: prune)")
         else:
             self.stdout.write(f"removed {keys.prune()} retired key(s)")
