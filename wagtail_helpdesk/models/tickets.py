@@ -191,6 +191,11 @@ class Ticket(models.Model):
         return self.short_code or (f"#{self.pk}" if self.pk else "")
 
     @property
+    def topic(self):
+        """What the ticket is about: its service, or its report category."""
+        return self.service or self.report_category
+
+    @property
     def is_open(self):
         return self.status in OPEN_STATUSES
 

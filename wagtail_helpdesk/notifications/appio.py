@@ -16,7 +16,6 @@ import re
 import urllib.error
 import urllib.request
 
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -49,12 +48,9 @@ def api_key(ticket):
 def content(notification):
     """(subject, markdown) within IO's limits, in the citizen's language; the
     subject carries the short code only (no personal data)."""
-    name = f"wagtail_helpdesk/email/{notification.template}"
-    with translation.override(notification.language or get_setting("DEFAULT_LANGUAGE")):
-        ctx = email.context(notification)
-        subject = " ".join(render_to_string(f"{name}.subject.txt", ctx).split())
-        markdown = render_to_string(f"{name}.txt", ctx).strip()
-        if len(markdown) < MARKDOWN[0]:
+    ctx, subject, markdown = email.render(notification)
+    if len(markdown) < MARKDOWN[0]:
+        with translation.override(email.language(notification)):
             markdown += "\n\n" + gettext("This message was sent automatically.")
     subject = subject[:SUBJECT[1]]
     if len(subject) < SUBJECT[0]:

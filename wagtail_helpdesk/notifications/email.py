@@ -99,10 +99,7 @@ def ticket_link(notification):
 
 def context(notification):
     ticket, event = notification.ticket, notification.event
-    what = ""
-    if ticket is not None:
-        what = (ticket.service.name if ticket.service_id
-                else ticket.report_category.name if ticket.report_category_id else "")
+    what = str(ticket.topic or "") if ticket is not None else ""
     return {
         "notification": notification, "ticket": ticket, "event": event,
         "reference": ticket.reference if ticket else notification.payload.get("reference", ""),
@@ -117,14 +114,18 @@ def context(notification):
 
 def digest_tickets(notification):
     """The tickets of an operator's daily summary the recipient may still
-    see (they may have left the office since the summary was queued)."""
+    see (they may have left the office since the summary was queued); read
+    once per notification (the delivery checks them, then renders them)."""
     from ..permissions import ticket_policy
 
-    ids = notification.payload.get("tickets", [])
-    visible = ticket_policy().instances_user_has_any_permission_for(
-        notification.recipient_user, ["view"])
-    return {t.pk: t for t in visible.filter(pk__in=ids)
+    if not hasattr(notification, "_digest_tickets"):
+        ids = notification.payload.get("tickets", [])
+        visible = ticket_policy().instances_user_has_any_permission_for(
+            notification.recipient_user, ["view"])
+        notification._digest_tickets = {
+            t.pk: t for t in visible.filter(pk__in=ids)
             .select_related("service", "report_category", "office")}
+    return notification._digest_tickets
 
 
 def _digest(notification):
@@ -140,8 +141,7 @@ def _digest(notification):
             continue
         items.append({
             "reference": ticket.reference, "office": ticket.office.name if ticket.office else "",
-            "what": (ticket.service.name if ticket.service_id else
-                     ticket.report_category.name if ticket.report_category_id else ""),
+            "what": str(ticket.topic or ""),
             "status": ticket.get_status_display(), "assigned": ticket.assignee_id is not None,
             "link": _admin_link("helpdesk_tickets:detail", pk),
         })
@@ -167,14 +167,27 @@ def _rating_link(notification):
     return _absolute(reverse("wagtail_helpdesk_rating", args=[token]), admin=False)
 
 
-def build(notification, connection=None):
-    """The e-mail for ``notification`` (ticket, service, category and event
-    loaded), rendered in its language."""
+def language(notification):
+    return notification.language or get_setting("DEFAULT_LANGUAGE")
+
+
+def render(notification):
+    """(context, subject, text) of ``notification``'s templates in its
+    language: the e-mail's and App IO's content alike."""
     name = f"wagtail_helpdesk/email/{notification.template}"
-    with translation.override(notification.language or get_setting("DEFAULT_LANGUAGE")):
+    with translation.override(language(notification)):
         ctx = context(notification)
         subject = " ".join(render_to_string(f"{name}.subject.txt", ctx).split())
-        text = render_to_string(f"{name}.txt", ctx).strip() + "\n"
+        text = render_to_string(f"{name}.txt", ctx).strip()
+    return ctx, subject, text
+
+
+def build(notification):
+    """The e-mail for ``notification`` (ticket, service, category and event
+    loaded), rendered in its language."""
+    ctx, subject, text = render(notification)
+    text += "\n"
+    with translation.override(language(notification)):
         html = render_to_string("wagtail_helpdesk/email/base.html", {**ctx, "text": text,
                                                                         "subject": subject})
     headers = {"Message-ID": message_id(notification.ticket_id or 0, notification.pk),
@@ -185,7 +198,7 @@ def build(notification, connection=None):
     replies = reply_to(notification.ticket_id) if notification.ticket_id else None
     message = EmailMultiAlternatives(
         subject=subject, body=text, from_email=from_address(), to=[notification.address],
-        reply_to=[replies] if replies else None, headers=headers, connection=connection)
+        reply_to=[replies] if replies else None, headers=headers)
     message.attach_alternative(html, "text/html")
     if notification.template == "citizen/reply" and notification.event_id:
         for attachment in notification.event.attachments.filter(visibility=Visibility.PUBLIC):

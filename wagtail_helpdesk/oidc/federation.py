@@ -245,6 +245,4 @@ def entity_configuration(now=None):
         "metadata": {"federation_entity": organization,
                      "openid_relying_party": relying_party_metadata()},
     }
-    signer = keys.current("federation")
-    return jwt.encode({"alg": "RS256", "kid": signer.kid, "typ": STATEMENT_TYPE}, claims, signer,
-                      algorithms=["RS256"])
+    return keys.sign(claims, "federation", typ=STATEMENT_TYPE)

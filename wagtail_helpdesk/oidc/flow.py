@@ -94,11 +94,6 @@ def _b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _sign(claims):
-    signer = keys.current("sig")
-    return jwt.encode({"alg": "RS256", "kid": signer.kid}, claims, signer, algorithms=["RS256"])
-
-
 def begin(session, chosen, next_url=""):
     """The provider's authorization URL for a new pending login of ``session``."""
     source = sources.for_provider(chosen)
@@ -118,7 +113,7 @@ def begin(session, chosen, next_url=""):
         if acr:
             query["acr_values"] = acr
         return f"{endpoint}?" + urlencode(query)
-    request_object = _sign({
+    request_object = keys.sign({
         "iss": client, "client_id": client, "aud": [chosen.entity_id, endpoint],
         "iat": now - 5, "exp": now + 60, "jti": str(uuid.uuid4()),
         "response_type": "code", "scope": "openid", "redirect_uri": federation.redirect_uri(),

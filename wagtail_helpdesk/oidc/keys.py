@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
 from ..conf import get_setting
@@ -155,3 +156,11 @@ def public_jwks(*roles):
     for role in roles:
         keys += [RSAKey.import_key(e["jwk"]).as_dict(private=False) for e in _ordered(role)]
     return {"keys": keys}
+
+
+def sign(claims, role="sig", **header):
+    """``claims`` as a JWS signed (RS256) with ``role``'s key in use, its
+    ``kid`` in the header (plus ``header``, e.g. ``typ``)."""
+    signer = current(role)
+    return jwt.encode({"alg": "RS256", "kid": signer.kid, **header}, claims, signer,
+                      algorithms=["RS256"])

@@ -11,7 +11,6 @@ import time
 import uuid
 
 from django.core.cache import cache
-from joserfc import jwt
 
 from . import federation, keys
 
@@ -19,12 +18,16 @@ DISCOVERY_CACHE = "wagtail_helpdesk.oidc.discovery:"
 DISCOVERY_SECONDS = 3600
 
 
-def _assertion(client_id, audience):
-    signer = keys.current("sig")
+def private_key_jwt(client_id, audience):
+    """The token-request fields authenticating ``client_id`` with a client
+    assertion signed by our core key (``iat`` backdated: some providers
+    allow no clock skew)."""
     now = int(time.time())
-    return jwt.encode({"alg": "RS256", "kid": signer.kid},
-                      {"iss": client_id, "sub": client_id, "aud": audience, "iat": now - 5,
-                       "exp": now + 60, "jti": str(uuid.uuid4())}, signer, algorithms=["RS256"])
+    assertion = keys.sign({"iss": client_id, "sub": client_id, "aud": audience,
+                           "iat": now - 5, "exp": now + 60, "jti": str(uuid.uuid4())})
+    return {"client_id": client_id,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion}
 
 
 class FederationSource:
@@ -51,10 +54,7 @@ class FederationSource:
         return federation.provider_jwks(self._chain)
 
     def client_auth(self, endpoint):
-        return {"client_id": self.client_id,
-                "client_assertion_type":
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                "client_assertion": _assertion(self.client_id, endpoint)}
+        return private_key_jwt(self.client_id, endpoint)
 
 
 class DiscoverySource:
@@ -95,10 +95,7 @@ class DiscoverySource:
     def client_auth(self, endpoint):
         if self.provider.client_secret:  # client_secret_post
             return {"client_id": self.client_id, "client_secret": self.provider.client_secret}
-        return {"client_id": self.client_id,
-                "client_assertion_type":
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                "client_assertion": _assertion(self.client_id, endpoint)}
+        return private_key_jwt(self.client_id, endpoint)
 
 
 def for_provider(provider):

@@ -38,7 +38,6 @@ def ticket_path(ticket):
     """Where the citizen follows ``ticket``: their personal area when they log
     in with SPID/CIE, else the ticket's signed link."""
     if ticket.citizen is not None and ticket.citizen.user_id:
-        if get_setting("PERSONAL_AREA_URL"):
-            return get_setting("PERSONAL_AREA_URL")
-        return reverse("wagtail_helpdesk_my_ticket", args=[ticket.pk])
+        return (get_setting("PERSONAL_AREA_URL")
+                or reverse("wagtail_helpdesk_my_ticket", args=[ticket.pk]))
     return reverse("wagtail_helpdesk_ticket_link", args=[make_token(ticket)])

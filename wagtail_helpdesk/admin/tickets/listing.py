@@ -29,7 +29,7 @@ _NUMBER = re.compile(r"^#?(\d{1,12})$")
 
 
 def _topic(ticket):
-    return ticket.service or ticket.report_category or ""
+    return ticket.topic or ""
 
 
 class TicketIndexView(IndexView):
