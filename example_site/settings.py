@@ -164,6 +164,27 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "tx
 LOGIN_URL = "wagtailadmin_login"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# SPID/CIE login in the demo: `make demo` starts the reference providers on
+# loopback (scripts/demo_spid.py) and points HELPDESK_DEMO_SPID at what they
+# told it (the trust anchor to pin, the providers, our trust mark). Test
+# providers only: refused unless DEBUG is on. A real site sets
+# WAGTAIL_HELPDESK_OIDC_* itself (docs/spid-cie.md).
+if os.environ.get("HELPDESK_DEMO_SPID"):
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("HELPDESK_DEMO_SPID (test providers) needs DEBUG on")
+    import json
+
+    _demo_spid = json.loads(Path(os.environ["HELPDESK_DEMO_SPID"]).read_text())
+    WAGTAIL_HELPDESK_OIDC_CLIENT_ID = _demo_spid["OIDC_CLIENT_ID"]
+    WAGTAIL_HELPDESK_OIDC_TRUST_ANCHOR = _demo_spid["OIDC_TRUST_ANCHOR"]
+    WAGTAIL_HELPDESK_OIDC_TRUST_MARKS = _demo_spid["OIDC_TRUST_MARKS"]
+    WAGTAIL_HELPDESK_OIDC_PROVIDERS = _demo_spid["OIDC_PROVIDERS"]
+    WAGTAIL_HELPDESK_OIDC_ORGANIZATION = {
+        "organization_name": WAGTAIL_SITE_NAME, "homepage_uri": WAGTAILADMIN_BASE_URL,
+        "contacts": [DEFAULT_FROM_EMAIL]}
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -3,16 +3,37 @@
 set -u
 PY="$1"; HOST="$2"; PORT="$3"
 pids=()
+spid_pid=""
 stop() {
   trap - INT TERM EXIT
   echo; echo "Stopping the demo…"
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}" $spid_pid; do kill "$pid" 2>/dev/null; done
   wait 2>/dev/null
   exit 0
 }
 trap stop INT TERM EXIT
 # Links in the demo's e-mails point at this server.
 export WAGTAILADMIN_BASE_URL="${WAGTAILADMIN_BASE_URL:-http://$HOST:$PORT}"
+# SPID/CIE login with the reference test providers (scripts/demo_spid.py);
+# DEMO_SPID=0 skips them. Without them the demo runs without SPID/CIE login.
+spid_settings="var/demo-spid/settings.json"
+if [ "${DEMO_SPID:-1}" != "0" ]; then
+  echo "Starting the SPID/CIE reference test providers (the first time installs them, about a minute)…"
+  "$PY" scripts/demo_spid.py "$HOST" "$PORT" &
+  spid_pid=$!
+  for _ in $(seq 1 600); do
+    [ -f "$spid_settings" ] && break
+    kill -0 "$spid_pid" 2>/dev/null || { spid_pid=""; break; }
+    sleep 0.5
+  done
+  if [ -n "$spid_pid" ] && [ -f "$spid_settings" ]; then
+    export HELPDESK_DEMO_SPID="$PWD/$spid_settings"
+  elif [ -n "$spid_pid" ]; then
+    echo "The SPID/CIE test providers did not start in time: the demo runs without them."
+    kill "$spid_pid" 2>/dev/null
+    spid_pid=""
+  fi
+fi
 "$PY" manage.py qcluster &
 pids+=($!)
 "$PY" manage.py runserver --noreload "$HOST:$PORT" &
@@ -30,5 +51,19 @@ cat <<MSG
     E-mails sent by the worker are written to var/mail/
 
 MSG
+if [ -n "$spid_pid" ]; then
+  "$PY" - "$spid_settings" "$HOST" "$PORT" <<'PYEOF'
+import json, sys
+settings = json.load(open(sys.argv[1]))
+print(f"    Citizens' login (SPID/CIE with the reference test providers):")
+print(f"      http://{sys.argv[2]}:{sys.argv[3]}/oidc/rp/login/  ->  personal area")
+for profile, person in settings["citizens"].items():
+    print(f"      {profile.upper():<5} user {person['username']:<14} password {person['password']}"
+          f"   ({person['given_name']} {person['family_name']})")
+print()
+PYEOF
+fi
+# The web server or the worker ending stops the demo; the SPID/CIE providers
+# ending only takes their login away.
 wait -n "${pids[@]}"
 stop

@@ -136,6 +136,7 @@ class Federation:
         self.policy = {"openid_provider": {"scopes_supported": {"subset_of": [
             "openid", "offline_access", "profile", "email"]}}}
         self.rp_jwks = None
+        self.subordinates = {}  # other entity id -> its federation jwks (e.g. our RP)
         self._routes()
 
     def url(self, path):
@@ -154,12 +155,14 @@ class Federation:
 
     def statement(self, sub):
         provider = {p.entity_id: p for p in (self.spid, self.cie)}.get(sub)
-        if provider is None:
+        if provider is None and sub not in self.subordinates:
             return Response("", status=404)
         now = int(time.time())
         return _sign(self.statement_key or self.anchor_key, {
             "iss": self.anchor_id, "sub": sub, "iat": now, "exp": now + 1800,
-            "jwks": _public(provider.federation_key), "metadata_policy": self.policy})
+            "jwks": (_public(provider.federation_key) if provider
+                     else self.subordinates[sub]),
+            "metadata_policy": self.policy})
 
     def _routes(self):
         from werkzeug import Request  # noqa: F401 (handlers receive it)

@@ -87,7 +87,12 @@ def test_the_login_and_its_error_page_are_accessible(browser, live_server, setti
     context, page = open_context(browser, live_server, PHONE)
     page.goto(f"{live_server.url}/oidc/rp/login/?next=/helpdesk/area-personale/")
     page.get_by_role("heading", name="Accedi", exact=True).wait_for()
-    assert page.get_by_role("link", name="Entra con SPID tramite Demo SPID").is_visible()
+    # The SPID button opens the list of identity providers (no JavaScript needed).
+    provider = page.get_by_role("link", name="Entra con SPID tramite Demo SPID")
+    assert not provider.is_visible()
+    page.get_by_text("Entra con SPID", exact=True).click()
+    assert provider.is_visible()
+    assert page.get_by_role("link", name="Entra con CIE").is_visible()
     accessible(page, "login page")
     page.goto(f"{live_server.url}/oidc/rp/callback/?state=forged&code=x")
     page.get_by_role("heading", name="Accesso non completato").wait_for()

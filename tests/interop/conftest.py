@@ -10,23 +10,11 @@ Topology (all on 127.0.0.1, free ports picked at start):
 * peer "cie": the CIE provider ``http://127.0.0.1:<c>/oidc/op/``.
 """
 
-import json
-import subprocess
-from dataclasses import dataclass
-from urllib.parse import urlencode
-
 import pytest
-import requests
 from django.test import override_settings
-from joserfc import jwt
-from joserfc.jwk import KeySet
 
 from tests.interop import harness
 
-TRUST_MARK_TYPES = {
-    "openid_provider": "https://www.spid.gov.it/certification/op",
-    "openid_relying_party": "https://www.spid.gov.it/certification/rp/public",
-}
 CITIZENS = {
     "spid": {"username": "giuseppe.verdi", "password": "spid-interop-password",
              "given_name": "Giuseppe", "family_name": "Verdi",
@@ -72,92 +60,25 @@ def rp_keys(tmp_path_factory):
         return {"dir": str(folder), "federation": keys.public_jwks("federation")}
 
 
-@dataclass
-class Federation:
-    anchor: dict  # {"entity_id", "jwks"}: what our relying party pins
-    spid: str  # the SPID provider's entity id
-    cie: str  # the CIE provider's entity id
-    client_id: str  # our relying party's entity id
-    trust_marks: list  # the anchor's trust marks for our relying party
-    peers: dict  # profile -> harness.PeerProcess
-    citizens: dict
-
-    def logs(self):
-        return "\n".join(f"--- peer {name} (last lines) ---\n{peer.log_tail()}"
-                         for name, peer in self.peers.items())
-
-
-def _statement(url, jwks):
-    response = requests.get(url, timeout=harness.TIMEOUT)
-    assert response.status_code == 200, (url, response.status_code, response.text[:500])
-    assert response.headers["Content-Type"].startswith("application/entity-statement+jwt")
-    return jwt.decode(response.text, KeySet.import_key_set(jwks), algorithms=["RS256"]).claims
-
-
 @pytest.fixture(scope="session")
 def federation(peer_python, live_server, rp_keys, tmp_path_factory):
     """The reference trust anchor and providers, up and seeded for our site."""
-    folder = tmp_path_factory.mktemp("interop-peer")
-    anchor_port, cie_port = harness.free_ports(2)
-    anchor = f"http://127.0.0.1:{anchor_port}/"
-    providers = {"spid": f"{anchor}oidc/op/", "cie": f"http://127.0.0.1:{cie_port}/oidc/op/"}
-    client_id = f"{live_server.url}/oidc/rp/"
-    env = {"PEER_TRUST_ANCHOR": anchor,
-           "PEER_REQUIRED_TRUST_MARKS": TRUST_MARK_TYPES["openid_relying_party"]}
-    peers = {profile: harness.PeerProcess(peer_python, profile, port, folder, env)
-             for profile, port in (("spid", anchor_port), ("cie", cie_port))}
-    config = {"keys_file": str(harness.cache_dir() / "peer-keys.json"), "anchor": anchor,
-              "providers": providers, "trust_marks": TRUST_MARK_TYPES, "citizens": CITIZENS,
-              "relying_party": {"entity_id": client_id, "jwks": rp_keys["federation"]}}
-    try:  # the peers stop whatever happens
-        try:
-            report = _start_peers(peers, config, folder)
-        except harness.PeerError as exc:
-            problem = str(exc)
-        else:
-            problem = None
-        if problem:
-            pytest.fail(f"The SPID/CIE interoperability peer could not be set up: {problem}",
-                        pytrace=False)
-        # What we pin is what the anchor publishes, checked over HTTP.
-        pinned = report["anchor"]
-        published = _statement(f"{anchor}.well-known/openid-federation", pinned["jwks"])
-        assert published["jwks"] == pinned["jwks"] and published["sub"] == anchor
-        # The trust mark the anchor issued to us at onboarding (its statement about us).
-        about_us = _statement(f"{anchor}fetch?{urlencode({'sub': client_id})}",
-                              pinned["jwks"])
-        marks = [{"id": mark["trust_mark_type"], "trust_mark": mark["trust_mark"]}
-                 for mark in about_us.get("trust_marks", [])]
-        assert marks, json.dumps(about_us)
-        yield Federation(anchor=pinned, spid=providers["spid"], cie=providers["cie"],
-                         client_id=client_id, trust_marks=marks, peers=peers,
-                         citizens=CITIZENS)
+    try:
+        found = harness.start_federation(
+            peer_python, tmp_path_factory.mktemp("interop-peer"), ports=harness.free_ports(2),
+            client_id=f"{live_server.url}/oidc/rp/", rp_federation_jwks=rp_keys["federation"],
+            citizens=CITIZENS)
+    except harness.PeerError as exc:
+        problem = str(exc)
+    else:
+        problem = None
+    if problem:
+        pytest.fail(f"The SPID/CIE interoperability peer could not be set up: {problem}",
+                    pytrace=False)
+    try:
+        yield found
     finally:
-        for peer in peers.values():
-            peer.stop()
-
-
-def _start_peers(peers, config, folder):
-    """Keys (kept between runs), databases migrated side by side, seeds (the
-    anchor's process first), servers up; the spid process' seed report."""
-    peers["spid"].run(str(harness.PEER_PROJECT / "peer_seed.py"), "keys", config["keys_file"])
-    migrations = {name: peer.migrate_async() for name, peer in peers.items()}
-    for name, process in migrations.items():
-        try:
-            failed = process.wait(timeout=120) != 0
-        except subprocess.TimeoutExpired:
-            process.kill()
-            failed = True
-        if failed:
-            log = (folder / f"{name}-migrate.log").read_text(errors="replace")
-            raise harness.PeerError(f"peer {name}: migrate failed:\n{log[-3000:]}")
-    report = peers["spid"].seed(config)
-    peers["cie"].seed(config)
-    for peer in peers.values():
-        peer.start()
-    for peer in peers.values():
-        peer.wait_ready()
-    return report
+        found.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import parse_qs, urljoin, urlparse
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 import requests
 
@@ -25,6 +25,10 @@ REPO = Path(__file__).resolve().parents[2]
 PEER_PROJECT = Path(__file__).resolve().parent / "peer"
 PINNED = {"spid-cie-oidc": "1.6.3", "design-django-theme": "1.4.8"}
 TIMEOUT = 10  # seconds, for every HTTP request of the harness
+TRUST_MARK_TYPES = {
+    "openid_provider": "https://www.spid.gov.it/certification/op",
+    "openid_relying_party": "https://www.spid.gov.it/certification/rp/public",
+}
 
 
 class PeerError(Exception):
@@ -174,8 +178,10 @@ class PeerProcess:
                           .strip().splitlines()[-1])
 
     def start(self):
+        # --insecure: the login pages' styles are served although DEBUG is off.
         self.process = self._spawn(
-            ["-m", "django", "runserver", f"127.0.0.1:{self.port}", "--noreload"], self.log_path)
+            ["-m", "django", "runserver", f"127.0.0.1:{self.port}", "--noreload", "--insecure"],
+            self.log_path)
 
     def wait_ready(self, timeout=30):
         url = f"{self.base}oidc/op/.well-known/openid-federation"
@@ -208,6 +214,103 @@ class PeerProcess:
         except OSError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
+
+
+# A federation: the trust anchor with the SPID provider, and the CIE provider ------
+
+
+@dataclass
+class Federation:
+    """The reference trust anchor and providers, up and seeded for one relying party."""
+
+    anchor: dict  # {"entity_id", "jwks"}: what the relying party pins
+    spid: str  # the SPID provider's entity id
+    cie: str  # the CIE provider's entity id
+    client_id: str  # the relying party's entity id
+    trust_marks: list  # [{"id", "trust_mark"}]: the anchor's trust marks for it
+    peers: dict  # profile -> PeerProcess
+    citizens: dict  # profile -> the test citizen registered at that provider
+
+    def logs(self):
+        return "\n".join(f"--- peer {name} (last lines) ---\n{peer.log_tail()}"
+                         for name, peer in self.peers.items())
+
+    def stop(self):
+        for peer in self.peers.values():
+            peer.stop()
+
+
+def start_federation(python, folder, *, ports, client_id, rp_federation_jwks, citizens):
+    """Start the trust anchor + SPID provider (on ``ports[0]``) and the CIE
+    provider (``ports[1]``) in ``folder`` (fresh databases), with ``client_id``
+    registered as the anchor's descendant with a trust mark, and ``citizens``
+    ({"spid": {...}, "cie": {...}}: username, password, names, e-mail, fiscal
+    code) as the providers' users. On failure the peers are stopped and
+    :class:`PeerError` says why."""
+    folder = Path(folder)
+    anchor = f"http://127.0.0.1:{ports[0]}/"
+    providers = {"spid": f"{anchor}oidc/op/", "cie": f"http://127.0.0.1:{ports[1]}/oidc/op/"}
+    env = {"PEER_TRUST_ANCHOR": anchor,
+           "PEER_REQUIRED_TRUST_MARKS": TRUST_MARK_TYPES["openid_relying_party"]}
+    peers = {profile: PeerProcess(python, profile, port, folder, env)
+             for profile, port in (("spid", ports[0]), ("cie", ports[1]))}
+    config = {"keys_file": str(cache_dir() / "peer-keys.json"), "anchor": anchor,
+              "providers": providers, "trust_marks": TRUST_MARK_TYPES, "citizens": citizens,
+              "relying_party": {"entity_id": client_id, "jwks": rp_federation_jwks}}
+    try:
+        report = _start_peers(peers, config, folder)
+        # What the relying party pins is what the anchor publishes, checked over HTTP.
+        pinned = report["anchor"]
+        published = _statement(f"{anchor}.well-known/openid-federation", pinned["jwks"])
+        if published["jwks"] != pinned["jwks"] or published["sub"] != anchor:
+            raise PeerError(f"the anchor publishes other keys than it reported: {published}")
+        # The trust mark the anchor issued at onboarding (its statement about the RP).
+        about_rp = _statement(f"{anchor}fetch?{urlencode({'sub': client_id})}", pinned["jwks"])
+        marks = [{"id": mark["trust_mark_type"], "trust_mark": mark["trust_mark"]}
+                 for mark in about_rp.get("trust_marks", [])]
+        if not marks:
+            raise PeerError(f"the anchor issued no trust mark to {client_id}: {about_rp}")
+    except BaseException:
+        for peer in peers.values():
+            peer.stop()
+        raise
+    return Federation(anchor=pinned, spid=providers["spid"], cie=providers["cie"],
+                      client_id=client_id, trust_marks=marks, peers=peers, citizens=citizens)
+
+
+def _statement(url, jwks):
+    """The claims of the entity statement at ``url``, verified with ``jwks``."""
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    response = requests.get(url, timeout=TIMEOUT)
+    kind = response.headers.get("Content-Type", "")
+    if response.status_code != 200 or not kind.startswith("application/entity-statement+jwt"):
+        raise PeerError(f"{url}: HTTP {response.status_code} {kind}: {response.text[:500]}")
+    return jwt.decode(response.text, KeySet.import_key_set(jwks), algorithms=["RS256"]).claims
+
+
+def _start_peers(peers, config, folder):
+    """Keys (kept between runs), databases migrated side by side, seeds (the
+    anchor's process first), servers up; the spid process' seed report."""
+    peers["spid"].run(str(PEER_PROJECT / "peer_seed.py"), "keys", config["keys_file"])
+    migrations = {name: peer.migrate_async() for name, peer in peers.items()}
+    for name, process in migrations.items():
+        try:
+            failed = process.wait(timeout=120) != 0
+        except subprocess.TimeoutExpired:
+            process.kill()
+            failed = True
+        if failed:
+            log = (folder / f"{name}-migrate.log").read_text(errors="replace")
+            raise PeerError(f"peer {name}: migrate failed:\n{log[-3000:]}")
+    report = peers["spid"].seed(config)
+    peers["cie"].seed(config)
+    for peer in peers.values():
+        peer.start()
+    for peer in peers.values():
+        peer.wait_ready()
+    return report
 
 
 # A headless citizen -------------------------------------------------------------

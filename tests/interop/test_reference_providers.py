@@ -26,6 +26,8 @@ import pytest
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from tests.interop import harness
 from wagtail_helpdesk.conf import get_setting
@@ -204,6 +206,32 @@ def test_the_anchor_onboarding_check_accepts_our_entity_configuration(relying_pa
     configuration fetched, self-signed, with the anchor in authority_hints."""
     report = relying_party.peers["spid"].command("check-rp", relying_party.client_id)
     assert report["entity_configuration"] == "ok", report
+
+
+def test_our_resolve_endpoint_gives_a_chain_the_reference_anchor_signed(relying_party):
+    """``federation_resolve_endpoint``: our metadata with the trust chain, whose
+    statement about us is the real anchor's, verified with its pinned keys."""
+    anchor = relying_party.anchor
+    response = requests.get(f"{relying_party.client_id}resolve", timeout=harness.TIMEOUT,
+                            params={"sub": relying_party.client_id,
+                                    "trust_anchor": anchor["entity_id"]})
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "application/resolve-response+jwt"
+    claims = jwt.decode(response.text, KeySet.import_key_set(keys.public_jwks("federation")),
+                        algorithms=["RS256"]).claims
+    ours, statement, anchor_configuration = claims["trust_chain"]
+    pinned = KeySet.import_key_set(anchor["jwks"])
+    about_us = jwt.decode(statement, pinned, algorithms=["RS256"]).claims
+    assert about_us["iss"] == anchor["entity_id"] and about_us["sub"] == relying_party.client_id
+    # The anchor issues its trust marks afresh at each fetch: same type and subject.
+    ours_marks = [jwt.decode(mark["trust_mark"], pinned, algorithms=["RS256"]).claims
+                  for mark in claims["trust_marks"]]
+    assert [(m["trust_mark_type"], m["sub"]) for m in ours_marks] == [
+        (mark["trust_mark_type"], relying_party.client_id) for mark in about_us["trust_marks"]]
+    assert jwt.decode(ours, KeySet.import_key_set(about_us["jwks"]),
+                      algorithms=["RS256"]).claims["sub"] == relying_party.client_id
+    assert jwt.decode(anchor_configuration, pinned,
+                      algorithms=["RS256"]).claims["sub"] == anchor["entity_id"]
 
 
 def test_our_relying_party_metadata_satisfies_the_reference_schemas(relying_party):

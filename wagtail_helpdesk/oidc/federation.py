@@ -120,6 +120,35 @@ def resolve(entity_id, kind="openid_provider", *, refresh=False):
     return chain
 
 
+@dataclass
+class AnchorStatement:
+    """The pinned anchor's configuration and its statement about a subordinate,
+    both verified with the pinned keys (claims and the tokens as received)."""
+
+    anchor_claims: dict
+    anchor_token: str
+    statement_claims: dict
+    statement_token: str
+
+
+def about_subordinate(entity_id):
+    """What the pinned trust anchor says about ``entity_id`` (its fetch endpoint)."""
+    anchor = get_setting("OIDC_TRUST_ANCHOR") or {}
+    anchor_id, anchor_jwks = anchor.get("entity_id"), anchor.get("jwks")
+    if not (anchor_id and anchor_jwks):
+        raise FederationError("OIDC_TRUST_ANCHOR (entity_id and jwks) is not configured")
+    anchor_token = http_get(_well_known(anchor_id))
+    anchor_claims = verify_statement(anchor_token, anchor_jwks, iss=anchor_id, sub=anchor_id)
+    fetch = (anchor_claims.get("metadata", {}).get("federation_entity", {})
+             .get("federation_fetch_endpoint"))
+    if not fetch:
+        raise FederationError(f"{anchor_id} has no federation_fetch_endpoint")
+    statement_token = http_get(f"{fetch}?{urlencode({'sub': entity_id})}")
+    statement_claims = verify_statement(statement_token, anchor_jwks, iss=anchor_id,
+                                        sub=entity_id)
+    return AnchorStatement(anchor_claims, anchor_token, statement_claims, statement_token)
+
+
 def _build(entity_id, kind):
     anchor = get_setting("OIDC_TRUST_ANCHOR") or {}
     anchor_id, anchor_jwks = anchor.get("entity_id"), anchor.get("jwks")
@@ -129,14 +158,8 @@ def _build(entity_id, kind):
     hints = claims.get("authority_hints") or []
     if anchor_id not in hints[: int(get_setting("OIDC_MAX_AUTHORITY_HINTS"))]:
         raise FederationError(f"{entity_id} is not a direct subordinate of {anchor_id}")
-    anchor_claims = verify_statement(http_get(_well_known(anchor_id)), anchor_jwks,
-                                     iss=anchor_id, sub=anchor_id)
-    fetch = (anchor_claims.get("metadata", {}).get("federation_entity", {})
-             .get("federation_fetch_endpoint"))
-    if not fetch:
-        raise FederationError(f"{anchor_id} has no federation_fetch_endpoint")
-    statement = verify_statement(http_get(f"{fetch}?{urlencode({'sub': entity_id})}"),
-                                 anchor_jwks, iss=anchor_id, sub=entity_id)
+    about = about_subordinate(entity_id)
+    anchor_claims, statement = about.anchor_claims, about.statement_claims
     vouched = statement.get("jwks") or {"keys": []}
     verify_statement(token, vouched, iss=entity_id, sub=entity_id)  # the anchor's keys decide
     constraints = statement.get("constraints") or anchor_claims.get("constraints") or {}
@@ -232,10 +255,15 @@ def trust_marks():
 
 def entity_configuration(now=None):
     """Our Entity Configuration, signed with the federation key."""
+    return keys.sign(entity_configuration_claims(now), "federation", typ=STATEMENT_TYPE)
+
+
+def entity_configuration_claims(now=None):
     now = int(now or time.time())
     anchor = (get_setting("OIDC_TRUST_ANCHOR") or {}).get("entity_id")
-    organization = dict(get_setting("OIDC_ORGANIZATION") or {})
-    claims = {
+    organization = {**(get_setting("OIDC_ORGANIZATION") or {}),
+                    "federation_resolve_endpoint": client_id() + "resolve"}
+    return {
         "iss": client_id(), "sub": client_id(), "iat": now,
         "exp": now + int(get_setting("OIDC_ENTITY_CONFIGURATION_HOURS")) * 3600,
         "jwks": keys.public_jwks("federation"),
@@ -245,4 +273,3 @@ def entity_configuration(now=None):
         "metadata": {"federation_entity": organization,
                      "openid_relying_party": relying_party_metadata()},
     }
-    return keys.sign(claims, "federation", typ=STATEMENT_TYPE)

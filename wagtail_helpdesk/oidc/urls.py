@@ -10,6 +10,7 @@ from . import views
 urlpatterns = [
     path(".well-known/openid-federation", views.entity_configuration,
          name="wagtail_helpdesk_oidc_entity_configuration"),
+    path("resolve", views.resolve, name="wagtail_helpdesk_oidc_resolve"),
     path("jwks.json", views.jwks, name="wagtail_helpdesk_oidc_jwks"),
     path("login/", views.login_page, name="wagtail_helpdesk_oidc_login"),
     path("begin/", views.begin, name="wagtail_helpdesk_oidc_begin"),

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from ..conf import get_setting
 from ..public import throttle
 from ..public.links import personal_area_url
-from . import federation, flow, identity, keys
+from . import federation, flow, identity, keys, resolve_endpoint
 
 log = logging.getLogger(__name__)
 SESSION_LOGIN = "wagtail_helpdesk_oidc_login"
@@ -40,6 +40,21 @@ def entity_configuration(request):
         log.error("SPID/CIE: cannot publish the entity configuration: %s", exc)
         return HttpResponse(status=503)
     return HttpResponse(token, content_type="application/entity-statement+jwt")
+
+
+@require_safe
+def resolve(request):
+    """The federation resolve endpoint, about ourselves (see resolve_endpoint)."""
+    try:
+        token = resolve_endpoint.response(
+            request.GET.get("sub", ""),
+            request.GET.get("trust_anchor") or request.GET.get("anchor", ""),
+            request.GET.getlist("entity_type"))
+    except resolve_endpoint.ResolveError as exc:
+        if exc.status >= 500:
+            log.error("SPID/CIE: resolve endpoint: %s", exc.description)
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    return HttpResponse(token, content_type=f"application/{resolve_endpoint.RESPONSE_TYPE}")
 
 
 @require_safe
