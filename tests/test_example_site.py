@@ -68,3 +68,39 @@ def test_public_pages_speak_italian(client):
     assert '<html lang="it">' in html
     assert "Segnala disservizio" in html and "Report a problem" not in html
     assert "Vai al contenuto" in html
+
+
+def test_the_demo_spid_providers_are_read_only_with_debug_on(monkeypatch, tmp_path):
+    """`make demo` points HELPDESK_DEMO_SPID at the reference test providers'
+    settings (scripts/demo_spid.py); a site with DEBUG off refuses them."""
+    import importlib
+    import json
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    import example_site.settings as site_settings
+
+    demo = tmp_path / "settings.json"
+    demo.write_text(json.dumps({
+        "OIDC_CLIENT_ID": "http://127.0.0.1:8000/oidc/rp/",
+        "OIDC_TRUST_ANCHOR": {"entity_id": "http://127.0.0.1:8001/", "jwks": {"keys": []}},
+        "OIDC_TRUST_MARKS": [], "citizens": {},
+        "OIDC_PROVIDERS": [{"entity_id": "http://127.0.0.1:8001/oidc/op/", "name": "SPID",
+                            "profile": "spid"}]}))
+    monkeypatch.setenv("HELPDESK_DEMO_SPID", str(demo))
+    try:
+        reloaded = importlib.reload(site_settings)
+        assert reloaded.WAGTAIL_HELPDESK_OIDC_CLIENT_ID == "http://127.0.0.1:8000/oidc/rp/"
+        assert reloaded.WAGTAIL_HELPDESK_OIDC_PROVIDERS[0]["profile"] == "spid"
+        monkeypatch.setenv("DEBUG", "0")
+        monkeypatch.setenv("SECRET_KEY", "x" * 50)
+        with pytest.raises(ImproperlyConfigured, match="DEBUG"):
+            importlib.reload(site_settings)
+    finally:
+        monkeypatch.delenv("HELPDESK_DEMO_SPID")
+        monkeypatch.delenv("DEBUG")
+        for name in list(vars(site_settings)):  # reload() keeps the module's old names
+            if name.startswith(("WAGTAIL_HELPDESK_OIDC_", "_demo_spid")):
+                delattr(site_settings, name)
+        reloaded = importlib.reload(site_settings)
+    assert not hasattr(reloaded, "WAGTAIL_HELPDESK_OIDC_CLIENT_ID")
