@@ -150,6 +150,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "assistenza@comune.exa
 WAGTAIL_HELPDESK_NOTIFY_REPLY_TO = os.environ.get(
     "HELPDESK_NOTIFY_REPLY_TO", "assistenza+{token}@comune.example.it")
 
+# Open311 GeoReport v2 (/open311/v2/): clients place reports inside the demo
+# town's box (a real site sets its municipal boundary too: docs/open311.md).
+WAGTAIL_HELPDESK_OPEN311_AREA_BBOX = os.environ.get(
+    "HELPDESK_OPEN311_AREA_BBOX", "7.57,45.00,7.77,45.14")
+
 # The citizens' own pages (personal area, ticket links) inside the site's layout.
 WAGTAIL_HELPDESK_PUBLIC_BASE_TEMPLATE = "base.html"
 

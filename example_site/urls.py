@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("helpdesk/", include("wagtail_helpdesk.urls")),
     path("oidc/rp/", include("wagtail_helpdesk.oidc.urls")),
+    path("open311/v2/", include("wagtail_helpdesk.open311.urls")),
     path("documents/", include(wagtaildocs_urls)),
 ]
 

@@ -103,3 +103,54 @@ def check_worker_timeout(app_configs, **kwargs):
             id="wagtail_helpdesk.E002",
         ))
     return problems
+
+
+@register(Tags.security)
+def check_open311(app_configs, **kwargs):
+    """Open311 clients may only place reports where the settings say, and
+    only with attributes the settings define correctly."""
+    from django.core.exceptions import ImproperlyConfigured, ValidationError
+    from django.urls import NoReverseMatch, reverse
+
+    from .conf import get_setting
+    from .open311 import area, attributes
+
+    problems = []
+    bbox, geojson = get_setting("OPEN311_AREA_BBOX"), get_setting("OPEN311_AREA_GEOJSON")
+    try:
+        area.validate(bbox, geojson)
+    except (ValidationError, OSError) as exc:
+        problems.append(Error(
+            f"WAGTAIL_HELPDESK_OPEN311_AREA_BBOX/_GEOJSON cannot be used: {exc}",
+            hint="A box is \"west,south,east,north\"; the boundary is GeoJSON text or the "
+                 "path of a GeoJSON file with a Polygon or MultiPolygon.",
+            id="wagtail_helpdesk.E003",
+        ))
+    config = get_setting("OPEN311_ATTRIBUTES") or {}
+    try:
+        if not isinstance(config, dict):
+            raise ImproperlyConfigured("it must be a dict of lists")
+        for entries in config.values():
+            for position, entry in enumerate(entries, start=1):
+                attributes.parse_config(entry, position)
+    except (ImproperlyConfigured, TypeError, ValueError) as exc:
+        problems.append(Error(
+            f"WAGTAIL_HELPDESK_OPEN311_ATTRIBUTES is not valid: {exc}",
+            hint="See docs/open311.md, \"Attributes\".", id="wagtail_helpdesk.E004"))
+    if get_setting("OPEN311_PUBLIC_DETAILS") not in ("open311", "all", "none"):
+        problems.append(Error(
+            "WAGTAIL_HELPDESK_OPEN311_PUBLIC_DETAILS must be \"open311\", \"all\" or \"none\".",
+            id="wagtail_helpdesk.E005"))
+    try:
+        reverse("wagtail_helpdesk_open311_discovery", kwargs={"fmt": "json"})
+        mounted = True
+    except NoReverseMatch:
+        mounted = False
+    if mounted and not (bbox or geojson):
+        problems.append(Warning(
+            "Open311 is mounted but WAGTAIL_HELPDESK_OPEN311_AREA_BBOX and _GEOJSON are "
+            "empty: clients may file reports placed anywhere in the world.",
+            hint="Set the municipality's box and/or boundary (docs/open311.md).",
+            id="wagtail_helpdesk.W006",
+        ))
+    return problems

@@ -120,6 +120,40 @@ DEFAULTS = {
     "SITE_URL": "",
     # Language of notifications to people whose own language is not known.
     "DEFAULT_LANGUAGE": "it",
+    # Open311 GeoReport v2 (docs/open311.md). The jurisdiction_id clients may
+    # send ("": any value is accepted and ignored), e.g. "comune.example.it".
+    "OPEN311_JURISDICTION_ID": "",
+    # Discovery: whom integrators contact, how they get an API key ("": a
+    # default sentence), when the endpoints last changed (ISO 8601), and the
+    # URL of the test endpoint (e.g. your staging site; "": this same one).
+    "OPEN311_CONTACT": "",
+    "OPEN311_KEY_SERVICE": "",
+    "OPEN311_CHANGESET": "2026-11-24T00:00:00+00:00",
+    "OPEN311_TEST_URL": "",
+    # Where POST requests may place a report: a box "west,south,east,north"
+    # and/or the municipal boundary (GeoJSON text, or the path of a GeoJSON
+    # file), checked as the citizens' report form checks its own area.
+    # Both empty: any point is accepted (check W006).
+    "OPEN311_AREA_BBOX": "",
+    "OPEN311_AREA_GEOJSON": "",
+    # Extra questions ("attributes") of report categories for Open311 clients:
+    # {"<category slug>" or "*": [{"code", "description", "datatype",
+    # "required", "values": [{"key", "name"}], ...}]}.
+    "OPEN311_ATTRIBUTES": {},
+    # Whose description, typed address and exact position GET requests
+    # publish: "open311" (reports filed through Open311), "all" or "none".
+    # The others show their position rounded to about 100 m.
+    "OPEN311_PUBLIC_DETAILS": "open311",
+    # FixMyStreet status of updates resolving a ticket, by resolution type slug
+    # (others: "fixed" when the type counts as solved, else "closed").
+    "OPEN311_RESOLUTION_STATUSES": {
+        "duplicata": "duplicate",
+        "non-di-competenza": "not_councils_responsibility",
+        "respinta": "no_further_action",
+    },
+    # POST requests per API key, and GET requests per client address, per hour.
+    "OPEN311_RATE_POSTS_PER_KEY": 120,
+    "OPEN311_RATE_READS_PER_IP": 1200,
 }
 
 

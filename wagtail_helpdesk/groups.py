@@ -15,6 +15,8 @@ PERMISSION_APPS = ("wagtailadmin", "wagtail_helpdesk")
 _CATALOGUE = ("office", "servicecategory", "service", "reportcategory", "resolutiontype")
 #: The SPID/CIE configuration: administrators only.
 _LOGIN = ("identityprovider", "trustmark")
+#: The clients of the integrations (Open311 API keys): administrators only.
+_INTEGRATIONS = ("open311client",)
 
 #: Everyone manages their own quick replies; which ones (personal, their offices',
 #: every office's) is decided by wagtail_helpdesk.quickreplies, not by the group.
@@ -62,7 +64,7 @@ GROUP_PERMISSIONS = {
         ("wagtail_helpdesk", "change_helpdesksettings"),
         *[
             ("wagtail_helpdesk", f"{action}_{m}")
-            for m in (*_CATALOGUE, *_LOGIN)
+            for m in (*_CATALOGUE, *_LOGIN, *_INTEGRATIONS)
             for action in ("add", "change", "delete", "view")
         ],
         *_QUICK_REPLIES,

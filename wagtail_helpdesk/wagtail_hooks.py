@@ -14,11 +14,13 @@ from .admin.notifications import undelivered_viewset
 from .admin.tickets.bulk import BULK_ACTIONS
 from .admin.tickets.viewset import ticket_viewset
 from .admin.viewsets import HelpdeskViewSetGroup, catalogue_viewsets
+from .open311.admin import open311_client_viewset
 
 
 @hooks.register("register_admin_viewset")
 def register_helpdesk_viewsets():
-    return [HelpdeskViewSetGroup(), ticket_viewset, undelivered_viewset, *catalogue_viewsets]
+    return [HelpdeskViewSetGroup(), ticket_viewset, undelivered_viewset, *catalogue_viewsets,
+            open311_client_viewset]
 
 
 @hooks.register("construct_homepage_panels")

@@ -34,6 +34,7 @@ from ..models import (
     NotificationStatus,
     Office,
     OfficeMembership,
+    Open311Client,
     QuickReply,
     ReportCategory,
     ResolutionType,
@@ -52,6 +53,9 @@ SEED = 20250301
 DEFAULT_TICKETS = 300
 CITIZENS = 120
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented password of the demo accounts
+#: The demo's Open311 client and its documented API key (demo sites only).
+DEMO_OPEN311_CLIENT = "Demo Open311"
+DEMO_OPEN311_KEY = "o311_demo"
 SENDER_NAME = "Comune di Esempio"
 SENDER_EMAIL = "assistenza@comune.example.it"
 #: The fictional town: a box of ± SPREAD degrees around CENTRE.
@@ -74,6 +78,7 @@ class Result:
     by_status: dict = field(default_factory=dict)
     by_kind: dict = field(default_factory=dict)
     logins: list = field(default_factory=list)  # (username, description, password is "demo")
+    open311_key: str = ""  # the demo client's key, "" when it no longer has it
 
 
 @dataclass
@@ -237,6 +242,21 @@ def ensure_settings(created):
         created["site settings"] += 1
 
 
+def ensure_open311_client(created):
+    """The demo's Open311 client, with the documented key; returns the key,
+    or "" when an administrator replaced it or revoked the client."""
+    from ..models.open311 import hash_key
+
+    client = Open311Client.objects.filter(name=DEMO_OPEN311_CLIENT).first()
+    if client is None:
+        client = Open311Client(name=DEMO_OPEN311_CLIENT, contact=SENDER_EMAIL)
+        client.set_key(DEMO_OPEN311_KEY)
+        client.save()
+        created["Open311 clients"] += 1
+    usable = client.active and client.key_hash == hash_key(DEMO_OPEN311_KEY)
+    return DEMO_OPEN311_KEY if usable else ""
+
+
 def ensure_citizens(specs, created):
     existing = {
         c.fiscal_code: c
@@ -318,6 +338,7 @@ def build(tickets=DEFAULT_TICKETS, *, seed=SEED, now=None):
         result.logins = ensure_accounts(offices, result.created)
         ensure_settings(result.created)
         ensure_quick_replies(offices, result.created)
+        result.open311_key = ensure_open311_client(result.created)
         already = demo_tickets(specs).exists()
         citizens = ensure_citizens(specs, result.created)
         if not already and tickets > 0:

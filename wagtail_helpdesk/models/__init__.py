@@ -9,6 +9,7 @@ from .catalog import (
 from .citizens import Citizen, CitizenLogin
 from .login import IdentityProvider, ProviderProfile, TrustMark
 from .notifications import Notification, NotificationChannel, NotificationStatus
+from .open311 import Open311Client
 from .operators import NewTicketMail, OperatorPreferences, OperatorPresence, Presence
 from .quickreplies import QuickReply
 from .settings import HelpdeskSettings, ShortCodeMode
@@ -45,6 +46,7 @@ __all__ = [
     "OperatorPreferences",
     "OperatorPresence",
     "OfficeMembership",
+    "Open311Client",
     "Presence",
     "Priority",
     "QuickReply",

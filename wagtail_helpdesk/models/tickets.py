@@ -253,7 +253,11 @@ class TicketEvent(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
-        indexes = [models.Index(fields=["ticket", "created_at"], name="helpdesk_event_ticket")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="helpdesk_event_ticket"),
+            # Open311 servicerequestupdates: every ticket's public events in a period.
+            models.Index(fields=["created_at"], name="helpdesk_event_created"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -21,7 +21,7 @@ from .actions import (
     take_charge,
     transfer,
 )
-from .actors import SYSTEM, CitizenActor
+from .actors import SYSTEM, CitizenActor, ClientActor
 from .citizens import register_citizen, search_citizens, set_citizen_preferences
 from .creation import create_ticket, delete_draft, submit_ticket, update_draft
 from .erasure import erase_citizen
@@ -35,6 +35,7 @@ from .submissions import (
 __all__ = [
     "SYSTEM",
     "CitizenActor",
+    "ClientActor",
     "add_attachment",
     "add_citizen_message",
     "add_note",

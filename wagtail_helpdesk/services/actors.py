@@ -4,8 +4,10 @@
   rights come from the ticket permission policy;
 * :class:`CitizenActor`: a citizen acting on their own tickets (web forms,
   personal area, signed links); ``user`` is set when logged in with SPID/CIE;
-* :data:`SYSTEM`: background work (inbound e-mail, scheduled jobs, Open311
-  clients already authenticated by their API key).
+* :data:`SYSTEM`: background work (inbound e-mail, scheduled jobs);
+* :class:`ClientActor`: an integration authenticated by its own key (an
+  Open311 client). It files tickets, recorded as its own on their events,
+  and does nothing else.
 """
 
 from dataclasses import dataclass
@@ -21,6 +23,17 @@ from ..workflow import Action, Status
 class CitizenActor:
     citizen: object
     user: object = None
+
+
+@dataclass(frozen=True)
+class ClientActor:
+    kind: str  # "open311"
+    client_id: int
+    name: str
+
+    def as_data(self):
+        """What the timeline records of the client (on each event it causes)."""
+        return {"kind": self.kind, "id": self.client_id, "name": self.name}
 
 
 class _System:
@@ -43,7 +56,7 @@ PERSON_ONLY = frozenset({Action.TAKE_CHARGE})
 
 def actor_user(actor):
     """The Django user behind an actor, if any (for event and ticket records)."""
-    if actor is SYSTEM or actor is None:
+    if actor is SYSTEM or actor is None or isinstance(actor, ClientActor):
         return None
     if isinstance(actor, CitizenActor):
         return actor.user
@@ -51,7 +64,8 @@ def actor_user(actor):
 
 
 def is_operator(actor):
-    return actor is not None and actor is not SYSTEM and not isinstance(actor, CitizenActor)
+    return actor is not None and actor is not SYSTEM and not isinstance(
+        actor, (CitizenActor, ClientActor))
 
 
 def owns(actor, ticket):
@@ -70,6 +84,8 @@ def authorise(actor, action, ticket):
     if actor is None:
         raise PermissionDenied(_("An actor is required."))
     is_draft = ticket.status == Status.DRAFT
+    if isinstance(actor, ClientActor):
+        raise PermissionDenied(_("An integration can only file new tickets."))
     if actor is SYSTEM:
         if action in PERSON_ONLY:
             raise PermissionDenied(_("Only an operator can take charge of a ticket."))

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from ..errors import StaleTicket
 from ..models import HelpdeskSettings, Ticket, TicketEvent, Visibility
-from .actors import CitizenActor, actor_user
+from .actors import CitizenActor, ClientActor, actor_user
 
 
 @contextmanager
@@ -56,8 +56,11 @@ def record(ticket, kind, actor, *, now, visibility=Visibility.INTERNAL, body="",
     """Append an event to the ticket's timeline.
 
     ``by_citizen`` defaults to whether the actor is a citizen; pass True when
-    the system relays the citizen's own words (e.g. an e-mail reply).
+    the system relays the citizen's own words (e.g. an e-mail reply). An
+    integration's events say which client it was (``data["client"]``).
     """
+    if isinstance(actor, ClientActor):
+        data = {**(data or {}), "client": actor.as_data()}
     return TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,

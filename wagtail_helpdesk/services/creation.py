@@ -13,7 +13,15 @@ from ..shortcodes import assign_short_code
 from ..sla import add_working_days
 from ..workflow import Action, Status
 from . import core, files, notify, routing
-from .actors import SYSTEM, CitizenActor, actor_user, authorise, is_operator, owns
+from .actors import (
+    SYSTEM,
+    CitizenActor,
+    ClientActor,
+    actor_user,
+    authorise,
+    is_operator,
+    owns,
+)
 
 #: Fields of a draft that may be edited (by operators).
 DRAFT_FIELDS = (
@@ -68,7 +76,7 @@ def _derive_office(ticket):
 
 def _check_creator(actor, ticket):
     """Operators create tickets only for their own offices (unless they see all)."""
-    if actor is SYSTEM:
+    if actor is SYSTEM or isinstance(actor, ClientActor):  # a client: checked by its key
         return
     if isinstance(actor, CitizenActor):
         if not owns(actor, ticket):
@@ -140,7 +148,8 @@ def create_ticket(
     """Create a ticket from any channel, as a draft or submitted.
 
     ``actor`` is the operator creating it on a citizen's behalf, a
-    :class:`CitizenActor` (web forms) or ``SYSTEM``. Submitted tickets get
+    :class:`CitizenActor` (web forms), a :class:`ClientActor` (Open311) or
+    ``SYSTEM``. Submitted tickets get
     their short code and deadline and queue the citizen's receipt.
 
     ``idempotency_key``: a creation replayed with the same key (a double

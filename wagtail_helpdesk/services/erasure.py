@@ -89,9 +89,10 @@ def _phone_pattern(phone):
     return r"(?:(?:\+|00)39[\s./-]*)?" + r"[\s./-]*".join(digits)
 
 
-def redactor(citizen):
-    """A function that replaces ``citizen``'s identifiers in a text (or None
-    when there is nothing to look for)."""
+def redactor(citizen, replacement=None):
+    """A function that replaces ``citizen``'s identifiers in a text with
+    ``replacement`` (default: the erasure placeholder), or None when there is
+    nothing to look for."""
     patterns = []
     for value in (citizen.fiscal_code, citizen.email):
         if value:
@@ -106,7 +107,7 @@ def redactor(citizen):
         return None
     # Longest first, so that a full e-mail address goes before a name inside it.
     regex = re.compile("|".join(sorted(patterns, key=len, reverse=True)), re.IGNORECASE)
-    text = placeholder()
+    text = placeholder() if replacement is None else replacement
 
     def redact(value):
         return regex.sub(text, value) if value else value

@@ -60,6 +60,8 @@ class TimelineEntry:
             self.actor_role, self.actor = _("Citizen"), name
         elif event.actor is not None:
             self.actor_role, self.actor = _("Operator"), person_name(event.actor)
+        elif isinstance((event.data or {}).get("client"), dict):
+            self.actor_role, self.actor = _("Integration"), event.data["client"].get("name", "")
         else:
             self.actor_role, self.actor = _("System"), ""
         self.details = list(self._details(event.data or {}, users, offices))

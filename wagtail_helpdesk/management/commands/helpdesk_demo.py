@@ -15,7 +15,8 @@ from wagtail_helpdesk.workflow import Status
 REFUSAL = (
     "helpdesk_demo refuses to run with DEBUG = False. It creates the accounts "
     "'operatore', 'responsabile' and 'admin' (a superuser) with the publicly known "
-    "password \"{password}\", and hundreds of fictitious tickets and citizens: "
+    "password \"{password}\", an Open311 client with a publicly known API key, and "
+    "hundreds of fictitious tickets and citizens: "
     "none of that may exist on a production site. Run it on a development or demo "
     "installation (DEBUG = True), or add --force if this really is a throw-away demo server."
 )
@@ -69,3 +70,9 @@ class Command(BaseCommand):
         for username, description, has_demo_password in result.logins:
             note = "" if has_demo_password else "  [existing account: password left unchanged]"
             write(f"  {username:<13} {description}{note}")
+        if result.open311_key:
+            write(f"\nOpen311 GeoReport v2 at /open311/v2/ (docs/open311.md): client "
+                  f"\"{builder.DEMO_OPEN311_CLIENT}\", api_key \"{result.open311_key}\", e.g.\n"
+                  f"  curl -d api_key={result.open311_key} -d service_code=<id from services.json> "
+                  "-d lat=45.07 -d long=7.68 -d \"description=Buca in via Roma\" "
+                  "http://127.0.0.1:8000/open311/v2/requests.json")

@@ -1,0 +1,58 @@
+"""Who may POST: a registered, active Open311 client, found by the hash of
+its ``api_key``, within its hourly allowance."""
+
+import time
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..conf import get_setting
+from ..models import Open311Client
+from ..models.open311 import hash_key
+from ..public import throttle
+from ..services import ClientActor
+from .errors import Open311Error
+
+
+def authenticate(request):
+    """The client whose key the request's form carries (never read from the
+    query string, which ends up in logs); 403 when it is missing, unknown or
+    revoked."""
+    key = (request.POST.get("api_key") or "").strip()
+    if not key:
+        raise Open311Error(403, _("api_key is required to file a request."))
+    client = Open311Client.objects.filter(key_hash=hash_key(key), active=True).first()
+    if client is None:
+        raise Open311Error(403, _("This api_key is not valid, or it was revoked."))
+    return client
+
+
+def check_allowance(client):
+    """429 once the client has used its hourly allowance of POSTs."""
+    if not throttle.allow("open311:post", client.pk, get_setting("OPEN311_RATE_POSTS_PER_KEY")):
+        raise Open311Error(429, _("Too many requests with this api_key: try again later."),
+                           retry_after=_window_left())
+
+
+def check_reads(request):
+    """429 once a client address has used its hourly allowance of GETs."""
+    if not throttle.allow("open311:get", throttle.client_ip(request),
+                          get_setting("OPEN311_RATE_READS_PER_IP")):
+        raise Open311Error(429, _("Too many requests: try again later."),
+                           retry_after=_window_left())
+
+
+def _window_left():
+    """Seconds until the limits' current hour ends."""
+    return int(throttle.WINDOW - time.time() % throttle.WINDOW) + 1
+
+
+def mark_used(client):
+    now = timezone.now()
+    Open311Client.objects.filter(pk=client.pk).update(last_used_at=now)
+    client.last_used_at = now
+
+
+def actor(client):
+    """The services layer's actor for the client: recorded on what it files."""
+    return ClientActor(kind="open311", client_id=client.pk, name=client.name)
