@@ -31,6 +31,8 @@ CSRF_TRUSTED_ORIGINS = [
 INSTALLED_APPS = [
     "example_site.home",
     "wagtail_helpdesk",
+    "wagtail.api.v3",  # API tokens in the admin (Settings → API tokens)
+    "ninja",  # the API's interactive docs served from our static files
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

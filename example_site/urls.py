@@ -4,11 +4,14 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from wagtail_helpdesk.api import api as helpdesk_api
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("helpdesk/", include("wagtail_helpdesk.urls")),
     path("oidc/rp/", include("wagtail_helpdesk.oidc.urls")),
     path("open311/v2/", include("wagtail_helpdesk.open311.urls")),
+    path("api/helpdesk/v1/", helpdesk_api.urls),
     path("documents/", include(wagtaildocs_urls)),
 ]
 

@@ -34,6 +34,15 @@ if [ "${DEMO_SPID:-1}" != "0" ]; then
     spid_pid=""
   fi
 fi
+# A fresh REST API token for "operatore" (the previous demo token is revoked).
+api_token="$("$PY" manage.py shell -c '
+from django.contrib.auth import get_user_model
+from wagtail.models import APIToken
+user = get_user_model().objects.get(username="operatore")
+for old in APIToken.objects.filter(user=user, name="make demo", revoked_at__isnull=True):
+    old.revoke()
+print(APIToken.create_token(user=user, name="make demo")[1])
+' 2>/dev/null | tail -1)"
 "$PY" manage.py qcluster &
 pids+=($!)
 "$PY" manage.py runserver --noreload "$HOST:$PORT" &
@@ -49,6 +58,9 @@ cat <<MSG
                      Servizi demografici)
       admin          helpdesk administrator and superuser
     E-mails sent by the worker are written to var/mail/
+    REST API:  http://$HOST:$PORT/api/helpdesk/v1/docs   (token of "operatore":
+               ${api_token:-not created})
+    Open311:   http://$HOST:$PORT/open311/v2/discovery.json   (api_key o311_demo)
 
 MSG
 if [ -n "$spid_pid" ]; then

@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from tests.api import caller  # noqa: F401 (REST API calls with a token, checked against OpenAPI)
 from tests.appio_fake import fake_io  # noqa: F401 (App IO built from its spec)
 from tests.citizen import nominatim, pages  # noqa: F401 (fixtures of the citizens' forms)
 from tests.oidc_fake import federation  # noqa: F401 (a SPID/CIE federation for the login tests)

@@ -154,6 +154,13 @@ DEFAULTS = {
     # POST requests per API key, and GET requests per client address, per hour.
     "OPEN311_RATE_POSTS_PER_KEY": 120,
     "OPEN311_RATE_READS_PER_IP": 1200,
+    # REST API (docs/api.md): calls per token per minute (None: no limit), the
+    # ticket list's page size and its largest ("limit"), and whether the
+    # OpenAPI schema and the interactive docs are served.
+    "API_RATE_PER_MINUTE": 300,
+    "API_PAGE_SIZE": 50,
+    "API_MAX_PAGE_SIZE": 200,
+    "API_DOCS_ENABLED": True,
 }
 
 

@@ -10,7 +10,7 @@ SUPERVISORS = "Helpdesk responsabili"
 ADMINISTRATORS = "Helpdesk amministratori"
 
 #: Apps whose permissions the groups are given.
-PERMISSION_APPS = ("wagtailadmin", "wagtail_helpdesk")
+PERMISSION_APPS = ("wagtailadmin", "wagtailcore", "wagtail_helpdesk")
 
 _CATALOGUE = ("office", "servicecategory", "service", "reportcategory", "resolutiontype")
 #: The SPID/CIE configuration: administrators only.
@@ -18,6 +18,10 @@ _LOGIN = ("identityprovider", "trustmark")
 #: The clients of the integrations (Open311 API keys): administrators only.
 _INTEGRATIONS = ("open311client",)
 
+#: Their own REST API tokens (Settings → API tokens; wagtail.api.v3 installed):
+#: supervisors and administrators, for their scripts and integrations.
+_API_TOKENS = [("wagtailcore", f"{action}_apitoken")
+               for action in ("add", "change", "delete", "view")]
 #: Everyone manages their own quick replies; which ones (personal, their offices',
 #: every office's) is decided by wagtail_helpdesk.quickreplies, not by the group.
 _QUICK_REPLIES = [("wagtail_helpdesk", f"{action}_quickreply")
@@ -49,6 +53,7 @@ GROUP_PERMISSIONS = {
         ("wagtail_helpdesk", "change_service"),
         ("wagtail_helpdesk", "change_reportcategory"),
         *_QUICK_REPLIES,
+        *_API_TOKENS,
     ],
     ADMINISTRATORS: [
         ("wagtailadmin", "access_admin"),
@@ -68,6 +73,7 @@ GROUP_PERMISSIONS = {
             for action in ("add", "change", "delete", "view")
         ],
         *_QUICK_REPLIES,
+        *_API_TOKENS,
     ],
 }
 

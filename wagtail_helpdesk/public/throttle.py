@@ -20,20 +20,26 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _key(scope, who):
+def _key(scope, who, window):
     digest = hashlib.sha256(str(who).encode()).hexdigest()[:32]
-    return f"wagtail_helpdesk:rate:{scope}:{int(time.time() // WINDOW)}:{digest}"
+    return f"wagtail_helpdesk:rate:{scope}:{window}:{int(time.time() // window)}:{digest}"
 
 
-def allow(scope, who, limit):
-    """Count one more event for ``who``; False once ``limit`` is exceeded in the hour."""
+def allow(scope, who, limit, window=WINDOW):
+    """Count one more event for ``who``; False once ``limit`` is exceeded in
+    the current ``window`` (seconds; an hour by default)."""
     if not who or not limit:
         return True
-    key = _key(scope, who)
-    cache.add(key, 0, WINDOW + 60)
+    key = _key(scope, who, window)
+    cache.add(key, 0, window + 60)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW + 60)
+        cache.set(key, 1, window + 60)
         count = 1
     return count <= limit
+
+
+def retry_after(window=WINDOW):
+    """Seconds until the current ``window`` ends (for a Retry-After header)."""
+    return int(window - time.time() % window) + 1

@@ -4,9 +4,6 @@ One query for the page of tickets (everything a row shows is joined in), one
 for the count, whatever the number of rows.
 """
 
-import re
-
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -19,13 +16,12 @@ from wagtail.admin.ui.tables import (
 )
 from wagtail.admin.views.generic import IndexView
 
-from ...identity import is_valid_fiscal_code, normalise_fiscal_code, person_name
+from ...identity import person_name
 from ...permissions import ticket_policy
+from ...ticket_search import search
 from ..presence import PresenceSwitch
 from .filters import TicketFilterSet
 from .queues import BY_SLUG, DEFAULT, QUEUES
-
-_NUMBER = re.compile(r"^#?(\d{1,12})$")
 
 
 def _topic(ticket):
@@ -75,17 +71,7 @@ class TicketIndexView(IndexView):
     def search_queryset(self, queryset):
         if not self.is_searching:
             return queryset
-        text = self.search_query.strip()
-        query = Q(short_code__iexact=text)
-        if match := _NUMBER.match(text):
-            query |= Q(pk=int(match[1]))
-        if is_valid_fiscal_code(text):
-            return queryset.filter(query | Q(citizen__fiscal_code=normalise_fiscal_code(text)))
-        for word in text.split()[:5]:
-            query |= (Q(citizen__family_name__icontains=word)
-                      | Q(citizen__given_name__icontains=word))
-        query |= Q(subject__icontains=text) | Q(description__icontains=text)
-        return queryset.filter(query)
+        return search(queryset, self.search_query)
 
     def get_detail_url(self, ticket):
         return reverse(self.detail_url_name, args=[ticket.pk])

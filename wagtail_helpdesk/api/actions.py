@@ -1,0 +1,113 @@
+"""The workflow actions on one ticket, each through the services layer as
+the admin's buttons are: the same rules, the same timeline, the same
+notifications. Every action answers with the ticket as it is now."""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from ninja import Router
+
+from .. import services
+from ..errors import GuardFailed
+from ..models import Office, ResolutionType, Ticket
+from . import serialise
+from .schemas import (
+    AssignIn,
+    Expected,
+    PriorityIn,
+    ReopenIn,
+    ResolveIn,
+    TextIn,
+    TicketOut,
+    TransferIn,
+    WaitingIn,
+)
+from .tickets import get_visible
+
+router = Router(tags=["actions"])
+
+
+def _done(request, ticket):
+    """The ticket after the action (read again with what it shows; even when the
+    action took it out of the caller's sight, e.g. a transfer)."""
+    return serialise.ticket(request, Ticket.objects.select_related(
+        *serialise.TICKET_RELATED).get(pk=ticket.pk))
+
+
+def _one(queryset, pk, field, message):
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise GuardFailed(message, {field: message})
+    return found
+
+
+@router.post("/{ticket_id}/take-charge/", response=TicketOut, summary="Take charge")
+def take_charge(request, ticket_id: int, data: Expected):
+    ticket = get_visible(request.user, ticket_id)
+    return _done(request, services.take_charge(ticket, request.user,
+                                               expected_version=data.expected_version))
+
+
+@router.post("/{ticket_id}/assign/", response=TicketOut, summary="Assign to an operator")
+def assign(request, ticket_id: int, data: AssignIn):
+    ticket = get_visible(request.user, ticket_id)
+    assignee = _one(get_user_model().objects.filter(is_active=True), data.assignee, "assignee",
+                    _("No active user with this id."))
+    return _done(request, services.assign(ticket, request.user, assignee,
+                                          expected_version=data.expected_version))
+
+
+@router.post("/{ticket_id}/transfer/", response=TicketOut,
+             summary="Transfer to another office")
+def transfer(request, ticket_id: int, data: TransferIn):
+    ticket = get_visible(request.user, ticket_id)
+    office = _one(Office.objects.all(), data.office, "office", _("No office with this id."))
+    return _done(request, services.transfer(ticket, request.user, office, note=data.note,
+                                            expected_version=data.expected_version))
+
+
+@router.post("/{ticket_id}/reply/", response=TicketOut, summary="Reply to the citizen",
+             description="Public: the citizen is notified. To send files with it, upload "
+                         "them first as public attachments.")
+def reply(request, ticket_id: int, data: TextIn):
+    ticket = get_visible(request.user, ticket_id)
+    return _done(request, services.reply(ticket, request.user, data.body,
+                                         expected_version=data.expected_version))
+
+
+@router.post("/{ticket_id}/note/", response=TicketOut, summary="Add a private note",
+             description="Operators only; @username notifies a colleague.")
+def note(request, ticket_id: int, data: TextIn):
+    ticket = get_visible(request.user, ticket_id)
+    return _done(request, services.add_note(ticket, request.user, data.body,
+                                            expected_version=data.expected_version))
+
+
+@router.post("/{ticket_id}/priority/", response=TicketOut, summary="Set the priority")
+def priority(request, ticket_id: int, data: PriorityIn):
+    ticket = get_visible(request.user, ticket_id)
+    return _done(request, services.set_priority(ticket, request.user, data.priority,
+                                                expected_version=data.expected_version))
+
+
+@router.post("/{ticket_id}/waiting/", response=TicketOut,
+             summary="Wait for the citizen")
+def waiting(request, ticket_id: int, data: WaitingIn):
+    ticket = get_visible(request.user, ticket_id)
+    return _done(request, services.mark_waiting(ticket, request.user, message=data.message,
+                                                expected_version=data.expected_version))
+
+
+@router.post("/{ticket_id}/resolve/", response=TicketOut, summary="Resolve")
+def resolve(request, ticket_id: int, data: ResolveIn):
+    ticket = get_visible(request.user, ticket_id)
+    kind = _one(ResolutionType.objects.filter(active=True), data.resolution_type,
+                "resolution_type", _("No active resolution type with this id."))
+    return _done(request, services.resolve(ticket, request.user, kind, data.resolution_text,
+                                           expected_version=data.expected_version))
+
+
+@router.post("/{ticket_id}/reopen/", response=TicketOut, summary="Reactivate")
+def reopen(request, ticket_id: int, data: ReopenIn):
+    ticket = get_visible(request.user, ticket_id)
+    return _done(request, services.reopen(ticket, request.user, reason=data.reason,
+                                          expected_version=data.expected_version))

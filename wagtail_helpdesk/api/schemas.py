@@ -1,0 +1,245 @@
+"""What the API reads and writes (pydantic schemas, published in the OpenAPI
+document)."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from ninja import Field, Schema
+
+KindName = Literal["request", "report"]
+StatusName = Literal["draft", "new", "in_progress", "waiting", "resolved"]
+ChannelName = Literal["web", "phone", "desk", "email", "api", "open311"]
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class UserRef(Schema):
+    id: int
+    username: str
+    name: str = Field(description="Full name, else the username.")
+
+
+class CitizenOut(Schema):
+    id: int
+    given_name: str
+    family_name: str
+    fiscal_code: str
+    email: str
+    phone: str
+    has_account: bool = Field(description="Logs in with SPID/CIE.")
+
+
+class Location(Schema):
+    latitude: float | None
+    longitude: float | None
+    address: str
+
+
+class Resolution(Schema):
+    type: Ref | None
+    text: str
+
+
+class TicketOut(Schema):
+    id: int
+    short_code: str | None = Field(description="AST-/SEG-YYYY-NNNNNN, once submitted.")
+    kind: KindName
+    status: StatusName
+    status_label: str
+    priority: int = Field(ge=1, le=4, description="1 low, 2 normal, 3 high, 4 urgent.")
+    channel: ChannelName
+    subject: str
+    description: str
+    office: Ref | None
+    service: Ref | None
+    report_category: Ref | None
+    assignee: UserRef | None
+    citizen: CitizenOut | None
+    location: Location | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    last_activity_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    due_at: datetime | None
+    resolution: Resolution | None
+    unread_count: int
+    version: int = Field(description="Send it back as expected_version to refuse "
+                                     "acting on a ticket someone else changed meanwhile.")
+    url: str
+    admin_url: str
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    internal: bool = Field(description="Operators only; the citizen does not see it.")
+    by_citizen: bool
+    created_at: datetime
+    url: str
+
+
+class Actor(Schema):
+    role: Literal["citizen", "operator", "integration", "system"]
+    name: str
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    title: str
+    internal: bool
+    created_at: datetime
+    actor: Actor
+    body: str
+    details: list[str]
+    attachments: list[AttachmentOut]
+
+
+class TicketDetailOut(TicketOut):
+    actions: list[str] = Field(description="The workflow actions this token's user may "
+                                           "take on the ticket now.")
+    timeline: list[EventOut] = Field(description="Oldest first. Internal events (notes, "
+                                                 "notifications) only for users who may "
+                                                 "change the ticket.")
+    attachments: list[AttachmentOut]
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None = Field(description="Pass it as cursor for the next page; "
+                                                "null on the last page.")
+    next: str | None = Field(description="The next page's URL.")
+
+
+# Input -------------------------------------------------------------------------
+
+
+class TicketFilters(Schema):
+    """The ticket list's filters: the admin list's, by the same names."""
+
+    queue: Literal["pending", "mine", "others", "waiting", "closed", "drafts", "all"] = "all"
+    status: list[StatusName] = Field(default_factory=list)
+    kind: KindName | None = None
+    channel: list[ChannelName] = Field(default_factory=list)
+    priority: list[int] = Field(default_factory=list)
+    office: int | None = Field(None, description="Office id.")
+    service: int | None = Field(None, description="Service id.")
+    report_category: int | None = Field(None, description="Report category id.")
+    assignee: int | None = Field(None, description="User id.")
+    created_after: date | None = None
+    created_before: date | None = None
+    updated_after: date | None = None
+    updated_before: date | None = None
+    unread: bool | None = Field(None, description="Only tickets with unread citizen messages.")
+    q: str | None = Field(None, max_length=200, description=(
+        "Search: code, number, fiscal code, citizen's name, subject, description."))
+
+
+class CitizenIn(Schema):
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    fiscal_code: str = Field("", max_length=32)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=40)
+
+
+class TicketIn(Schema):
+    kind: KindName
+    service: int | None = Field(None, description="Service id (requests).")
+    report_category: int | None = Field(None, description="Report category id (reports).")
+    office: int | None = Field(None, description="Default: the service's or category's.")
+    subject: str = Field("", max_length=200)
+    description: str = Field("", max_length=20000)
+    citizen_id: int | None = Field(None, description="An existing citizen.")
+    citizen: CitizenIn | None = Field(None, description="Or the citizen's details: found "
+                                                        "by fiscal code, else registered.")
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    address: str = Field("", max_length=255)
+    priority: int = Field(2, ge=1, le=4)
+    draft: bool = Field(False, description="Save as the caller's draft instead of submitting.")
+    note: str = Field("", max_length=20000, description="A private note for the office.")
+
+
+class Expected(Schema):
+    expected_version: int | None = Field(
+        None, description="The ticket's version you saw: if it changed since, nothing is "
+                          "done and the answer is 409.")
+
+
+class AssignIn(Expected):
+    assignee: int = Field(description="User id of an operator of the ticket's office.")
+
+
+class TransferIn(Expected):
+    office: int = Field(description="Office id.")
+    note: str = Field("", max_length=20000)
+
+
+class TextIn(Expected):
+    body: str = Field(min_length=1, max_length=20000)
+
+
+class PriorityIn(Expected):
+    priority: int = Field(ge=1, le=4)
+
+
+class WaitingIn(Expected):
+    message: str = Field("", max_length=20000, description="Sent to the citizen when given.")
+
+
+class ResolveIn(Expected):
+    resolution_type: int = Field(description="Resolution type id.")
+    resolution_text: str = Field(min_length=1, max_length=20000)
+
+
+class ReopenIn(Expected):
+    reason: str = Field("", max_length=20000)
+
+
+# Catalogue -----------------------------------------------------------------------
+
+
+class OfficeOut(Schema):
+    id: int
+    name: str
+    slug: str
+    email: str
+    phone: str
+    active: bool
+
+
+class ServiceOut(Schema):
+    id: int
+    name: str
+    slug: str
+    description: str
+    category: Ref
+    office: Ref
+    sla_days: int | None
+    active: bool
+
+
+class ReportCategoryOut(Schema):
+    id: int
+    name: str
+    slug: str
+    description: str
+    office: Ref
+    sla_days: int | None
+    active: bool
+
+
+class ResolutionTypeOut(Schema):
+    id: int
+    name: str
+    slug: str
+    counts_as_solved: bool
+    active: bool

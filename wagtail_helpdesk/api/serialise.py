@@ -1,0 +1,84 @@
+"""Tickets, events and files as the API shows them (plain dicts that the
+schemas in ``schemas.py`` validate). Nothing here queries the database: the
+callers load what is shown with the ticket (``TICKET_RELATED``)."""
+
+from django.urls import reverse
+
+from ..identity import person_name
+from ..models import Visibility
+
+#: What a ticket row shows, joined in by the list and detail queries.
+TICKET_RELATED = ("citizen", "service", "report_category", "office", "assignee",
+                  "resolution_type")
+
+
+def _ref(obj):
+    return {"id": obj.pk, "name": str(obj.name)} if obj is not None else None
+
+
+def user_ref(user):
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.get_username(), "name": person_name(user)}
+
+
+def citizen(person):
+    if person is None:
+        return None
+    return {"id": person.pk, "given_name": person.given_name,
+            "family_name": person.family_name, "fiscal_code": person.fiscal_code or "",
+            "email": person.email, "phone": person.phone,
+            "has_account": person.user_id is not None}
+
+
+def ticket(request, t):
+    location = None
+    if t.latitude is not None or t.address:
+        location = {"latitude": float(t.latitude) if t.latitude is not None else None,
+                    "longitude": float(t.longitude) if t.longitude is not None else None,
+                    "address": t.address}
+    resolution = None
+    if t.resolution_type_id or t.resolution_text:
+        resolution = {"type": _ref(t.resolution_type), "text": t.resolution_text}
+    return {
+        "id": t.pk, "short_code": t.short_code, "kind": t.kind, "status": t.status,
+        "status_label": str(t.get_status_display()), "priority": t.priority,
+        "channel": t.channel, "subject": t.subject, "description": t.description,
+        "office": _ref(t.office), "service": _ref(t.service),
+        "report_category": _ref(t.report_category), "assignee": user_ref(t.assignee),
+        "citizen": citizen(t.citizen), "location": location,
+        "created_at": t.created_at, "updated_at": t.updated_at, "submitted_at": t.submitted_at,
+        "last_activity_at": t.last_activity_at, "first_response_at": t.first_response_at,
+        "resolved_at": t.resolved_at, "due_at": t.due_at, "resolution": resolution,
+        "unread_count": t.unread_count, "version": t.version,
+        "url": request.build_absolute_uri(
+            reverse("wagtail_helpdesk_api:ticket", args=[t.pk])),
+        "admin_url": request.build_absolute_uri(reverse("helpdesk_tickets:detail", args=[t.pk])),
+    }
+
+
+def attachment(request, a):
+    return {"id": a.pk, "name": a.original_name, "content_type": a.content_type,
+            "size": a.size, "internal": a.visibility != Visibility.PUBLIC,
+            "by_citizen": a.by_citizen, "created_at": a.created_at,
+            "url": request.build_absolute_uri(
+                reverse("wagtail_helpdesk_api:attachment", args=[a.ticket_id, a.pk]))}
+
+
+
+
+def event(request, entry):
+    """A timeline entry (``admin.tickets.timeline.TimelineEntry``)."""
+    e = entry.event
+    if e.by_citizen:
+        role = "citizen"
+    elif e.actor_id is not None:
+        role = "operator"
+    elif isinstance((e.data or {}).get("client"), dict):
+        role = "integration"
+    else:
+        role = "system"
+    return {"id": e.pk, "kind": e.kind, "title": str(entry.title), "internal": entry.internal,
+            "created_at": e.created_at, "actor": {"role": role, "name": str(entry.actor or "")},
+            "body": e.body, "details": [str(line) for line in entry.details],
+            "attachments": [attachment(request, a) for a in entry.attachments]}

@@ -1,0 +1,172 @@
+"""Tickets: the list (the admin list's filters, cursor pagination), one
+ticket with its timeline, and creating one (channel "api")."""
+
+import hashlib
+
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Header, Query, Router, Status
+from ninja.errors import ValidationError
+
+from .. import services
+from ..admin.tickets.filters import TicketFilterSet
+from ..admin.tickets.forms import available_actions
+from ..admin.tickets.timeline import build_timeline
+from ..conf import get_setting
+from ..errors import GuardFailed
+from ..models import Channel, Citizen, Office, ReportCategory, Service, Visibility
+from ..permissions import ticket_policy
+from ..ticket_search import search
+from . import cursor, serialise
+from .schemas import TicketDetailOut, TicketFilters, TicketIn, TicketOut, TicketPage
+
+router = Router(tags=["tickets"])
+
+
+def visible(user):
+    """The tickets ``user`` may see, with what a row shows joined in."""
+    return (ticket_policy().instances_user_has_any_permission_for(user, ["view"])
+            .select_related(*serialise.TICKET_RELATED))
+
+
+def get_visible(user, ticket_id):
+    return get_object_or_404(visible(user), pk=ticket_id)
+
+
+def _filter_data(filters):
+    """The admin list's filter parameters, from the API's."""
+    data = QueryDict(mutable=True)
+    data["queue"] = filters.queue
+    data.setlist("status", filters.status)
+    data.setlist("channel", filters.channel)
+    data.setlist("priority", [str(p) for p in filters.priority])
+    for name in ("kind", "office", "service", "report_category", "assignee"):
+        value = getattr(filters, name)
+        if value is not None:
+            data[name] = str(value)
+    for ours, theirs in (("created_after", "created_at_after"),
+                         ("created_before", "created_at_before"),
+                         ("updated_after", "updated_at_after"),
+                         ("updated_before", "updated_at_before")):
+        value = getattr(filters, ours)
+        if value is not None:
+            data[theirs] = value.isoformat()
+    if filters.unread:
+        data["unread"] = "yes"
+    return data
+
+
+def _filtered(request, filters):
+    filterset = TicketFilterSet(_filter_data(filters), request=request,
+                                queryset=visible(request.user))
+    if not filterset.is_valid():
+        raise ValidationError([
+            {"loc": ("query", name.removesuffix("_at_after").removesuffix("_at_before")),
+             "msg": " ".join(str(m) for m in messages)}
+            for name, messages in filterset.errors.items()])
+    queryset = filterset.qs
+    if filters.unread is False:
+        queryset = queryset.filter(unread_count=0)
+    return search(queryset, filters.q) if filters.q else queryset
+
+
+@router.get("/", response=TicketPage, url_name="tickets",
+            summary="List tickets", description=(
+                "The tickets the token's user may see, newest activity first, a page at a "
+                "time. Filters are the admin list's; combine them freely."))
+def list_tickets(request, filters: Query[TicketFilters],
+                 ordering: str = Query("-last_activity_at", description=", ".join(
+                     cursor.ORDERINGS)),
+                 cursor_: str | None = Query(None, alias="cursor"),
+                 limit: int | None = Query(None, ge=1, description="Rows per page.")):
+    if ordering not in cursor.ORDERINGS:
+        raise ValidationError([{"loc": ("query", "ordering"),
+                                "msg": _("Choose one of: %(choices)s.") % {
+                                    "choices": ", ".join(cursor.ORDERINGS)}}])
+    maximum = get_setting("API_MAX_PAGE_SIZE")
+    if limit is not None and limit > maximum:
+        raise ValidationError([{"loc": ("query", "limit"),
+                                "msg": _("At most %(max)d.") % {"max": maximum}}])
+    rows, next_cursor = cursor.page(_filtered(request, filters), ordering, cursor_,
+                                    limit or get_setting("API_PAGE_SIZE"))
+    next_url = None
+    if next_cursor:
+        params = request.GET.copy()
+        params["cursor"] = next_cursor
+        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    return {"items": [serialise.ticket(request, t) for t in rows], "next_cursor": next_cursor,
+            "next": next_url}
+
+
+def detail(request, ticket):
+    """A ticket with its timeline, files and available actions."""
+    user = request.user
+    can_change = ticket_policy().user_has_permission_for_instance(user, "change", ticket)
+    attachments = list(ticket.attachments.order_by("created_at", "pk"))
+    entries = build_timeline(ticket, attachments)
+    if not can_change:  # internal items are for those who work the ticket
+        entries = [entry for entry in entries if not entry.internal]
+        attachments = [a for a in attachments if a.visibility == Visibility.PUBLIC]
+        for entry in entries:
+            entry.attachments = [a for a in entry.attachments
+                                 if a.visibility == Visibility.PUBLIC]
+    return {**serialise.ticket(request, ticket),
+            "actions": available_actions(ticket, user, can_change=can_change),
+            "timeline": [serialise.event(request, entry) for entry in entries],
+            "attachments": [serialise.attachment(request, a) for a in attachments]}
+
+
+@router.get("/{ticket_id}/", response=TicketDetailOut, url_name="ticket",
+            summary="One ticket, with its timeline")
+def get_ticket(request, ticket_id: int):
+    return detail(request, get_visible(request.user, ticket_id))
+
+
+def _catalogue(model, pk, field, message):
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise GuardFailed(message, {field: message})
+    return found
+
+
+def _citizen(actor, data):
+    if data.citizen_id is not None:
+        found = Citizen.objects.filter(pk=data.citizen_id, erased_at__isnull=True).first()
+        if found is None:
+            message = _("No citizen with this id.")
+            raise GuardFailed(message, {"citizen_id": message})
+        return found
+    if data.citizen is not None:
+        return services.register_citizen(actor, **data.citizen.dict())
+    return None
+
+
+def _idempotency_key(user, header):
+    if not header:
+        return None
+    return hashlib.sha256(f"api:{user.pk}:{header}".encode()).hexdigest()
+
+
+@router.post("/", response={201: TicketOut}, url_name="create_ticket",
+             summary="Create a ticket", description=(
+                 "A ticket on the citizen's behalf, channel \"api\", submitted (or saved as "
+                 "your draft with draft=true). Send an Idempotency-Key header to make "
+                 "retries safe: the same key returns the ticket the first call created."))
+def create_ticket(request, data: TicketIn,
+                  idempotency_key: str | None = Header(None, alias="Idempotency-Key",
+                                                       max_length=200)):
+    user = request.user
+    ticket = services.create_ticket(
+        user, kind=data.kind, channel=Channel.API, citizen=_citizen(user, data),
+        service=_catalogue(Service, data.service, "service", _("No service with this id.")),
+        report_category=_catalogue(ReportCategory, data.report_category, "report_category",
+                                   _("No report category with this id.")),
+        office=_catalogue(Office, data.office, "office", _("No office with this id.")),
+        subject=data.subject, description=data.description, latitude=data.latitude,
+        longitude=data.longitude, address=data.address, priority=data.priority,
+        draft=data.draft, note=data.note,
+        idempotency_key=_idempotency_key(user, idempotency_key))
+    return Status(201, serialise.ticket(request, visible(user).get(pk=ticket.pk)))

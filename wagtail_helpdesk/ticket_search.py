@@ -1,0 +1,27 @@
+"""The operators' ticket search (the admin list's search box and the API's
+``q``): a short code or ticket number, a fiscal code, else the citizen's name,
+the subject or the description."""
+
+import re
+
+from django.db.models import Q
+
+from .identity import is_valid_fiscal_code, normalise_fiscal_code
+
+_NUMBER = re.compile(r"^#?(\d{1,12})$")
+
+
+def search(queryset, text):
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    query = Q(short_code__iexact=text)
+    if match := _NUMBER.match(text):
+        query |= Q(pk=int(match[1]))
+    if is_valid_fiscal_code(text):
+        return queryset.filter(query | Q(citizen__fiscal_code=normalise_fiscal_code(text)))
+    for word in text.split()[:5]:
+        query |= (Q(citizen__family_name__icontains=word)
+                  | Q(citizen__given_name__icontains=word))
+    query |= Q(subject__icontains=text) | Q(description__icontains=text)
+    return queryset.filter(query)
