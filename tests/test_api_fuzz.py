@@ -34,6 +34,21 @@ def schema():
     return loaded
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Called through WSGI, Django closes the database connection at the end of
+    each request — the test's own, inside its transaction (PostgreSQL then
+    fails). Django's test client switches that off the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def token(factories, settings):
     settings.WAGTAIL_HELPDESK_API_RATE_PER_MINUTE = None  # the fuzzer calls fast
