@@ -249,3 +249,25 @@ def test_supervisors_manage_their_own_tokens_in_the_admin(client, desk):
     assert APIToken.objects.filter(user=supervisor, name="Script URP").exists()
     client.force_login(desk.me)  # operators: not in their menu
     assert client.get("/admin/api-tokens/").status_code in (302, 403)
+
+
+@pytest.mark.parametrize("ordering", ["-last_activity_at", "created_at", "-id"])
+def test_cursor_pages_through_ties_without_repeats_or_gaps(caller, desk, ordering):
+    same = desk.mine.last_activity_at
+    for _ in range(5):
+        desk.factories.request_ticket(service_=desk.service)
+    Ticket.objects.filter(office=desk.urp).update(last_activity_at=same, created_at=same)
+    api, seen, params = caller(desk.me), [], {"limit": 2, "ordering": ordering}
+    while True:
+        body = api.get("/tickets/", params).json()
+        seen += [item["id"] for item in body["items"]]
+        if not body["next_cursor"]:
+            break
+        params = {**params, "cursor": body["next_cursor"]}
+    visible = Ticket.objects.filter(office=desk.urp).exclude(status="draft")
+    assert sorted(seen) == sorted(visible.values_list("pk", flat=True))
+    assert len(seen) == len(set(seen)) == 7
+    # A cursor made for another ordering is refused, not misread.
+    first = api.get("/tickets/", {"limit": 2, "ordering": ordering}).json()["next_cursor"]
+    other = "id" if ordering != "id" else "-id"
+    assert api.get("/tickets/", {"ordering": other, "cursor": first}).status_code == 422

@@ -55,8 +55,11 @@ def page(queryset, ordering, cursor, limit):
         if field == "id":
             queryset = queryset.filter(**{f"pk__{after}": pk})
         else:
-            queryset = queryset.filter(Q(**{f"{field}__{after}": value})
-                                       | Q(**{field: value, f"pk__{after}": pk}))
+            # (field, id) after (value, pk), with a plain range on the field first
+            # so that the field's index bounds the scan.
+            queryset = queryset.filter(
+                Q(**{f"{field}__{after}e": value})
+                & (Q(**{f"{field}__{after}": value}) | Q(**{f"pk__{after}": pk})))
     tie = "-pk" if descending else "pk"
     rows = list(queryset.order_by(ordering, tie)[: limit + 1])
     if len(rows) > limit:
