@@ -127,7 +127,8 @@ def test_the_detail_shows_the_timeline_and_hides_nothing_from_operators(caller, 
     assert note["actor"] == {"role": "operator", "name": desk.me.get_full_name()
                              or desk.me.get_username()}
     assert [a["name"] for a in body["attachments"]] == ["scheda.jpg"]
-    assert "reply" in body["actions"] and "resolve" in body["actions"]
+    assert {"reply", "resolve", "priority", "waiting"} <= set(body["actions"])
+    assert "take-charge" in body["actions"]  # someone else's: the colleague may take it
 
 
 def test_view_only_users_get_the_public_timeline(caller, desk, jpeg_upload, django_user_model):
@@ -271,3 +272,78 @@ def test_cursor_pages_through_ties_without_repeats_or_gaps(caller, desk, orderin
     first = api.get("/tickets/", {"limit": 2, "ordering": ordering}).json()["next_cursor"]
     other = "id" if ordering != "id" else "-id"
     assert api.get("/tickets/", {"ordering": other, "cursor": first}).status_code == 422
+
+
+def test_crafted_cursors_and_nul_characters_are_422_not_500(caller, desk):
+    import base64
+    import json
+
+    api = caller(desk.me)
+    for value in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                  "2026-01-01T00:00:00"):
+        raw = json.dumps(["-last_activity_at", value, 1]).encode()
+        crafted = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        response = api.get("/tickets/", {"cursor": crafted})
+        assert response.status_code == 422, (value, response.content)
+    assert api.get("/tickets/", {"q": "a\x00b"}).status_code == 422
+    response = api.post("/tickets/", {"kind": "request", "service": desk.service.pk,
+                                      "description": "nul\x00"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "description"
+    assert api.post(f"/tickets/{desk.mine.pk}/note/", {"body": "\x00"}).status_code == 422
+
+
+def test_a_refused_or_retried_creation_registers_no_extra_citizen(caller, desk):
+    from wagtail_helpdesk.models import Citizen
+
+    api = caller(desk.me)
+    before = Citizen.objects.count()
+    elsewhere = desk.factories.service(desk.tributi)
+    refused = api.post("/tickets/", {"kind": "request", "service": elsewhere.pk,
+                                     "description": "x",
+                                     "citizen": {"given_name": "Anna", "family_name": "Blu"}})
+    assert refused.status_code in (403, 422) and Citizen.objects.count() == before
+    data = {"kind": "request", "service": desk.service.pk, "description": "Rinnovo",
+            "citizen": {"given_name": "Anna", "family_name": "Blu"}}
+    first = api.post("/tickets/", data, HTTP_IDEMPOTENCY_KEY="k-9")
+    again = api.post("/tickets/", data, HTTP_IDEMPOTENCY_KEY="k-9")
+    assert first.json()["id"] == again.json()["id"]
+    assert Citizen.objects.count() == before + 1
+
+
+def test_a_creation_answers_even_when_the_caller_cannot_view_the_ticket(caller, desk):
+    from django.contrib.auth.models import Permission
+
+    switchboard = desk.factories.user("centralino", offices=[desk.urp], group=None)
+    switchboard.user_permissions.add(*Permission.objects.filter(
+        codename__in=["add_ticket", "add_citizen"]))
+    api = caller(switchboard)
+    data = {"kind": "request", "service": desk.service.pk, "description": "Da telefono",
+            "citizen_id": None, "citizen": {"given_name": "Ugo", "family_name": "Neri"}}
+    first = api.post("/tickets/", data, HTTP_IDEMPOTENCY_KEY="tel-1")
+    assert first.status_code == 201, first.content
+    assert api.post("/tickets/", data, HTTP_IDEMPOTENCY_KEY="tel-1").json()["id"] == (
+        first.json()["id"])
+    assert Ticket.objects.filter(channel="api").count() == 1
+
+
+def test_citizens_are_named_by_id_only_among_the_callers_own(caller, desk):
+    stranger_citizen = desk.factories.citizen(given_name="Piero", fiscal_code="")
+    desk.factories.request_ticket(service_=desk.factories.service(desk.tributi),
+                                  citizen_=stranger_citizen)
+    response = caller(desk.me).post("/tickets/", {
+        "kind": "request", "service": desk.service.pk, "description": "x", "draft": True,
+        "citizen_id": stranger_citizen.pk})
+    assert response.status_code == 422 and "Piero" not in response.content.decode()
+    assert response.json()["errors"][0]["field"] == "citizen_id"
+    ok = caller(desk.me).post("/tickets/", {"kind": "request", "service": desk.service.pk,
+                                            "description": "x", "citizen_id": desk.person.pk})
+    assert ok.status_code == 201
+
+
+def test_guessing_tokens_is_slowed_down_per_address(client, desk):
+    from tests.api import Caller
+
+    wrong = Caller(client, "wagtail_not-a-real-token")
+    answers = [wrong.get("/me/").status_code for _ in range(31)]
+    assert answers[:30] == [401] * 30 and answers[30] == 429

@@ -2,13 +2,12 @@
 the admin's buttons are: the same rules, the same timeline, the same
 notifications. Every action answers with the ticket as it is now."""
 
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from ninja import Router
 
 from .. import services
-from ..errors import GuardFailed
-from ..models import Office, ResolutionType, Ticket
+from ..models import Office, ResolutionType
+from ..permissions import ticket_policy
 from . import serialise
 from .schemas import (
     AssignIn,
@@ -21,27 +20,18 @@ from .schemas import (
     TransferIn,
     WaitingIn,
 )
-from .tickets import get_visible
+from .tickets import get_visible, one, read
 
 router = Router(tags=["actions"])
 
 
 def _done(request, ticket):
-    """The ticket after the action (read again with what it shows; even when the
-    action took it out of the caller's sight, e.g. a transfer)."""
-    return serialise.ticket(request, Ticket.objects.select_related(
-        *serialise.TICKET_RELATED).get(pk=ticket.pk))
-
-
-def _one(queryset, pk, field, message):
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise GuardFailed(message, {field: message})
-    return found
+    return serialise.ticket(request, read(ticket.pk))
 
 
 @router.post("/{ticket_id}/take-charge/", response=TicketOut, summary="Take charge")
-def take_charge(request, ticket_id: int, data: Expected):
+def take_charge(request, ticket_id: int, data: Expected | None = None):
+    data = data or Expected()
     ticket = get_visible(request.user, ticket_id)
     return _done(request, services.take_charge(ticket, request.user,
                                                expected_version=data.expected_version))
@@ -50,8 +40,11 @@ def take_charge(request, ticket_id: int, data: Expected):
 @router.post("/{ticket_id}/assign/", response=TicketOut, summary="Assign to an operator")
 def assign(request, ticket_id: int, data: AssignIn):
     ticket = get_visible(request.user, ticket_id)
-    assignee = _one(get_user_model().objects.filter(is_active=True), data.assignee, "assignee",
-                    _("No active user with this id."))
+    # Only the people who work on this ticket's office: naming anyone else says
+    # nothing about them (not even that they exist).
+    colleagues = ticket_policy().users_with_any_permission_for_instance(["change"], ticket)
+    assignee = one(colleagues.filter(is_active=True), data.assignee, "assignee",
+                   _("No operator of this ticket's office with this id."))
     return _done(request, services.assign(ticket, request.user, assignee,
                                           expected_version=data.expected_version))
 
@@ -60,7 +53,7 @@ def assign(request, ticket_id: int, data: AssignIn):
              summary="Transfer to another office")
 def transfer(request, ticket_id: int, data: TransferIn):
     ticket = get_visible(request.user, ticket_id)
-    office = _one(Office.objects.all(), data.office, "office", _("No office with this id."))
+    office = one(Office.objects.all(), data.office, "office", _("No office with this id."))
     return _done(request, services.transfer(ticket, request.user, office, note=data.note,
                                             expected_version=data.expected_version))
 
@@ -91,7 +84,8 @@ def priority(request, ticket_id: int, data: PriorityIn):
 
 @router.post("/{ticket_id}/waiting/", response=TicketOut,
              summary="Wait for the citizen")
-def waiting(request, ticket_id: int, data: WaitingIn):
+def waiting(request, ticket_id: int, data: WaitingIn | None = None):
+    data = data or WaitingIn()
     ticket = get_visible(request.user, ticket_id)
     return _done(request, services.mark_waiting(ticket, request.user, message=data.message,
                                                 expected_version=data.expected_version))
@@ -100,14 +94,15 @@ def waiting(request, ticket_id: int, data: WaitingIn):
 @router.post("/{ticket_id}/resolve/", response=TicketOut, summary="Resolve")
 def resolve(request, ticket_id: int, data: ResolveIn):
     ticket = get_visible(request.user, ticket_id)
-    kind = _one(ResolutionType.objects.filter(active=True), data.resolution_type,
+    kind = one(ResolutionType.objects.filter(active=True), data.resolution_type,
                 "resolution_type", _("No active resolution type with this id."))
     return _done(request, services.resolve(ticket, request.user, kind, data.resolution_text,
                                            expected_version=data.expected_version))
 
 
 @router.post("/{ticket_id}/reopen/", response=TicketOut, summary="Reactivate")
-def reopen(request, ticket_id: int, data: ReopenIn):
+def reopen(request, ticket_id: int, data: ReopenIn | None = None):
+    data = data or ReopenIn()
     ticket = get_visible(request.user, ticket_id)
     return _done(request, services.reopen(ticket, request.user, reason=data.reason,
                                           expected_version=data.expected_version))

@@ -1,6 +1,7 @@
 """Who calls: Wagtail's API tokens (``wagtail.models.APIToken``), each acting
 as its user, and how often they may call."""
 
+from ninja.errors import Throttled
 from ninja.throttling import BaseThrottle
 from wagtail.api.v3.auth import BearerTokenAuth
 
@@ -9,6 +10,8 @@ from ..permissions import ticket_policy
 from ..public import throttle
 
 WINDOW = 60  # seconds: API_RATE_PER_MINUTE counts calls per token per minute
+#: Calls with a wrong, revoked or foreign token accepted per client address per minute.
+BAD_TOKENS_PER_MINUTE = 30
 
 
 class TokenAuth(BearerTokenAuth):
@@ -24,6 +27,10 @@ class TokenAuth(BearerTokenAuth):
     def authenticate(self, request, token):
         found = super().authenticate(request, token)
         if found is None:
+            # Guessing tokens is slowed down per client address.
+            if not throttle.allow("api:bad-token", throttle.client_ip(request),
+                                  BAD_TOKENS_PER_MINUTE, window=WINDOW):
+                raise Throttled(throttle.retry_after(WINDOW))
             return None
         if not ticket_policy().user_has_any_permission(request.user, ["view", "change", "add"]):
             return None  # not a help desk user: the same answer as a wrong token

@@ -4,13 +4,10 @@ resolution types (active and inactive, with their ids for the ticket calls)."""
 from ninja import Router
 
 from ..models import Office, ReportCategory, ResolutionType, Service
+from . import serialise
 from .schemas import OfficeOut, ReportCategoryOut, ResolutionTypeOut, ServiceOut
 
 router = Router(tags=["catalogue"])
-
-
-def _ref(obj):
-    return {"id": obj.pk, "name": obj.name}
 
 
 @router.get("/offices/", response=list[OfficeOut], summary="Offices")
@@ -24,7 +21,8 @@ def services(request):
     rows = Service.objects.select_related("category", "office").order_by("category__sort_order",
                                                                           "name")
     return [{"id": s.pk, "name": s.name, "slug": s.slug, "description": s.description,
-             "category": _ref(s.category), "office": _ref(s.office), "sla_days": s.sla_days,
+             "category": serialise.ref(s.category), "office": serialise.ref(s.office),
+             "sla_days": s.sla_days,
              "active": s.active} for s in rows]
 
 
@@ -33,7 +31,7 @@ def services(request):
 def report_categories(request):
     rows = ReportCategory.objects.select_related("office").order_by("sort_order", "name")
     return [{"id": c.pk, "name": c.name, "slug": c.slug, "description": c.description,
-             "office": _ref(c.office), "sla_days": c.sla_days, "active": c.active}
+             "office": serialise.ref(c.office), "sla_days": c.sla_days, "active": c.active}
             for c in rows]
 
 

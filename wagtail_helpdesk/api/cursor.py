@@ -4,7 +4,7 @@ neither repeat nor vanish."""
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -39,7 +39,10 @@ def decode(cursor, ordering):
             raise ValueError
         if _field(ordering) != "id":
             value = datetime.fromisoformat(value)
-    except (ValueError, TypeError):
+            if value.tzinfo is None:
+                raise ValueError
+            value = value.astimezone(UTC)  # OverflowError at the edges of time
+    except (ValueError, TypeError, OverflowError):
         raise _invalid(_("This cursor is not valid for this ordering: start again from the "
                          "first page.")) from None
     return value, pk

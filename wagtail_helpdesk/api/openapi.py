@@ -5,9 +5,14 @@ PROBLEM = {
     "type": "object",
     "title": "Problem",
     "description": "RFC 7807 problem details.",
-    "required": ["type", "title", "status", "detail"],
+    "required": ["type", "title", "status", "code", "detail"],
     "properties": {
         "type": {"type": "string"},
+        "code": {"type": "string", "enum": ["unreadable", "unauthenticated", "forbidden",
+                                            "not_found", "not_now", "stale", "invalid",
+                                            "too_many_requests"],
+                 "description": "not_now: not possible in the ticket's state; stale: "
+                                "the ticket changed since expected_version."},
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string", "description": "What went wrong, in the caller's "

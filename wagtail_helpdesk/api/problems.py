@@ -18,16 +18,16 @@ from ..errors import GuardFailed, HelpdeskError, StaleTicket, TransitionNotAllow
 from ..public import throttle
 
 PROBLEM_JSON = "application/problem+json"
-#: Problem types: a URI reference per kind of refusal, documented in docs/api.md.
-TYPES = {
-    400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
-    409: "conflict", 422: "invalid", 429: "too-many-requests",
+#: A short code per kind of refusal (the ``code`` member), documented in docs/api.md.
+CODES = {
+    400: "unreadable", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    409: "not_now", 422: "invalid", 429: "too_many_requests",
 }
 
 
-def problem(status, detail, *, errors=None, type_=None, headers=None):
-    body = {"type": f"/api/helpdesk/v1/docs/problems#{type_ or TYPES.get(status, 'error')}",
-            "title": HTTPStatus(status).phrase, "status": status, "detail": str(detail)}
+def problem(status, detail, *, errors=None, code=None, headers=None):
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+            "code": code or CODES.get(status, "error"), "detail": str(detail)}
     if errors:
         body["errors"] = errors
     response = HttpResponse(json.dumps(body, ensure_ascii=False), status=status,
@@ -64,13 +64,15 @@ def register(api):
 
     @api.exception_handler(GuardFailed)
     def guard_failed(request, exc):
+        # Fields to fix: invalid input. None: a condition of the ticket's state
+        # (e.g. already taken in charge): not possible now.
         errors = [{"field": field, "message": str(message)}
                   for field, message in exc.field_errors.items()]
-        return problem(422, exc.message, errors=errors or None)
+        return problem(422 if errors else 409, exc.message, errors=errors or None)
 
     @api.exception_handler(StaleTicket)
     def stale(request, exc):
-        return problem(409, exc.message, type_="stale")
+        return problem(409, exc.message, code="stale")
 
     @api.exception_handler(TransitionNotAllowed)
     def not_now(request, exc):

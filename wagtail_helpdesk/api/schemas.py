@@ -2,12 +2,27 @@
 document)."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
+from pydantic import AfterValidator
+
+
+def _no_nul(value):
+    if "\x00" in value:
+        raise ValueError(_("Remove the NUL character (\\x00): text cannot contain it."))
+    return value
+
+
+#: Text a caller sends: any string but the NUL character, which no database
+#: column can hold (PostgreSQL refuses it).
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 KindName = Literal["request", "report"]
 StatusName = Literal["draft", "new", "in_progress", "waiting", "resolved"]
+ActionName = Literal["take-charge", "assign", "transfer", "priority", "waiting", "resolve",
+                     "reopen", "reply", "note"]
 ChannelName = Literal["web", "phone", "desk", "email", "api", "open311"]
 
 
@@ -103,8 +118,9 @@ class EventOut(Schema):
 
 
 class TicketDetailOut(TicketOut):
-    actions: list[str] = Field(description="The workflow actions this token's user may "
-                                           "take on the ticket now.")
+    actions: list[ActionName] = Field(description=(
+        "The workflow actions this token's user may take on the ticket now: POST "
+        "tickets/{id}/<action>/."))
     timeline: list[EventOut] = Field(description="Oldest first. Internal events (notes, "
                                                  "notifications) only for users who may "
                                                  "change the ticket.")
@@ -138,16 +154,16 @@ class TicketFilters(Schema):
     updated_after: date | None = None
     updated_before: date | None = None
     unread: bool | None = Field(None, description="Only tickets with unread citizen messages.")
-    q: str | None = Field(None, max_length=200, description=(
+    q: Text | None = Field(None, max_length=200, description=(
         "Search: code, number, fiscal code, citizen's name, subject, description."))
 
 
 class CitizenIn(Schema):
-    given_name: str = Field(max_length=100)
-    family_name: str = Field(max_length=100)
-    fiscal_code: str = Field("", max_length=32)
-    email: str = Field("", max_length=254)
-    phone: str = Field("", max_length=40)
+    given_name: Text = Field(max_length=100)
+    family_name: Text = Field(max_length=100)
+    fiscal_code: Text = Field("", max_length=32)
+    email: Text = Field("", max_length=254)
+    phone: Text = Field("", max_length=40)
 
 
 class TicketIn(Schema):
@@ -155,17 +171,17 @@ class TicketIn(Schema):
     service: int | None = Field(None, description="Service id (requests).")
     report_category: int | None = Field(None, description="Report category id (reports).")
     office: int | None = Field(None, description="Default: the service's or category's.")
-    subject: str = Field("", max_length=200)
-    description: str = Field("", max_length=20000)
+    subject: Text = Field("", max_length=200)
+    description: Text = Field("", max_length=20000)
     citizen_id: int | None = Field(None, description="An existing citizen.")
     citizen: CitizenIn | None = Field(None, description="Or the citizen's details: found "
                                                         "by fiscal code, else registered.")
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
-    address: str = Field("", max_length=255)
+    address: Text = Field("", max_length=255)
     priority: int = Field(2, ge=1, le=4)
     draft: bool = Field(False, description="Save as the caller's draft instead of submitting.")
-    note: str = Field("", max_length=20000, description="A private note for the office.")
+    note: Text = Field("", max_length=20000, description="A private note for the office.")
 
 
 class Expected(Schema):
@@ -180,11 +196,11 @@ class AssignIn(Expected):
 
 class TransferIn(Expected):
     office: int = Field(description="Office id.")
-    note: str = Field("", max_length=20000)
+    note: Text = Field("", max_length=20000)
 
 
 class TextIn(Expected):
-    body: str = Field(min_length=1, max_length=20000)
+    body: Text = Field(min_length=1, max_length=20000)
 
 
 class PriorityIn(Expected):
@@ -192,16 +208,16 @@ class PriorityIn(Expected):
 
 
 class WaitingIn(Expected):
-    message: str = Field("", max_length=20000, description="Sent to the citizen when given.")
+    message: Text = Field("", max_length=20000, description="Sent to the citizen when given.")
 
 
 class ResolveIn(Expected):
     resolution_type: int = Field(description="Resolution type id.")
-    resolution_text: str = Field(min_length=1, max_length=20000)
+    resolution_text: Text = Field(min_length=1, max_length=20000)
 
 
 class ReopenIn(Expected):
-    reason: str = Field("", max_length=20000)
+    reason: Text = Field("", max_length=20000)
 
 
 # Catalogue -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ TICKET_RELATED = ("citizen", "service", "report_category", "office", "assignee",
                   "resolution_type")
 
 
-def _ref(obj):
+def ref(obj):
     return {"id": obj.pk, "name": str(obj.name)} if obj is not None else None
 
 
@@ -39,13 +39,13 @@ def ticket(request, t):
                     "address": t.address}
     resolution = None
     if t.resolution_type_id or t.resolution_text:
-        resolution = {"type": _ref(t.resolution_type), "text": t.resolution_text}
+        resolution = {"type": ref(t.resolution_type), "text": t.resolution_text}
     return {
         "id": t.pk, "short_code": t.short_code, "kind": t.kind, "status": t.status,
         "status_label": str(t.get_status_display()), "priority": t.priority,
         "channel": t.channel, "subject": t.subject, "description": t.description,
-        "office": _ref(t.office), "service": _ref(t.service),
-        "report_category": _ref(t.report_category), "assignee": user_ref(t.assignee),
+        "office": ref(t.office), "service": ref(t.service),
+        "report_category": ref(t.report_category), "assignee": user_ref(t.assignee),
         "citizen": citizen(t.citizen), "location": location,
         "created_at": t.created_at, "updated_at": t.updated_at, "submitted_at": t.submitted_at,
         "last_activity_at": t.last_activity_at, "first_response_at": t.first_response_at,
@@ -63,8 +63,6 @@ def attachment(request, a):
             "by_citizen": a.by_citizen, "created_at": a.created_at,
             "url": request.build_absolute_uri(
                 reverse("wagtail_helpdesk_api:attachment", args=[a.ticket_id, a.pk]))}
-
-
 
 
 def event(request, entry):

@@ -3,6 +3,7 @@ ticket with its timeline, and creating one (channel "api")."""
 
 import hashlib
 
+from django.db import transaction
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -15,13 +16,18 @@ from ..admin.tickets.forms import available_actions
 from ..admin.tickets.timeline import build_timeline
 from ..conf import get_setting
 from ..errors import GuardFailed
-from ..models import Channel, Citizen, Office, ReportCategory, Service, Visibility
+from ..models import Channel, Citizen, Office, ReportCategory, Service, Ticket, Visibility
 from ..permissions import ticket_policy
 from ..ticket_search import search
 from . import cursor, serialise
 from .schemas import TicketDetailOut, TicketFilters, TicketIn, TicketOut, TicketPage
 
 router = Router(tags=["tickets"])
+
+#: The admin's action names → this API's action URLs (``tickets/{id}/<path>/``).
+ACTION_PATHS = {"take_charge": "take-charge", "assign": "assign", "transfer": "transfer",
+                "set_priority": "priority", "mark_waiting": "waiting", "resolve": "resolve",
+                "reopen": "reopen", "reply": "reply", "note": "note"}
 
 
 def visible(user):
@@ -32,6 +38,13 @@ def visible(user):
 
 def get_visible(user, ticket_id):
     return get_object_or_404(visible(user), pk=ticket_id)
+
+
+#: The admin list's date range parameters → the API's.
+RANGES = {"created_at_after": "created_after", "created_at_before": "created_before",
+          "updated_at_after": "updated_after", "updated_at_before": "updated_before"}
+#: The admin list's filter names, where the API's differ (for error messages).
+FILTER_NAMES = {"created_at": "created_after", "updated_at": "updated_after"}
 
 
 def _filter_data(filters):
@@ -45,10 +58,7 @@ def _filter_data(filters):
         value = getattr(filters, name)
         if value is not None:
             data[name] = str(value)
-    for ours, theirs in (("created_after", "created_at_after"),
-                         ("created_before", "created_at_before"),
-                         ("updated_after", "updated_at_after"),
-                         ("updated_before", "updated_at_before")):
+    for theirs, ours in RANGES.items():
         value = getattr(filters, ours)
         if value is not None:
             data[theirs] = value.isoformat()
@@ -62,7 +72,7 @@ def _filtered(request, filters):
                                 queryset=visible(request.user))
     if not filterset.is_valid():
         raise ValidationError([
-            {"loc": ("query", name.removesuffix("_at_after").removesuffix("_at_before")),
+            {"loc": ("query", FILTER_NAMES.get(name, name)),
              "msg": " ".join(str(m) for m in messages)}
             for name, messages in filterset.errors.items()])
     queryset = filterset.qs
@@ -112,7 +122,8 @@ def detail(request, ticket):
             entry.attachments = [a for a in entry.attachments
                                  if a.visibility == Visibility.PUBLIC]
     return {**serialise.ticket(request, ticket),
-            "actions": available_actions(ticket, user, can_change=can_change),
+            "actions": [ACTION_PATHS[name]
+                        for name in available_actions(ticket, user, can_change=can_change)],
             "timeline": [serialise.event(request, entry) for entry in entries],
             "attachments": [serialise.attachment(request, a) for a in attachments]}
 
@@ -123,22 +134,37 @@ def get_ticket(request, ticket_id: int):
     return detail(request, get_visible(request.user, ticket_id))
 
 
-def _catalogue(model, pk, field, message):
+def one(queryset, pk, field, message):
+    """The row ``pk`` of ``queryset`` (None for no pk), or a 422 naming ``field``."""
     if pk is None:
         return None
-    found = model.objects.filter(pk=pk).first()
+    found = queryset.filter(pk=pk).first()
     if found is None:
         raise GuardFailed(message, {field: message})
     return found
 
 
+def read(ticket_id):
+    """A ticket as an answer shows it, whoever may see it now: the ticket an
+    action or a creation just produced (even when that took it out of the
+    caller's sight, e.g. a transfer, or the caller may only add tickets)."""
+    return Ticket.objects.select_related(*serialise.TICKET_RELATED).get(pk=ticket_id)
+
+
+def _known_citizens(user):
+    """Citizens the caller may name by id: as in the admin's Citizens list, those
+    with a ticket the caller may open (every citizen for all-office users)."""
+    citizens = Citizen.objects.filter(erased_at__isnull=True)
+    if ticket_policy().sees_all_offices(user):
+        return citizens
+    return citizens.filter(pk__in=visible(user).values("citizen_id"))
+
+
 def _citizen(actor, data):
     if data.citizen_id is not None:
-        found = Citizen.objects.filter(pk=data.citizen_id, erased_at__isnull=True).first()
-        if found is None:
-            message = _("No citizen with this id.")
-            raise GuardFailed(message, {"citizen_id": message})
-        return found
+        return one(_known_citizens(actor), data.citizen_id, "citizen_id",
+                   _("No citizen with this id among yours: send the citizen's details "
+                     "(with the fiscal code) instead."))
     if data.citizen is not None:
         return services.register_citizen(actor, **data.citizen.dict())
     return None
@@ -159,14 +185,19 @@ def create_ticket(request, data: TicketIn,
                   idempotency_key: str | None = Header(None, alias="Idempotency-Key",
                                                        max_length=200)):
     user = request.user
-    ticket = services.create_ticket(
-        user, kind=data.kind, channel=Channel.API, citizen=_citizen(user, data),
-        service=_catalogue(Service, data.service, "service", _("No service with this id.")),
-        report_category=_catalogue(ReportCategory, data.report_category, "report_category",
-                                   _("No report category with this id.")),
-        office=_catalogue(Office, data.office, "office", _("No office with this id.")),
-        subject=data.subject, description=data.description, latitude=data.latitude,
-        longitude=data.longitude, address=data.address, priority=data.priority,
-        draft=data.draft, note=data.note,
-        idempotency_key=_idempotency_key(user, idempotency_key))
-    return Status(201, serialise.ticket(request, visible(user).get(pk=ticket.pk)))
+    key = _idempotency_key(user, idempotency_key)
+    ticket = Ticket.objects.filter(idempotency_key=key).first() if key else None
+    if ticket is None:
+        with transaction.atomic():  # a refused creation leaves no citizen behind
+            ticket = services.create_ticket(
+                user, kind=data.kind, channel=Channel.API, citizen=_citizen(user, data),
+                service=one(Service.objects.all(), data.service, "service",
+                            _("No service with this id.")),
+                report_category=one(ReportCategory.objects.all(), data.report_category,
+                                    "report_category", _("No report category with this id.")),
+                office=one(Office.objects.all(), data.office, "office",
+                           _("No office with this id.")),
+                subject=data.subject, description=data.description, latitude=data.latitude,
+                longitude=data.longitude, address=data.address, priority=data.priority,
+                draft=data.draft, note=data.note, idempotency_key=key)
+    return Status(201, serialise.ticket(request, read(ticket.pk)))

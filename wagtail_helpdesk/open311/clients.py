@@ -1,7 +1,6 @@
 """Who may POST: a registered, active Open311 client, found by the hash of
 its ``api_key``, within its hourly allowance."""
 
-import time
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +30,7 @@ def check_allowance(client):
     """429 once the client has used its hourly allowance of POSTs."""
     if not throttle.allow("open311:post", client.pk, get_setting("OPEN311_RATE_POSTS_PER_KEY")):
         raise Open311Error(429, _("Too many requests with this api_key: try again later."),
-                           retry_after=_window_left())
+                           retry_after=throttle.retry_after())
 
 
 def check_reads(request):
@@ -39,12 +38,7 @@ def check_reads(request):
     if not throttle.allow("open311:get", throttle.client_ip(request),
                           get_setting("OPEN311_RATE_READS_PER_IP")):
         raise Open311Error(429, _("Too many requests: try again later."),
-                           retry_after=_window_left())
-
-
-def _window_left():
-    """Seconds until the limits' current hour ends."""
-    return int(throttle.WINDOW - time.time() % throttle.WINDOW) + 1
+                           retry_after=throttle.retry_after())
 
 
 def mark_used(client):

@@ -38,9 +38,8 @@ from ..public.area import parse_coordinate
 from ..services.submissions import declared_citizen
 from . import area, attributes, catalogue
 from .errors import Open311Error
-from .params import value
+from .params import DESCRIPTION_MAX, value
 
-DESCRIPTION_MAX = 4000
 TITLE_MAX = 120
 _LIMITS = {"first_name": 100, "last_name": 100, "phone": 40, "email": 254,
            "address_string": 255, "media_url": 1000}

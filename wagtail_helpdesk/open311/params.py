@@ -12,15 +12,25 @@ from .errors import Open311Error
 
 #: The longest period a list query may span, and its default (the last 90 days).
 MAX_SPAN = timedelta(days=90)
+#: The longest description the spec allows.
+DESCRIPTION_MAX = 4000
 #: Most rows a list returns (the spec's default).
 MAX_ROWS = 1000
+#: Dates outside these years are refused (far from any ticket, and from the
+#: edges of what dates can hold once the 90 days are added).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 #: A "+hh:mm" offset that came through an unencoded query string as " hh:mm".
 _LOST_PLUS = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
 
 
 def value(params, name):
-    """The parameter stripped, or "" when absent or empty."""
-    return (params.get(name) or "").strip()
+    """The parameter stripped, or "" when absent or empty. No text may hold
+    the NUL character (no database column can)."""
+    text = (params.get(name) or "").strip()
+    if "\x00" in text:
+        raise Open311Error(400, _("%(name)s contains the NUL character (\\x00): remove it.")
+                           % {"name": name})
+    return text
 
 
 def comma_list(params, name):
@@ -48,7 +58,7 @@ def parse_datetime(params, name):
             moment = datetime.combine(day, time.min)
     except ValueError:
         moment = None
-    if moment is None:
+    if moment is None or not (FIRST_YEAR <= moment.year <= LAST_YEAR):
         raise Open311Error(400, _("%(name)s is not a valid date and time: use ISO 8601, "
                                   "e.g. 2026-01-31T08:00:00+01:00.") % {"name": name})
     if timezone.is_naive(moment):

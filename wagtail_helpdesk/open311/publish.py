@@ -23,12 +23,10 @@ from ..models import Channel, Kind, Ticket
 from ..services.erasure import redactor
 from ..workflow import Status
 from .catalogue import is_id, service_notice
-from .params import iso
+from .params import DESCRIPTION_MAX, iso
 
 #: What replaces a citizen's identifiers in published texts.
 OMITTED = "[…]"
-#: The longest description the JSON Schema allows.
-DESCRIPTION_MAX = 4000
 _FIELDS = (
     "short_code", "status", "channel", "description", "address", "latitude", "longitude",
     "submitted_at", "updated_at", "resolved_at", "due_at", "resolution_text",
@@ -88,7 +86,8 @@ class Redaction:
 
 def _status_notes(ticket, redact):
     if ticket.status == Status.RESOLVED:
-        text = redact(ticket, ticket.resolution_text)
+        # The office's own words only where the report's details are public.
+        text = redact(ticket, ticket.resolution_text) if shows_details(ticket) else ""
         return text or (ticket.resolution_type.name if ticket.resolution_type else None)
     return str(Status(ticket.status).label)
 

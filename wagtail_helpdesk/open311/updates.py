@@ -20,7 +20,7 @@ from ..conf import get_setting
 from ..models import EventKind, Kind, ResolutionType, TicketEvent, Visibility
 from ..workflow import Status
 from .params import MAX_ROWS, iso
-from .publish import Redaction, request_id
+from .publish import Redaction, request_id, shows_details
 
 KINDS = (EventKind.TAKEN_CHARGE, EventKind.REPLY, EventKind.STATUS_CHANGED,
          EventKind.RESOLVED, EventKind.REOPENED)
@@ -36,6 +36,7 @@ def events(start, end):
         ).exclude(ticket__status=Status.DRAFT)
         .select_related("ticket__citizen")
         .only("kind", "body", "data", "by_citizen", "created_at", "ticket__short_code",
+              "ticket__channel",
               "ticket__citizen__given_name", "ticket__citizen__family_name",
               "ticket__citizen__email", "ticket__citizen__phone",
               "ticket__citizen__fiscal_code")
@@ -79,7 +80,10 @@ def update_items(rows):
         status, fallback, external = found
         # The citizen's own words never: a reactivation by the citizen's message
         # is told without them (its event has no text anyway).
-        text = "" if event.by_citizen else redact(event.ticket, event.body)
+        # The office's words only where the report's details are public
+        # (OPEN311_PUBLIC_DETAILS): elsewhere a reply may well name people.
+        text = ("" if event.by_citizen or not shows_details(event.ticket)
+                else redact(event.ticket, event.body))
         items.append({
             "update_id": str(event.pk),
             "service_request_id": request_id(event.ticket),

@@ -158,6 +158,8 @@ def parse_coordinate(value, low, high):
         number = Decimal(text)
     except InvalidOperation as exc:
         raise ValidationError(_("Enter a number.")) from exc
+    if not number.is_finite():  # "nan", "inf": not a place
+        raise ValidationError(_("Enter a number."))
     if not (low <= number <= high):
         raise ValidationError(_("Enter a number between %(low)s and %(high)s.")
                               % {"low": low, "high": high})
