@@ -55,6 +55,7 @@ def request_id(ticket):
 
 def matching(queryset, ids):
     """The tickets of ``queryset`` whose service_request_id is in ``ids``."""
+    ids = [i for i in ids if "\x00" not in i]  # no code holds NUL (nor may a query)
     query = Q(short_code__in=ids)
     numbers = [int(i) for i in ids if is_id(i)]
     if numbers:
