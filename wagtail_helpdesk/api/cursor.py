@@ -5,14 +5,16 @@ neither repeat nor vanish."""
 import base64
 import json
 from datetime import UTC, datetime
+from typing import get_args
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja.errors import ValidationError
 
+from .schemas import Ordering
+
 #: Orderings offered (every one backed by an index).
-ORDERINGS = ("-last_activity_at", "last_activity_at", "-created_at", "created_at",
-             "-updated_at", "updated_at", "-id", "id")
+ORDERINGS = get_args(Ordering)
 
 
 def _field(ordering):

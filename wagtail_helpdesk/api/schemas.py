@@ -23,6 +23,9 @@ KindName = Literal["request", "report"]
 StatusName = Literal["draft", "new", "in_progress", "waiting", "resolved"]
 ActionName = Literal["take-charge", "assign", "transfer", "priority", "waiting", "resolve",
                      "reopen", "reply", "note"]
+#: The ticket list's orderings (``api.cursor.ORDERINGS``; each backed by an index).
+Ordering = Literal["-last_activity_at", "last_activity_at", "-created_at", "created_at",
+                   "-updated_at", "updated_at", "-id", "id"]
 ChannelName = Literal["web", "phone", "desk", "email", "api", "open311"]
 
 
