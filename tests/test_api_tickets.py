@@ -347,3 +347,18 @@ def test_guessing_tokens_is_slowed_down_per_address(client, desk):
     wrong = Caller(client, "wagtail_not-a-real-token")
     answers = [wrong.get("/me/").status_code for _ in range(31)]
     assert answers[:30] == [401] * 30 and answers[30] == 429
+
+
+def test_wrong_methods_and_unknown_addresses_are_problems_too(caller, desk):
+    api = caller(desk.me)
+    wrong = api.client.delete(f"/api/helpdesk/v1/tickets/{desk.mine.pk}/",
+                              HTTP_AUTHORIZATION=f"Bearer {api.token}")
+    assert wrong.status_code == 405 and wrong["Allow"] == "GET"
+    assert wrong["Content-Type"] == "application/problem+json"
+    assert wrong.json()["code"] == "method_not_allowed"
+    unknown = api.client.get("/api/helpdesk/v1/tickets/1/nonsense/",
+                             HTTP_AUTHORIZATION=f"Bearer {api.token}")
+    assert unknown.status_code == 404 and unknown["Content-Type"] == "application/problem+json"
+    assert "/api/helpdesk/v1/docs" in unknown.json()["detail"]
+    # The site's own pages are not swallowed.
+    assert api.client.get("/admin/login/").status_code == 200

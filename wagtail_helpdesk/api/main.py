@@ -6,6 +6,8 @@ at ``docs``."""
 from functools import wraps
 
 from django.http import Http404
+from django.urls import re_path, reverse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
 
 from ..conf import get_setting
@@ -43,7 +45,42 @@ def _docs_gate(view):
     return gated
 
 
+def _method_as_problem(view):
+    """Ninja answers a method an address does not take with a plain-text 405:
+    ours is a problem, like every other refusal of the API."""
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and response.get("Content-Type", "") != (
+                problems.PROBLEM_JSON):
+            allowed = response.get("Allow", "")
+            return problems.problem(405, _("Method not allowed here: use %(methods)s.")
+                                    % {"methods": allowed}, headers={"Allow": allowed})
+        return response
+
+    checked.csrf_exempt = True
+    return checked
+
+
+def _unknown_address(request, *args, **kwargs):
+    return problems.problem(404, _("This API has no such address: its calls are listed at "
+                                   "%(docs)s.") % {"docs": request.build_absolute_uri(
+                                       reverse("wagtail_helpdesk_api:openapi-view"))})
+
+
+_unknown_address.csrf_exempt = True
+
+
 class HelpdeskAPI(NinjaAPI):
+    @property
+    def urls(self):
+        """Ninja's URLs, with problems for wrong methods and unknown addresses."""
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            pattern.callback = _method_as_problem(pattern.callback)
+        return [*patterns, re_path(r"", _unknown_address)], app_name, namespace
+
     def get_openapi_schema(self, **kwargs):
         return openapi.with_problems(super().get_openapi_schema(**kwargs))
 

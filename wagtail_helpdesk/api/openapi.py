@@ -9,7 +9,8 @@ PROBLEM = {
     "properties": {
         "type": {"type": "string"},
         "code": {"type": "string", "enum": ["unreadable", "unauthenticated", "forbidden",
-                                            "not_found", "not_now", "stale", "invalid",
+                                            "not_found", "method_not_allowed", "not_now", "stale",
+                                            "invalid",
                                             "too_many_requests"],
                  "description": "not_now: not possible in the ticket's state; stale: "
                                 "the ticket changed since expected_version."},

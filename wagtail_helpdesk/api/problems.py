@@ -21,6 +21,7 @@ PROBLEM_JSON = "application/problem+json"
 #: A short code per kind of refusal (the ``code`` member), documented in docs/api.md.
 CODES = {
     400: "unreadable", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed",
     409: "not_now", 422: "invalid", 429: "too_many_requests",
 }
 
