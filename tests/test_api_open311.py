@@ -80,3 +80,24 @@ def test_edge_input_on_open311_posts_is_400_and_files_nothing(client, factories,
         "api_key": key, "service_code": str(category.pk), "description": "Buca", **fields})
     assert response.status_code == 400, (fields, response.content)
     assert not Ticket.objects.exists()
+
+
+def test_a_date_only_end_date_includes_its_day(client, factories):
+    from django.utils import timezone
+
+    from tests.open311 import report
+
+    category = make_category(factories)
+    ticket = report(factories, category)
+    today = timezone.localdate().isoformat()
+    found = client.get(f"/open311/v2/requests.json?start_date={today}&end_date={today}")
+    assert [r["service_request_id"] for r in found.json()] == [ticket.short_code]
+
+
+def test_a_json_post_is_told_to_send_a_form(client, factories):
+    category = make_category(factories)
+    _, key = new_client()
+    response = client.post("/open311/v2/requests.json",
+                           {"api_key": key, "service_code": str(category.pk)},
+                           content_type="application/json")
+    assert response.status_code == 400 and "form-encoded" in response.json()[0]["description"]

@@ -18,6 +18,11 @@ def authenticate(request):
     query string, which ends up in logs); 403 when it is missing, unknown or
     revoked."""
     key = (request.POST.get("api_key") or "").strip()
+    if not key and request.content_type not in ("application/x-www-form-urlencoded",
+                                                 "multipart/form-data"):
+        raise Open311Error(400, _("Send the request form-encoded "
+                                  "(application/x-www-form-urlencoded), as GeoReport v2 "
+                                  "asks."))
     if not key:
         raise Open311Error(403, _("api_key is required to file a request."))
     client = Open311Client.objects.filter(key_hash=hash_key(key), active=True).first()

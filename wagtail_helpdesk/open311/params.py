@@ -46,16 +46,20 @@ def check_jurisdiction(params):
                            % {"id": configured})
 
 
-def parse_datetime(params, name):
-    """An ISO 8601 date or date and time; without a time zone, the site's."""
+def parse_datetime(params, name, *, day_end=False):
+    """An ISO 8601 date or date and time; without a time zone, the site's. A
+    date alone is its first moment, or with ``day_end`` its last (an end date
+    includes its day)."""
     text = value(params, name)
     if not text:
         return None
     text = _LOST_PLUS.sub(r"\1+\2", text)
     try:
-        moment = dateparse.parse_datetime(text)
-        if moment is None and (day := dateparse.parse_date(text)) is not None:
-            moment = datetime.combine(day, time.min)
+        # A date alone first: parse_datetime would read it as its midnight.
+        if (day := dateparse.parse_date(text)) is not None:
+            moment = datetime.combine(day, time.max if day_end else time.min)
+        else:
+            moment = dateparse.parse_datetime(text)
     except ValueError:
         moment = None
     if moment is None or not (FIRST_YEAR <= moment.year <= LAST_YEAR):
@@ -69,7 +73,8 @@ def parse_datetime(params, name):
 def period(params):
     """``(start, end)`` of a list query: at most 90 days; the last 90 days
     when neither is given, 90 days from (or up to) the one given."""
-    start, end = parse_datetime(params, "start_date"), parse_datetime(params, "end_date")
+    start = parse_datetime(params, "start_date")
+    end = parse_datetime(params, "end_date", day_end=True)
     if start is None and end is None:
         end = timezone.now()
         return end - MAX_SPAN, end
