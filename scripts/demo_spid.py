@@ -35,8 +35,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_site.settings")
 
 from tests.interop import harness  # noqa: E402
 
-PASSWORD = "demo"  # noqa: S105 - the test providers' demo citizens, printed at start
-
 
 def _free(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -57,6 +55,7 @@ def _our_side():
     django.setup()
     from django.db.models import Count, Q
 
+    from wagtail_helpdesk.demo.builder import DEMO_PASSWORD
     from wagtail_helpdesk.models import Citizen
     from wagtail_helpdesk.oidc import keys
 
@@ -70,7 +69,7 @@ def _our_side():
     citizens = {}
     for profile, citizen in zip(("spid", "cie"), chosen, strict=True):
         citizens[profile] = {
-            "username": f"{profile}.{citizen.fiscal_code.lower()[:6]}", "password": PASSWORD,
+            "username": f"{profile}.{citizen.fiscal_code.lower()[:6]}", "password": DEMO_PASSWORD,
             "given_name": citizen.given_name, "family_name": citizen.family_name,
             "email": citizen.email, "fiscal_code": citizen.fiscal_code}
     return keys.public_jwks("federation"), citizens

@@ -25,16 +25,18 @@ from .tickets import get_visible, one, read
 router = Router(tags=["actions"])
 
 
-def _done(request, ticket):
-    return serialise.ticket(request, read(ticket.pk))
+def _act(request, ticket, action, data, *args, **kwargs):
+    """``action`` (a services-layer function) on ``ticket`` by the caller, with the
+    version they saw; the ticket as it is now."""
+    done = action(ticket, request.user, *args, expected_version=data.expected_version, **kwargs)
+    return serialise.ticket(request, read(done.pk))
 
 
 @router.post("/{ticket_id}/take-charge/", response=TicketOut, summary="Take charge")
 def take_charge(request, ticket_id: int, data: Expected | None = None):
     data = data or Expected()
     ticket = get_visible(request.user, ticket_id)
-    return _done(request, services.take_charge(ticket, request.user,
-                                               expected_version=data.expected_version))
+    return _act(request, ticket, services.take_charge, data)
 
 
 @router.post("/{ticket_id}/assign/", response=TicketOut, summary="Assign to an operator")
@@ -45,8 +47,7 @@ def assign(request, ticket_id: int, data: AssignIn):
     colleagues = ticket_policy().users_with_any_permission_for_instance(["change"], ticket)
     assignee = one(colleagues.filter(is_active=True), data.assignee, "assignee",
                    _("No operator of this ticket's office with this id."))
-    return _done(request, services.assign(ticket, request.user, assignee,
-                                          expected_version=data.expected_version))
+    return _act(request, ticket, services.assign, data, assignee)
 
 
 @router.post("/{ticket_id}/transfer/", response=TicketOut,
@@ -54,8 +55,7 @@ def assign(request, ticket_id: int, data: AssignIn):
 def transfer(request, ticket_id: int, data: TransferIn):
     ticket = get_visible(request.user, ticket_id)
     office = one(Office.objects.all(), data.office, "office", _("No office with this id."))
-    return _done(request, services.transfer(ticket, request.user, office, note=data.note,
-                                            expected_version=data.expected_version))
+    return _act(request, ticket, services.transfer, data, office, note=data.note)
 
 
 @router.post("/{ticket_id}/reply/", response=TicketOut, summary="Reply to the citizen",
@@ -63,23 +63,20 @@ def transfer(request, ticket_id: int, data: TransferIn):
                          "them first as public attachments.")
 def reply(request, ticket_id: int, data: TextIn):
     ticket = get_visible(request.user, ticket_id)
-    return _done(request, services.reply(ticket, request.user, data.body,
-                                         expected_version=data.expected_version))
+    return _act(request, ticket, services.reply, data, data.body)
 
 
 @router.post("/{ticket_id}/note/", response=TicketOut, summary="Add a private note",
              description="Operators only; @username notifies a colleague.")
 def note(request, ticket_id: int, data: TextIn):
     ticket = get_visible(request.user, ticket_id)
-    return _done(request, services.add_note(ticket, request.user, data.body,
-                                            expected_version=data.expected_version))
+    return _act(request, ticket, services.add_note, data, data.body)
 
 
 @router.post("/{ticket_id}/priority/", response=TicketOut, summary="Set the priority")
 def priority(request, ticket_id: int, data: PriorityIn):
     ticket = get_visible(request.user, ticket_id)
-    return _done(request, services.set_priority(ticket, request.user, data.priority,
-                                                expected_version=data.expected_version))
+    return _act(request, ticket, services.set_priority, data, data.priority)
 
 
 @router.post("/{ticket_id}/waiting/", response=TicketOut,
@@ -87,8 +84,7 @@ def priority(request, ticket_id: int, data: PriorityIn):
 def waiting(request, ticket_id: int, data: WaitingIn | None = None):
     data = data or WaitingIn()
     ticket = get_visible(request.user, ticket_id)
-    return _done(request, services.mark_waiting(ticket, request.user, message=data.message,
-                                                expected_version=data.expected_version))
+    return _act(request, ticket, services.mark_waiting, data, message=data.message)
 
 
 @router.post("/{ticket_id}/resolve/", response=TicketOut, summary="Resolve")
@@ -96,13 +92,11 @@ def resolve(request, ticket_id: int, data: ResolveIn):
     ticket = get_visible(request.user, ticket_id)
     kind = one(ResolutionType.objects.filter(active=True), data.resolution_type,
                 "resolution_type", _("No active resolution type with this id."))
-    return _done(request, services.resolve(ticket, request.user, kind, data.resolution_text,
-                                           expected_version=data.expected_version))
+    return _act(request, ticket, services.resolve, data, kind, data.resolution_text)
 
 
 @router.post("/{ticket_id}/reopen/", response=TicketOut, summary="Reactivate")
 def reopen(request, ticket_id: int, data: ReopenIn | None = None):
     data = data or ReopenIn()
     ticket = get_visible(request.user, ticket_id)
-    return _done(request, services.reopen(ticket, request.user, reason=data.reason,
-                                          expected_version=data.expected_version))
+    return _act(request, ticket, services.reopen, data, reason=data.reason)

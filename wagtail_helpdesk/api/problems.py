@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
-from ..errors import GuardFailed, HelpdeskError, StaleTicket, TransitionNotAllowed
+from ..errors import GuardFailed, HelpdeskError, StaleTicket
 from ..public import throttle
 
 PROBLEM_JSON = "application/problem+json"
@@ -75,11 +75,7 @@ def register(api):
     def stale(request, exc):
         return problem(409, exc.message, code="stale")
 
-    @api.exception_handler(TransitionNotAllowed)
-    def not_now(request, exc):
-        return problem(409, exc.message)
-
-    @api.exception_handler(HelpdeskError)
+    @api.exception_handler(HelpdeskError)  # TransitionNotAllowed and the others
     def refused(request, exc):
         return problem(409, exc.message)
 

@@ -68,15 +68,8 @@ def attachment(request, a):
 def event(request, entry):
     """A timeline entry (``admin.tickets.timeline.TimelineEntry``)."""
     e = entry.event
-    if e.by_citizen:
-        role = "citizen"
-    elif e.actor_id is not None:
-        role = "operator"
-    elif isinstance((e.data or {}).get("client"), dict):
-        role = "integration"
-    else:
-        role = "system"
     return {"id": e.pk, "kind": e.kind, "title": str(entry.title), "internal": entry.internal,
-            "created_at": e.created_at, "actor": {"role": role, "name": str(entry.actor or "")},
+            "created_at": e.created_at,
+            "actor": {"role": entry.role, "name": str(entry.actor or "")},
             "body": e.body, "details": [str(line) for line in entry.details],
             "attachments": [attachment(request, a) for a in entry.attachments]}

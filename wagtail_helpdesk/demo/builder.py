@@ -42,6 +42,7 @@ from ..models import (
     ServiceCategory,
     Ticket,
 )
+from ..models.open311 import hash_key
 from ..permissions import ticket_policy
 from ..quickreplies import default_office_replies
 from ..workflow import Status
@@ -245,8 +246,6 @@ def ensure_settings(created):
 def ensure_open311_client(created):
     """The demo's Open311 client, with the documented key; returns the key,
     or "" when an administrator replaced it or revoked the client."""
-    from ..models.open311 import hash_key
-
     client = Open311Client.objects.filter(name=DEMO_OPEN311_CLIENT).first()
     if client is None:
         client = Open311Client(name=DEMO_OPEN311_CLIENT, contact=SENDER_EMAIL)

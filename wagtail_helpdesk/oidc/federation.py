@@ -23,7 +23,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import requests
 from django.core.cache import cache
@@ -131,29 +130,32 @@ class AnchorStatement:
     statement_token: str
 
 
-def about_subordinate(entity_id):
-    """What the pinned trust anchor says about ``entity_id`` (its fetch endpoint)."""
+def pinned_anchor():
+    """(entity id, jwks) of the pinned trust anchor; FederationError if unset."""
     anchor = get_setting("OIDC_TRUST_ANCHOR") or {}
     anchor_id, anchor_jwks = anchor.get("entity_id"), anchor.get("jwks")
     if not (anchor_id and anchor_jwks):
         raise FederationError("OIDC_TRUST_ANCHOR (entity_id and jwks) is not configured")
+    return anchor_id, anchor_jwks
+
+
+def about_subordinate(entity_id):
+    """What the pinned trust anchor says about ``entity_id`` (its fetch endpoint)."""
+    anchor_id, anchor_jwks = pinned_anchor()
     anchor_token = http_get(_well_known(anchor_id))
     anchor_claims = verify_statement(anchor_token, anchor_jwks, iss=anchor_id, sub=anchor_id)
     fetch = (anchor_claims.get("metadata", {}).get("federation_entity", {})
              .get("federation_fetch_endpoint"))
     if not fetch:
         raise FederationError(f"{anchor_id} has no federation_fetch_endpoint")
-    statement_token = http_get(f"{fetch}?{urlencode({'sub': entity_id})}")
+    statement_token = http_get(fetch, sub=entity_id)
     statement_claims = verify_statement(statement_token, anchor_jwks, iss=anchor_id,
                                         sub=entity_id)
     return AnchorStatement(anchor_claims, anchor_token, statement_claims, statement_token)
 
 
 def _build(entity_id, kind):
-    anchor = get_setting("OIDC_TRUST_ANCHOR") or {}
-    anchor_id, anchor_jwks = anchor.get("entity_id"), anchor.get("jwks")
-    if not (anchor_id and anchor_jwks):
-        raise FederationError("OIDC_TRUST_ANCHOR (entity_id and jwks) is not configured")
+    anchor_id = pinned_anchor()[0]  # unset: refused before any request
     claims, token = self_signed(entity_id)
     hints = claims.get("authority_hints") or []
     if anchor_id not in hints[: int(get_setting("OIDC_MAX_AUTHORITY_HINTS"))]:

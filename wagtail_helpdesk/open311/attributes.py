@@ -21,13 +21,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..conf import get_setting
+from .errors import Open311Error
+from .params import DESCRIPTION_MAX, parse_datetime
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 LISTS = ("singlevaluelist", "multivaluelist")
 FIXMYSTREET_ID = "fixmystreet_id"
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-#: Longest answer accepted, per datatype (a description may hold 4000 characters).
-_MAX_LENGTH = {"string": 255, "text": 4000}
+#: Longest answer accepted, per datatype (a text as long as a description).
+_MAX_LENGTH = {"string": 255, "text": DESCRIPTION_MAX}
 
 
 @dataclass
@@ -123,8 +125,6 @@ def _raw(data, attribute):
 
 def _convert(attribute, raw):
     """The answer in its datatype, or raise ValueError with the reason."""
-    from .params import parse_datetime
-
     kind = attribute.datatype
     if kind in _MAX_LENGTH:
         if len(raw) > _MAX_LENGTH[kind]:
@@ -150,8 +150,6 @@ def _convert(attribute, raw):
 def clean_answers(attributes, data):
     """``(answers, errors)``: the answers given to the variable attributes
     (missing optional ones left out) and a list of error descriptions."""
-    from .errors import Open311Error
-
     answers, errors = [], []
     for attribute in attributes:
         if not attribute.variable:

@@ -36,7 +36,7 @@ from ..errors import GuardFailed
 from ..models import Channel, Kind, Ticket
 from ..public.area import parse_coordinate
 from ..services.submissions import declared_citizen
-from . import area, attributes, catalogue
+from . import area, attributes, catalogue, clients
 from .errors import Open311Error
 from .params import DESCRIPTION_MAX, value
 
@@ -57,10 +57,10 @@ class Intake:
 
     def check(self):
         data = self.data
-        self.category = catalogue.find(value(data, "service_code")) if value(
-            data, "service_code") else None
-        if self.category is None:
+        code = value(data, "service_code")
+        if not code:
             raise Open311Error(400, _("service_code is required."))
+        self.category = catalogue.find(code)
         for name, limit in _LIMITS.items():
             if len(value(data, name)) > limit:
                 self.error(_("%(name)s is too long: at most %(limit)d characters.")
@@ -79,7 +79,7 @@ class Intake:
         data = self.data
         lat_text, lng_text = value(data, "lat"), value(data, "long")
         self.latitude = self.longitude = None
-        self.address = value(data, "address_string")[:_LIMITS["address_string"]]
+        self.address = value(data, "address_string")  # its length is checked above
         if lat_text or lng_text:
             try:
                 self.latitude = parse_coordinate(lat_text, -90, 90)
@@ -157,9 +157,9 @@ def idempotency_keys(client, data):
             for day in (today, today - timedelta(days=1))]
 
 
-def file_request(client, actor, data, site=None):
-    """``(ticket, created)``: the report filed for ``data``, or the one an
-    identical earlier request filed. Raises :class:`Open311Error`."""
+def file_request(client, data, site=None):
+    """``(ticket, created)``: the report ``client`` filed for ``data``, or the one
+    an identical earlier request filed. Raises :class:`Open311Error`."""
     keys = idempotency_keys(client, data)
     existing = Ticket.objects.filter(idempotency_key__in=keys).first()
     if existing is not None:
@@ -171,7 +171,8 @@ def file_request(client, actor, data, site=None):
             if any(intake.person.values()):
                 citizen = declared_citizen(**intake.person)
             ticket = services.create_ticket(
-                actor, kind=Kind.REPORT, channel=Channel.OPEN311, citizen=citizen,
+                clients.actor(client), kind=Kind.REPORT, channel=Channel.OPEN311,
+                citizen=citizen,
                 report_category=intake.category, subject=intake.title(),
                 description=intake.full_description(), latitude=intake.latitude,
                 longitude=intake.longitude, address=intake.address, site=site,

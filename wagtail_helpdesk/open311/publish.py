@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 
 from ..conf import get_setting
 from ..models import Channel, Kind, Ticket
-from ..services.erasure import redactor
+from ..services.erasure import REDACTED_FIELDS, redactor
 from ..workflow import Status
-from .catalogue import is_id, service_notice
-from .params import DESCRIPTION_MAX, iso
+from .catalogue import is_id, service_code, service_notice
+from .errors import Open311Error
+from .params import DESCRIPTION_MAX, MAX_ROWS, comma_list, iso, period
 
 #: What replaces a citizen's identifiers in published texts.
 OMITTED = "[…]"
@@ -31,14 +32,19 @@ _FIELDS = (
     "short_code", "status", "channel", "description", "address", "latitude", "longitude",
     "submitted_at", "updated_at", "resolved_at", "due_at", "resolution_text",
     "report_category__name", "report_category__sla_days", "office__name",
-    "resolution_type__name", "citizen__given_name", "citizen__family_name",
-    "citizen__email", "citizen__phone", "citizen__fiscal_code",
+    "resolution_type__name", *(f"citizen__{name}" for name in REDACTED_FIELDS),
 )
 
 
+def published_q(prefix=""):
+    r"""The condition of a published ticket — a report that was sent (any status
+    but draft) — on ``prefix``\ed fields (e.g. ``"ticket__"`` from its events)."""
+    return Q(**{f"{prefix}kind": Kind.REPORT}) & ~Q(**{f"{prefix}status": Status.DRAFT})
+
+
 def published():
-    """Every report that was sent (any status but draft)."""
-    return Ticket.objects.filter(kind=Kind.REPORT).exclude(status=Status.DRAFT)
+    """Every report that was sent."""
+    return Ticket.objects.filter(published_q())
 
 
 def for_listing(queryset):
@@ -114,7 +120,7 @@ def request_item(ticket, redact):
         "status": "closed" if closed else "open",
         "status_notes": _status_notes(ticket, redact),
         "service_name": ticket.report_category.name,
-        "service_code": str(ticket.report_category_id),
+        "service_code": service_code(ticket.report_category),
         "description": description or None,
         "agency_responsible": ticket.office.name if ticket.office_id else None,
         "service_notice": service_notice(ticket.report_category),
@@ -135,7 +141,33 @@ def request_items(tickets):
     return [request_item(ticket, redact) for ticket in tickets]
 
 
-def not_found(request_id_):
-    from .errors import Open311Error
+def find(request_id_):
+    """The published ticket with this service_request_id, ready for its item
+    (a list of one); 404 for anything else."""
+    rows = list(for_listing(matching(published(), [request_id_]))[:1])
+    if not rows:
+        raise Open311Error(404, _("Unknown service_request_id: %(id)s.")
+                           % {"id": request_id_[:64]})
+    return rows
 
-    return Open311Error(404, _("Unknown service_request_id: %(id)s.") % {"id": request_id_[:64]})
+
+def filtered(params):
+    """The published tickets a ``GET requests`` asks for, newest first, with
+    the spec's filters (``service_request_id`` overrides the others)."""
+    tickets = published()
+    ids = comma_list(params, "service_request_id")
+    if ids:
+        tickets = matching(tickets, ids[:MAX_ROWS])
+    else:
+        start, end = period(params)
+        tickets = tickets.filter(submitted_at__gte=start, submitted_at__lte=end)
+        if codes := comma_list(params, "service_code"):
+            tickets = tickets.filter(report_category_id__in=[int(c) for c in codes if is_id(c)])
+        if statuses := set(comma_list(params, "status")):
+            if not statuses <= {"open", "closed"}:
+                raise Open311Error(400, _("status must be open or closed."))
+            if statuses == {"closed"}:
+                tickets = tickets.filter(status=Status.RESOLVED)
+            elif statuses == {"open"}:
+                tickets = tickets.open()  # sent and not resolved
+    return for_listing(tickets).order_by("-submitted_at", "-pk")[:MAX_ROWS]

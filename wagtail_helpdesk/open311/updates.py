@@ -17,10 +17,11 @@ the resolution type (``OPEN311_RESOLUTION_STATUSES``).
 from django.utils.translation import gettext as _
 
 from ..conf import get_setting
-from ..models import EventKind, Kind, ResolutionType, TicketEvent, Visibility
+from ..models import EventKind, ResolutionType, TicketEvent, Visibility
+from ..services.erasure import REDACTED_FIELDS
 from ..workflow import Status
 from .params import MAX_ROWS, iso
-from .publish import Redaction, request_id, shows_details
+from .publish import Redaction, published_q, request_id, shows_details
 
 KINDS = (EventKind.TAKEN_CHARGE, EventKind.REPLY, EventKind.STATUS_CHANGED,
          EventKind.RESOLVED, EventKind.REOPENED)
@@ -31,15 +32,12 @@ def events(start, end):
     (at most MAX_ROWS: a client follows on from the last one's time)."""
     return (
         TicketEvent.objects.filter(
-            kind__in=KINDS, visibility=Visibility.PUBLIC, created_at__gte=start,
-            created_at__lte=end, ticket__kind=Kind.REPORT,
-        ).exclude(ticket__status=Status.DRAFT)
+            published_q("ticket__"), kind__in=KINDS, visibility=Visibility.PUBLIC,
+            created_at__gte=start, created_at__lte=end,
+        )
         .select_related("ticket__citizen")
         .only("kind", "body", "data", "by_citizen", "created_at", "ticket__short_code",
-              "ticket__channel",
-              "ticket__citizen__given_name", "ticket__citizen__family_name",
-              "ticket__citizen__email", "ticket__citizen__phone",
-              "ticket__citizen__fiscal_code")
+              "ticket__channel", *(f"ticket__citizen__{name}" for name in REDACTED_FIELDS))
         .order_by("created_at", "pk")[:MAX_ROWS]
     )
 

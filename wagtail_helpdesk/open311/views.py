@@ -11,10 +11,8 @@ from wagtail.models import Site
 
 from . import catalogue, clients, discovery, intake, publish, updates
 from .errors import Open311Error
-from .params import MAX_ROWS, check_jurisdiction, comma_list, period, value
+from .params import check_jurisdiction, period, value
 from .render import respond, respond_error
-
-STATUSES = {"open": False, "closed": True}  # status → resolved?
 
 
 def endpoint(*methods):
@@ -67,24 +65,7 @@ def service_definition(request, code, fmt):
 def requests_view(request, fmt):
     if request.method == "POST":
         return _file(request, fmt)
-    tickets = publish.published()
-    ids = comma_list(request.GET, "service_request_id")
-    if ids:  # overrides every other filter
-        tickets = publish.matching(tickets, ids[:MAX_ROWS])
-    else:
-        start, end = period(request.GET)
-        tickets = tickets.filter(submitted_at__gte=start, submitted_at__lte=end)
-        if codes := comma_list(request.GET, "service_code"):
-            tickets = tickets.filter(report_category_id__in=[
-                int(c) for c in codes if catalogue.is_id(c)])
-        if statuses := comma_list(request.GET, "status"):
-            if any(s not in STATUSES for s in statuses):
-                raise Open311Error(400, _("status must be open or closed."))
-            if len({STATUSES[s] for s in statuses}) == 1:
-                resolved = STATUSES[statuses[0]]
-                tickets = tickets.filter(status="resolved") if resolved else tickets.exclude(
-                    status="resolved")
-    rows = publish.for_listing(tickets).order_by("-submitted_at", "-pk")[:MAX_ROWS]
+    rows = publish.filtered(request.GET)
     return respond(fmt, "service_requests", publish.request_items(rows))
 
 
@@ -92,7 +73,7 @@ def _file(request, fmt):
     client = clients.authenticate(request)
     clients.check_allowance(client)
     clients.mark_used(client)
-    ticket, _created = intake.file_request(client, clients.actor(client), request.POST,
+    ticket, _created = intake.file_request(client, request.POST,
                                            site=Site.find_for_request(request))
     item = {"service_request_id": publish.request_id(ticket),
             "service_notice": catalogue.service_notice(ticket.report_category),
@@ -102,10 +83,7 @@ def _file(request, fmt):
 
 @endpoint("GET")
 def request_detail(request, request_id, fmt):
-    rows = list(publish.for_listing(publish.matching(publish.published(), [request_id]))[:1])
-    if not rows:
-        raise publish.not_found(request_id)
-    return respond(fmt, "service_requests", publish.request_items(rows))
+    return respond(fmt, "service_requests", publish.request_items(publish.find(request_id)))
 
 
 @endpoint("GET")

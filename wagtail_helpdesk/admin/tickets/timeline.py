@@ -55,15 +55,19 @@ class TimelineEntry:
         self.body = event.body
         self.attachments = attachments
         self.is_new = False
+        # ``role``: who acted ("citizen", "operator", "integration", "system");
+        # ``actor_role``: its label on screen.
         if event.by_citizen:
             name = ticket.citizen.full_name if ticket.citizen else ""
-            self.actor_role, self.actor = _("Citizen"), name
+            self.role, self.actor_role, self.actor = "citizen", _("Citizen"), name
         elif event.actor is not None:
-            self.actor_role, self.actor = _("Operator"), person_name(event.actor)
+            self.role, self.actor_role = "operator", _("Operator")
+            self.actor = person_name(event.actor)
         elif isinstance((event.data or {}).get("client"), dict):
-            self.actor_role, self.actor = _("Integration"), event.data["client"].get("name", "")
+            self.role, self.actor_role = "integration", _("Integration")
+            self.actor = event.data["client"].get("name", "")
         else:
-            self.actor_role, self.actor = _("System"), ""
+            self.role, self.actor_role, self.actor = "system", _("System"), ""
         self.details = list(self._details(event.data or {}, users, offices))
         mentioned = [users[pk] for pk in (event.data or {}).get("mentions", []) if pk in users]
         self.body_html = _with_mentions(event.body, mentioned) if mentioned else None
