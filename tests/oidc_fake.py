@@ -133,6 +133,7 @@ class Federation:
         self.spid = Provider(self, "spid/", "spid")
         self.cie = Provider(self, "cie/", "cie")
         self.statement_key = None  # the anchor's statement signed with another key
+        self.statement_metadata = None  # the anchor's "metadata" claim about providers
         self.policy = {"openid_provider": {"scopes_supported": {"subset_of": [
             "openid", "offline_access", "profile", "email"]}}}
         self.rp_jwks = None
@@ -158,11 +159,13 @@ class Federation:
         if provider is None and sub not in self.subordinates:
             return Response("", status=404)
         now = int(time.time())
+        extra = {"metadata": self.statement_metadata} if provider and \
+            self.statement_metadata is not None else {}
         return _sign(self.statement_key or self.anchor_key, {
             "iss": self.anchor_id, "sub": sub, "iat": now, "exp": now + 1800,
             "jwks": (_public(provider.federation_key) if provider
                      else self.subordinates[sub]),
-            "metadata_policy": self.policy})
+            "metadata_policy": self.policy, **extra})
 
     def _routes(self):
         from werkzeug import Request  # noqa: F401 (handlers receive it)

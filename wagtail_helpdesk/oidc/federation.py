@@ -11,7 +11,9 @@ Resolution of a provider (SPID identity provider or CIE):
    the pinned keys, ``iss``/``sub`` matched;
 3. the provider's configuration verified again with the keys the anchor
    vouches for; every statement's ``typ``, ``exp`` and ``iat`` checked;
-4. the anchor's ``metadata_policy`` applied to the provider's metadata;
+4. the anchor's ``metadata`` about the provider (its values replace the
+   provider's own, per entity type), then its ``metadata_policy``, applied
+   to the provider's metadata;
 5. the result cached until the earliest ``exp`` of the chain (refreshed
    early when a token arrives signed with a key id we do not know).
 
@@ -33,7 +35,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from ..conf import get_setting
 from . import keys
-from .policy import PolicyError, apply_policies
+from .policy import PolicyError, apply_metadata, apply_policies
 
 log = logging.getLogger(__name__)
 
@@ -170,13 +172,23 @@ def _build(entity_id, kind):
     own = claims.get("metadata", {}).get(kind)
     if not own:
         raise FederationError(f"{entity_id} has no {kind} metadata")
-    try:
-        metadata = apply_policies(own, [statement.get("metadata_policy", {}).get(kind, {})])
-    except PolicyError as exc:
-        raise FederationError(f"{entity_id}: metadata policy: {exc}") from exc
+    metadata = _resolved_metadata(entity_id, own, statement, kind)
     expires = min(claims["exp"], anchor_claims["exp"], statement["exp"])
     return Chain(entity_id=entity_id, metadata=metadata, federation_jwks=vouched,
                  expires_at=int(expires))
+
+
+def _resolved_metadata(entity_id, own, statement, kind):
+    """``own`` metadata of type ``kind`` with what the superior's ``statement``
+    says: its ``metadata`` values first, then its ``metadata_policy``."""
+    superior = statement.get("metadata") or {}
+    policies = statement.get("metadata_policy") or {}
+    try:
+        if not isinstance(superior, dict) or not isinstance(policies, dict):
+            raise PolicyError("metadata and metadata_policy must be objects")
+        return apply_policies(apply_metadata(own, superior.get(kind)), [policies.get(kind, {})])
+    except PolicyError as exc:
+        raise FederationError(f"{entity_id}: metadata policy: {exc}") from exc
 
 
 def provider_jwks(chain):

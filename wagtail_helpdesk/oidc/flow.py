@@ -8,11 +8,13 @@ session, single use, for ``PENDING_SECONDS``.
 session (login CSRF and replays fail); ``iss`` must be the provider asked;
 the code is exchanged with a ``private_key_jwt`` client assertion; the ID
 token is checked completely (signature with the provider's trusted keys,
-``iss``, ``aud``, ``exp``/``iat`` with leeway, ``nonce``, ``at_hash`` with
-the hash of its ``alg``, ``acr`` not below the level asked); the userinfo
-JWE is decrypted with our ``enc`` keys and its inner signature verified.
-Any failure raises :class:`LoginError` (its ``reason`` goes to the logs,
-the citizen sees a plain message).
+``iss``, ``aud`` and ``azp``, ``exp``/``iat`` with leeway, ``iat`` not older
+than ``OIDC_ID_TOKEN_MAX_AGE``, ``nonce``, ``at_hash`` with the hash of its
+``alg``, ``acr`` not below the level asked); the userinfo JWE is decrypted
+with our ``enc`` keys and its inner signature verified. Any failure raises
+:class:`LoginError` (its ``reason`` goes to the logs, what the provider
+sent escaped and cut by :func:`logsafe.escape`; the citizen sees a plain
+message).
 """
 
 import base64
@@ -32,6 +34,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from ..conf import get_setting
 from . import federation, keys, sources
+from .logsafe import LINE_LIMIT, escape
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +168,8 @@ def finish(session, params):
     """Complete the login the callback ``params`` answer; a :class:`Result`."""
     if params.get("error"):
         take_pending(session, params.get("state"))  # used up either way
-        raise LoginError(f"provider answered {params.get('error')}: "
-                         f"{params.get('error_description', '')}")
+        raise LoginError(f"provider answered '{escape(params.get('error'))}': "
+                         f"'{escape(params.get('error_description', ''))}'")
     pending = take_pending(session, params.get("state"))
     chosen = provider(pending["provider"])
     if chosen is None:
@@ -175,7 +178,7 @@ def finish(session, params):
     if issuer is None and chosen.profile == "cie":
         raise LoginError("CIE callback without iss")
     if issuer is not None and issuer != chosen.entity_id:
-        raise LoginError(f"callback iss {issuer!r} is not the provider asked "
+        raise LoginError(f"callback iss '{escape(issuer)}' is not the provider asked "
                          f"{chosen.entity_id!r} (mix-up)")
     if not params.get("code"):
         raise LoginError("callback without a code")
@@ -204,7 +207,7 @@ def _token_request(source, code, verifier, state):
         "redirect_uri": federation.redirect_uri(), "state": state,
         **source.client_auth(endpoint)})
     if response.status_code != 200:
-        raise LoginError(f"token endpoint: HTTP {response.status_code} {response.text[:200]}")
+        raise LoginError(f"token endpoint: HTTP {response.status_code} {escape(response.text)}")
     try:
         tokens = response.json()
     except ValueError as exc:
@@ -245,9 +248,8 @@ def _check_id_token(source, tokens, pending):
                           nonce={"essential": True, "value": pending["nonce"]}).validate(claims)
     except JoseError as exc:
         raise LoginError(f"ID token: {exc}") from exc
-    audience = claims.get("aud")
-    if source.client_id not in (audience if isinstance(audience, list) else [audience]):
-        raise LoginError(f"ID token: audience {audience!r} is not us")
+    _check_audience(claims, source.client_id)
+    _check_issued_at(claims["iat"])
     expected_hash = claims.get("at_hash")
     if (expected_hash or source.federated) and not secrets.compare_digest(
             expected_hash or "", at_hash(tokens["access_token"], decoded.header["alg"])):
@@ -255,8 +257,33 @@ def _check_id_token(source, tokens, pending):
     asked, got = pending["acr"], claims.get("acr")
     if asked and (got not in ACR_LEVELS or (asked in ACR_LEVELS
                                             and ACR_LEVELS.index(got) < ACR_LEVELS.index(asked))):
-        raise LoginError(f"ID token: acr {got!r} below {asked!r}")
+        raise LoginError(f"ID token: acr '{escape(got)}' below {asked!r}")
     return claims
+
+
+def _check_audience(claims, client_id):
+    """``aud`` must name us; with several audiences ``azp`` must be present,
+    and whenever present it must be us (OpenID Connect Core 3.1.3.7)."""
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if client_id not in audiences:
+        raise LoginError(f"ID token: audience '{escape(audience)}' is not us")
+    if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != client_id:
+        raise LoginError(f"ID token: azp '{escape(claims.get('azp'))}' is not us "
+                         f"(audience '{escape(audience)}')")
+
+
+def _check_issued_at(issued):
+    """``iat`` neither older than ``OIDC_ID_TOKEN_MAX_AGE`` (a token kept from
+    long ago is refused whatever its ``exp``) nor in the future, both with
+    the clock-skew leeway."""
+    leeway, now = int(get_setting("OIDC_LEEWAY_SECONDS")), time.time()
+    max_age = int(get_setting("OIDC_ID_TOKEN_MAX_AGE"))
+    if issued < now - max_age - leeway:
+        raise LoginError(f"ID token: issued {int(now - issued)} s ago, more than "
+                         f"OIDC_ID_TOKEN_MAX_AGE ({max_age} s)")
+    if issued > now + leeway:
+        raise LoginError(f"ID token: issued {int(issued - now)} s in the future")
 
 
 def _userinfo(source, access_token, subject):
@@ -313,5 +340,5 @@ def revoke(entity_id, access_token):
         if endpoint:
             _post(endpoint, {"token": access_token, **source.client_auth(endpoint)})
     except (federation.FederationError, LoginError) as exc:
-        log.warning("Token revocation at %s failed: %s", entity_id, exc)
+        log.warning("Token revocation at %s failed: %s", entity_id, escape(exc, LINE_LIMIT))
 

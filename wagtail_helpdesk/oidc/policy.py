@@ -1,5 +1,9 @@
-"""OpenID Federation metadata policy: what a superior's ``metadata_policy``
-does to a subordinate's metadata. Pure functions, no I/O.
+"""OpenID Federation metadata policy: what a superior's ``metadata`` and
+``metadata_policy`` do to a subordinate's metadata. Pure functions, no I/O.
+
+The superior's ``metadata`` comes first: for each entity type, its values
+replace the subordinate's own values of the same parameters
+(:func:`apply_metadata`); the policy is then applied to the result.
 
 Operators, applied in this order to each parameter: ``value`` (force; null
 removes), ``add`` (union into a list), ``default`` (when absent), then the
@@ -18,6 +22,14 @@ class PolicyError(ValueError):
 
 def _as_list(value):
     return value if isinstance(value, list) else [value]
+
+
+def apply_metadata(metadata, values):
+    """``metadata`` (a dict, not changed) with the superior's ``values`` for
+    the same entity type in place of its own."""
+    if not isinstance(values or {}, dict):
+        raise PolicyError("the superior's metadata is not an object")
+    return {**(metadata or {}), **(values or {})}
 
 
 def apply_policy(metadata, policy):

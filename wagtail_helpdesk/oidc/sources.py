@@ -13,6 +13,7 @@ import uuid
 from django.core.cache import cache
 
 from . import federation, keys
+from .logsafe import escape
 
 DISCOVERY_CACHE = "wagtail_helpdesk.oidc.discovery:"
 DISCOVERY_SECONDS = 3600
@@ -76,7 +77,7 @@ class DiscoverySource:
             except ValueError as exc:
                 raise federation.FederationError(f"{url}: not JSON") from exc
             if found.get("issuer", "").rstrip("/") != self.issuer.rstrip("/"):
-                raise federation.FederationError(f"{url}: issuer {found.get('issuer')!r} "
+                raise federation.FederationError(f"{url}: issuer '{escape(found.get('issuer'))}' "
                                                  "is not the one configured")
             cache.set(key, found, DISCOVERY_SECONDS)
         return found

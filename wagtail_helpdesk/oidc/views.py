@@ -14,6 +14,7 @@ from ..conf import get_setting
 from ..public import throttle
 from ..public.links import personal_area_url
 from . import federation, flow, identity, keys, resolve_endpoint
+from .logsafe import LINE_LIMIT, escape
 
 log = logging.getLogger(__name__)
 SESSION_LOGIN = "wagtail_helpdesk_oidc_login"
@@ -23,6 +24,11 @@ ERROR = "wagtail_helpdesk/oidc/error.html"
 
 def _context(**extra):
     return {"base_template": get_setting("PUBLIC_BASE_TEMPLATE"), **extra}
+
+
+def _reason(text):
+    """A refusal's reason as one bounded log line: it may quote the provider."""
+    return escape(text, LINE_LIMIT)
 
 
 def _safe_next(request, value):
@@ -37,7 +43,7 @@ def entity_configuration(request):
     try:
         token = federation.entity_configuration()
     except federation.FederationError as exc:
-        log.error("SPID/CIE: cannot publish the entity configuration: %s", exc)
+        log.error("SPID/CIE: cannot publish the entity configuration: %s", _reason(exc))
         return HttpResponse(status=503)
     return HttpResponse(token, content_type="application/entity-statement+jwt")
 
@@ -52,7 +58,7 @@ def resolve(request):
             request.GET.getlist("entity_type"))
     except resolve_endpoint.ResolveError as exc:
         if exc.status >= 500:
-            log.error("SPID/CIE: resolve endpoint: %s", exc.description)
+            log.error("SPID/CIE: resolve endpoint: %s", _reason(exc.description))
         return JsonResponse(exc.as_dict(), status=exc.status)
     return HttpResponse(token, content_type=f"application/{resolve_endpoint.RESPONSE_TYPE}")
 
@@ -86,7 +92,7 @@ def begin(request):
     try:
         url = flow.begin(request.session, chosen, _safe_next(request, request.GET.get("next")))
     except federation.FederationError as exc:
-        log.error("SPID/CIE: %s cannot be trusted: %s", chosen.entity_id, exc)
+        log.error("SPID/CIE: %s cannot be trusted: %s", chosen.entity_id, _reason(exc))
         return render(request, ERROR, _context(reason="provider"), status=502)
     return redirect(url)
 
@@ -98,13 +104,13 @@ def callback(request):
         result = flow.finish(request.session, request.GET)
         user = identity.sign_in(result)
     except identity.LinkRefused as exc:
-        log.warning("SPID/CIE login refused: %s", exc.reason)
+        log.warning("SPID/CIE login refused: %s", _reason(exc.reason))
         return render(request, ERROR, _context(reason="link"), status=403)
     except flow.LoginError as exc:
-        log.warning("SPID/CIE login refused: %s", exc.reason)
+        log.warning("SPID/CIE login refused: %s", _reason(exc.reason))
         return render(request, ERROR, _context(reason="login"), status=400)
     except federation.FederationError as exc:
-        log.error("SPID/CIE: provider not trusted at callback: %s", exc)
+        log.error("SPID/CIE: provider not trusted at callback: %s", _reason(exc))
         return render(request, ERROR, _context(reason="provider"), status=502)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_LOGIN] = {"provider": result.issuer,
