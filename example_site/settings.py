@@ -9,6 +9,7 @@ Everything environment-specific comes from the environment:
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "taggit",
     "wagtailgeowidget",
     "django_q",
+    "axes",  # limits failed sign-ins to the admin (below)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -68,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "wagtail_helpdesk.middleware.HelpdeskFormCacheMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "example_site.urls"
@@ -169,6 +172,32 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 
 LOGIN_URL = "wagtailadmin_login"
+
+# Failed sign-ins to the admin (operators' accounts open citizens' personal
+# data) are limited by django-axes: 5 failures lock the account, and 5
+# failures from one client address lock that address (any account), each on
+# its own, for 15 minutes after the last attempt (an attempt during the lock
+# starts it again). Per account stops guessing one operator's password from
+# many addresses; per address stops trying one password on many accounts.
+# Behind a shared office NAT, 5 mistyped passwords in 15 minutes lock the
+# office's address: raise the limit rather than whitelist the address.
+# Counted in the database (shared by every process, reset from the shell:
+# `manage.py axes_reset_username USER`, `axes_reset_ip ADDRESS`).
+AUTHENTICATION_BACKENDS = [
+    "example_site.login_throttle.LoginThrottleBackend",  # first: refuses locked-out logins
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "example_site.login_throttle.LoginThrottleHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True  # a success forgets that account's failures
+# The client address as the app's own limits see it (WAGTAIL_HELPDESK_TRUSTED_PROXY_HEADER).
+AXES_CLIENT_IP_CALLABLE = "wagtail_helpdesk.public.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "example_site.login_throttle.lockout_response"  # 429, a page
+# No log of successful sign-ins (who, from where, kept for ever): Wagtail's own
+# history is enough, and failures are deleted after the cool-off.
+AXES_DISABLE_ACCESS_LOG = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # SPID/CIE login in the demo: `make demo` starts the reference providers on

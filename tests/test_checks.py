@@ -59,3 +59,56 @@ def test_a_task_timeout_longer_than_the_delivery_lease_is_flagged(settings):
     settings.EMAIL_TIMEOUT = 10
     settings.WAGTAIL_HELPDESK_NOTIFY_DIGEST_HOUR = 24
     assert [p.id for p in check_worker_timeout(None)] == ["wagtail_helpdesk.E002"]
+
+
+# W007: something must throttle the admin's sign-in -------------------------------------
+
+def _login_throttle_ids():
+    from wagtail_helpdesk.checks import check_admin_login_throttle
+
+    return [p.id for p in check_admin_login_throttle(None)]
+
+
+def _without_axes(settings):
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.startswith("axes.")]
+
+
+def test_a_production_site_with_no_login_throttle_is_flagged(settings):
+    from unittest import mock
+
+    from wagtail_helpdesk import checks as helpdesk_checks
+
+    settings.DEBUG = False
+    with mock.patch.object(helpdesk_checks.apps, "is_installed", lambda name: name != "axes"):
+        assert _login_throttle_ids() == ["wagtail_helpdesk.W007"]
+    _without_axes(settings)
+    assert "wagtail_helpdesk.W007" in ids()
+
+
+def test_django_axes_needs_its_backend_and_its_middleware(settings):
+    settings.DEBUG = False
+    assert _login_throttle_ids() == []  # the example site's own configuration
+    backends, middleware = settings.AUTHENTICATION_BACKENDS, settings.MIDDLEWARE
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    assert _login_throttle_ids() == ["wagtail_helpdesk.W007"]
+    settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *backends[1:]]
+    assert _login_throttle_ids() == []
+    settings.MIDDLEWARE = [m for m in middleware if not m.startswith("axes.")]
+    assert _login_throttle_ids() == ["wagtail_helpdesk.W007"]
+    settings.MIDDLEWARE = middleware
+    settings.AXES_ENABLED = False
+    assert _login_throttle_ids() == ["wagtail_helpdesk.W007"]
+
+
+def test_a_throttle_of_the_hosts_own_is_declared_by_a_setting(settings):
+    settings.DEBUG = False
+    _without_axes(settings)
+    settings.WAGTAIL_HELPDESK_ADMIN_LOGIN_THROTTLED = True
+    assert _login_throttle_ids() == []
+
+
+def test_development_sites_are_not_asked_for_a_login_throttle(settings):
+    _without_axes(settings)
+    settings.DEBUG = True
+    assert _login_throttle_ids() == []

@@ -154,3 +154,48 @@ def check_open311(app_configs, **kwargs):
             id="wagtail_helpdesk.W006",
         ))
     return problems
+
+
+@register(Tags.security)
+def check_admin_login_throttle(app_configs, **kwargs):
+    """Operators' accounts open citizens' personal data: in production,
+    something must slow down password guessing on the admin's sign-in."""
+    from .conf import get_setting
+
+    if settings.DEBUG or get_setting("ADMIN_LOGIN_THROTTLED") or _axes_configured():
+        return []
+    return [Warning(
+        "Nothing limits failed sign-ins to the Wagtail admin: passwords of operators' "
+        "accounts, which open citizens' personal data, can be guessed without end.",
+        hint="Install django-axes (its app, middleware and authentication backend) as the "
+             "example site does, or set WAGTAIL_HELPDESK_ADMIN_LOGIN_THROTTLED = True when "
+             "your own proxy or SSO throttles logins (docs/install.md, \"Throttle admin "
+             "logins\").",
+        id="wagtail_helpdesk.W007",
+    )]
+
+
+def _axes_configured():
+    """django-axes is installed, enabled, and both of its halves are in place:
+    the backend that refuses locked-out logins, the middleware that answers."""
+    if not apps.is_installed("axes") or not getattr(settings, "AXES_ENABLED", True):
+        return False
+    from axes.backends import AxesStandaloneBackend
+    from axes.middleware import AxesMiddleware
+
+    return (_lists_a(settings.AUTHENTICATION_BACKENDS, AxesStandaloneBackend)
+            and _lists_a(settings.MIDDLEWARE, AxesMiddleware))
+
+
+def _lists_a(paths, base):
+    """Whether one of the dotted ``paths`` is ``base`` or a subclass of it."""
+    from django.utils.module_loading import import_string
+
+    for path in paths:
+        try:
+            found = import_string(path)
+        except ImportError:
+            continue
+        if isinstance(found, type) and issubclass(found, base):
+            return True
+    return False

@@ -56,6 +56,7 @@ DEFAULTS = {
     "OIDC_HTTP_TIMEOUT": 5,
     "OIDC_MAX_AUTHORITY_HINTS": 4,  # superiors followed per entity
     "OIDC_LEEWAY_SECONDS": 90,  # clock skew accepted on tokens and statements
+    "OIDC_ID_TOKEN_MAX_AGE": 600,  # seconds: older ID tokens (by iat) are refused
     # Let a login through another provider reach the account that already has
     # this fiscal number (SPID and CIE see the same requests). Off: refused.
     # Risk: every provider is trusted with every account (docs/spid-cie.md).
@@ -68,6 +69,10 @@ DEFAULTS = {
     # The request header holding the client address set by your reverse proxy
     # (e.g. "HTTP_X_REAL_IP"); None: REMOTE_ADDR.
     "TRUSTED_PROXY_HEADER": None,
+    # True when something other than django-axes limits failed sign-ins to
+    # the Wagtail admin (your proxy, your SSO): silences check W007
+    # (docs/install.md, "Throttle admin logins").
+    "ADMIN_LOGIN_THROTTLED": False,
     # Address search and reverse geocoding for the report forms, through the
     # server (a Nominatim-compatible service; "" switches it off). Respect the
     # service's usage policy: the public OpenStreetMap Nominatim needs an

@@ -12,11 +12,14 @@ from ..public import throttle
 from ..services import ClientActor
 from .errors import Open311Error
 
+BAD_KEY_SCOPE = "open311:bad-key"
+
 
 def authenticate(request):
     """The client whose key the request's form carries (never read from the
     query string, which ends up in logs); 403 when it is missing, unknown or
-    revoked."""
+    revoked, 429 while the client address is over its allowance of wrong
+    keys (as the REST API's tokens: ``throttle.BAD_KEYS_PER_WINDOW``)."""
     key = (request.POST.get("api_key") or "").strip()
     if not key and request.content_type not in ("application/x-www-form-urlencoded",
                                                  "multipart/form-data"):
@@ -25,10 +28,31 @@ def authenticate(request):
                                   "asks."))
     if not key:
         raise Open311Error(403, _("api_key is required to file a request."))
+    check_bad_keys(request)
     client = Open311Client.objects.filter(key_hash=hash_key(key), active=True).first()
     if client is None:
+        count_bad_key(request)
         raise Open311Error(403, _("This api_key is not valid, or it was revoked."))
     return client
+
+
+def check_bad_keys(request):
+    """429 while the client address is over its allowance of wrong keys:
+    every key is refused then, the right one too, so that guessing learns
+    nothing until the window ends."""
+    if throttle.bad_keys_exceeded(BAD_KEY_SCOPE, request):
+        raise _too_many_bad_keys()
+
+
+def count_bad_key(request):
+    """Count a wrong or revoked key; 429 from the first one over the allowance."""
+    if not throttle.allow_bad_key(BAD_KEY_SCOPE, request):
+        raise _too_many_bad_keys()
+
+
+def _too_many_bad_keys():
+    return Open311Error(429, _("Too many requests: try again later."),
+                        retry_after=throttle.bad_key_retry_after())
 
 
 def check_allowance(client):
