@@ -136,7 +136,8 @@ def test_assistance_request(citizen, live_server, pages, tmp_path):
     check_privacy(page)
     page.get_by_role("button", name="Invia richiesta").click()
     ticket = finish(page, live_server, "Richiesta inviata")
-    assert (ticket.service, ticket.citizen.fiscal_code) == (pages.service, "RSSMRA85T10A562S")
+    assert (ticket.service, ticket.citizen.declared_fiscal_code) == (pages.service,
+                                                                     "RSSMRA85T10A562S")
     assert ticket.attachments.get().original_name == "buca.png"
 
 

@@ -38,7 +38,9 @@ def test_a_complete_assistance_request(client, pages):
     ticket = Ticket.objects.get()
     assert (ticket.kind, ticket.channel, ticket.service, ticket.status) == (
         "request", "web", pages.service, "new")
-    assert ticket.citizen.fiscal_code == "RSSMRA85T10A562S"
+    # A declared identity: kept on its own record, the fiscal code only a claim.
+    assert ticket.citizen.declared and ticket.citizen.fiscal_code is None
+    assert ticket.citizen.declared_fiscal_code == "RSSMRA85T10A562S"
     assert ticket.citizen.email == "giovanna@example.it"
     assert ticket.description == "Devo rinnovare la carta d'identità."
     assert ticket.events.get(kind=EventKind.CREATED).data["identity"] == "declared"
@@ -199,7 +201,9 @@ def test_a_declared_fiscal_code_never_changes_an_existing_record(client, pages):
     send_request(client, pages, email="attaccante@example.it")
     existing.refresh_from_db()
     assert existing.email == "vera@example.it"
-    assert Ticket.objects.get().citizen == existing
+    ticket = Ticket.objects.get()
+    assert ticket.citizen != existing and ticket.citizen.declared
+    assert ticket.citizen.email == "attaccante@example.it"
 
 
 def test_login_required_blocks_show_the_login_instead_of_the_form(client, pages):

@@ -19,7 +19,11 @@ def search(queryset, text):
     if match := _NUMBER.match(text):
         query |= Q(pk=int(match[1]))
     if is_valid_fiscal_code(text):
-        return queryset.filter(query | Q(citizen__fiscal_code=normalise_fiscal_code(text)))
+        code = normalise_fiscal_code(text)
+        # Declared identities too: an operator checking a caller finds what
+        # was sent in their name (and can then link it, or not).
+        return queryset.filter(query | Q(citizen__fiscal_code=code)
+                               | Q(citizen__declared_fiscal_code=code))
     for word in text.split()[:5]:
         query |= (Q(citizen__family_name__icontains=word)
                   | Q(citizen__given_name__icontains=word))

@@ -2,10 +2,13 @@
 citizen's page with their tickets and, for helpdesk administrators only, the
 erasure of the citizen's personal data (through the services layer).
 
-Scope: operators and supervisors see the citizens who have at least one
-ticket they may open; users who see every office (administrators) see every
-citizen. There is no generic add, edit or delete: citizens are registered
-while creating a ticket, and a citizen is never deleted, only erased.
+Scope: the citizens whose full record the user may read
+(:func:`~wagtail_helpdesk.services.lookup.readable_citizens`): operators and
+supervisors, those with at least one ticket they may open; users who see every
+office (administrators), every citizen. Finding any citizen to open a ticket
+for, with masked data, is "Crea ticket"'s. There is no generic add, edit or
+delete: citizens are registered while creating a ticket, and a citizen is
+never deleted, only erased.
 
 The list and the citizen's page make a fixed number of queries whatever the
 number of rows (pinned by tests).
@@ -14,7 +17,7 @@ number of rows (pinned by tests).
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DateTimeField, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, DateTimeField, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -28,14 +31,13 @@ from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, Table, 
 from wagtail.admin.views.generic import IndexView, WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
-from wagtail.permissions import policy_registry
 
 from .. import services
 from ..errors import GuardFailed
-from ..identity import normalise_fiscal_code
 from ..models import Citizen
 from ..permissions import ticket_policy
 from ..services.erasure import REASON_MAX_LENGTH, can_erase, placeholder
+from ..services.lookup import matching, may_read_citizens, readable_citizens
 from .viewsets import MENU_HOOK
 
 #: How many of a citizen's tickets their page lists (most recent first).
@@ -56,21 +58,11 @@ def visible_tickets(user):
     return ticket_policy().instances_user_has_any_permission_for(user, ["view"])
 
 
-def may_view_citizens(user):
-    return policy_registry.get_by_type(Citizen).user_has_any_permission(user, ["view", "change"])
-
-
 def visible_citizens(user):
-    """The citizens ``user`` may see, each with the number and the date of the
+    """The citizens ``user`` may read, each with the number and the date of the
     last of the tickets ``user`` may open (``ticket_count``, ``last_ticket_at``)."""
-    if not may_view_citizens(user):
-        return Citizen.objects.none()
-    tickets = visible_tickets(user)
-    citizens = Citizen.objects.all()
-    if not ticket_policy().sees_all_offices(user):
-        citizens = citizens.filter(pk__in=tickets.values("citizen_id"))
-    mine = tickets.filter(citizen_id=OuterRef("pk")).order_by()
-    return citizens.annotate(
+    mine = visible_tickets(user).filter(citizen_id=OuterRef("pk")).order_by()
+    return readable_citizens(user).annotate(
         ticket_count=Coalesce(
             Subquery(mine.values("citizen_id").annotate(n=Count("pk")).values("n")[:1],
                      output_field=IntegerField()),
@@ -111,20 +103,11 @@ class CitizenIndexView(IndexView):
         return queryset.order_by(ordering, "pk")
 
     def search_queryset(self, queryset):
-        """A fiscal code (any shape: ``TINIT-``, lower case, spaces) matches
-        exactly; otherwise every word must be in the given or family name."""
+        """The citizen search of "Crea ticket" and the API (``lookup.matching``),
+        here also by e-mail: the list shows e-mails anyway."""
         if not self.is_searching:
             return queryset
-        text = self.search_query.strip()
-        code = normalise_fiscal_code(text)
-        if len(code) == 16 and code.isalnum():
-            return queryset.filter(fiscal_code=code)
-        if "@" in text:
-            return queryset.filter(email__iexact=text)
-        query = Q()
-        for word in text.split()[:5]:
-            query &= Q(family_name__icontains=word) | Q(given_name__icontains=word)
-        return queryset.filter(query)
+        return matching(queryset, self.search_query, by_email=True)
 
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
@@ -158,7 +141,7 @@ class CitizenMixin:
     header_icon = "user"
 
     def dispatch(self, request, pk):
-        if not may_view_citizens(request.user):
+        if not may_read_citizens(request.user):
             return forbidden(request)
         self.citizen = get_object_or_404(visible_citizens(request.user), pk=pk)
         return super().dispatch(request, pk)

@@ -5,9 +5,9 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.errors import ValidationError
 
-from ..identity import is_valid_fiscal_code, normalise_fiscal_code
-from ..models import Citizen, Office
+from ..models import Office
 from ..permissions import ticket_policy
+from ..services import lookup
 from . import serialise
 from .schemas import CitizenOut, Ref, UserRef
 
@@ -16,16 +16,20 @@ router = Router(tags=["people"])
 
 @router.get("/citizens/", response=list[CitizenOut], summary="Find a citizen by fiscal code",
             description="At most one citizen: the one with this fiscal code (erased citizens "
-                        "are never found).")
+                        "and declared records are never found). Whoever may add tickets finds "
+                        "any citizen, to open a ticket for, but reads their full record "
+                        "(readable: true) only if the citizen has a ticket the caller may "
+                        "open, or the caller sees every office; otherwise the full fields are "
+                        "null. Others need view_citizen and find only citizens they may read.")
 def citizens(request, fiscal_code: str = Query(..., max_length=32)):
-    if not request.user.has_perm("wagtail_helpdesk.view_citizen"):
+    if not lookup.may_search_citizens(request.user):
         raise PermissionDenied(_("You cannot look citizens up."))
-    code = normalise_fiscal_code(fiscal_code)
-    if not is_valid_fiscal_code(code):
+    code = lookup.fiscal_code_in(fiscal_code)
+    if not code:
         raise ValidationError([{"loc": ("query", "fiscal_code"),
                                 "msg": _("This is not a valid fiscal code.")}])
-    found = Citizen.objects.filter(fiscal_code=code, erased_at__isnull=True)[:1]
-    return [serialise.citizen(person) for person in found]
+    return [serialise.citizen(person, readable=person.readable)
+            for person in lookup.search_citizens(request.user, code)]
 
 
 class MeOut(Schema):

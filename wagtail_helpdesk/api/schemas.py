@@ -41,13 +41,26 @@ class UserRef(Schema):
 
 
 class CitizenOut(Schema):
+    """A citizen: what finding them shows, always; their full record (fiscal
+    code, e-mail, phone, account) only when ``readable``, else null."""
+
     id: int
     given_name: str
     family_name: str
-    fiscal_code: str
-    email: str
-    phone: str
-    has_account: bool = Field(description="Logs in with SPID/CIE.")
+    birth_year: int | None = Field(description="From the fiscal code; null without one.")
+    masked_fiscal_code: str = Field(description="E.g. RSS************S; empty without one.")
+    masked_email: str = Field(description="E.g. m***@e***.it; empty without one.")
+    readable: bool = Field(description=(
+        "The caller may read the full record: the citizen has a ticket the caller may "
+        "open, or the caller sees every office (and has view_citizen)."))
+    declared: bool = Field(description=(
+        "Declared, not verified: the details whoever sent the ticket gave (a form, an "
+        "integration). Such a record belongs to its ticket; its fiscal code is a claim."))
+    fiscal_code: str | None = Field(description="Full record: empty without one (for a "
+                                                "declared record: the fiscal code declared).")
+    email: str | None = Field(description="Full record.")
+    phone: str | None = Field(description="Full record.")
+    has_account: bool | None = Field(description="Full record: logs in with SPID/CIE.")
 
 
 class Location(Schema):
@@ -177,8 +190,9 @@ class TicketIn(Schema):
     subject: Text = Field("", max_length=200)
     description: Text = Field("", max_length=20000)
     citizen_id: int | None = Field(None, description="An existing citizen.")
-    citizen: CitizenIn | None = Field(None, description="Or the citizen's details: found "
-                                                        "by fiscal code, else registered.")
+    citizen: CitizenIn | None = Field(None, description=(
+        "Or the details the citizen gave: kept as this ticket's declared identity, never "
+        "matched to a registered citizen (use citizen_id for one you have checked)."))
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     address: Text = Field("", max_length=255)

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from ..identity import person_name
 from ..models import Visibility
+from ..services.lookup import citizen_match, may_read_citizens
 
 #: What a ticket row shows, joined in by the list and detail queries.
 TICKET_RELATED = ("citizen", "service", "report_category", "office", "assignee",
@@ -22,13 +23,19 @@ def user_ref(user):
     return {"id": user.pk, "username": user.get_username(), "name": person_name(user)}
 
 
-def citizen(person):
+def citizen(person, *, readable):
+    """What finding ``person`` shows; their full record only when ``readable``
+    (``services.lookup``: the caller may read it)."""
     if person is None:
         return None
-    return {"id": person.pk, "given_name": person.given_name,
-            "family_name": person.family_name, "fiscal_code": person.fiscal_code or "",
-            "email": person.email, "phone": person.phone,
-            "has_account": person.user_id is not None}
+    match = citizen_match(person)
+    full = {"fiscal_code": person.shown_fiscal_code or "", "email": person.email,
+            "phone": person.phone, "has_account": person.user_id is not None}
+    return {"id": match.id, "given_name": match.given_name, "family_name": match.family_name,
+            "birth_year": match.birth_year, "masked_fiscal_code": match.masked_fiscal_code,
+            "masked_email": match.masked_email, "readable": readable,
+            "declared": person.declared,
+            **(full if readable else dict.fromkeys(full))}
 
 
 def ticket(request, t):
@@ -46,7 +53,11 @@ def ticket(request, t):
         "channel": t.channel, "subject": t.subject, "description": t.description,
         "office": ref(t.office), "service": ref(t.service),
         "report_category": ref(t.report_category), "assignee": user_ref(t.assignee),
-        "citizen": citizen(t.citizen), "location": location,
+        # The caller may view the ticket, or just acted on it, or just created it
+        # in their office (for a citizen they may read, or with details they
+        # typed): its citizen is theirs to read if they may read citizens at all.
+        "citizen": citizen(t.citizen, readable=may_read_citizens(request.user)),
+        "location": location,
         "created_at": t.created_at, "updated_at": t.updated_at, "submitted_at": t.submitted_at,
         "last_activity_at": t.last_activity_at, "first_response_at": t.first_response_at,
         "resolved_at": t.resolved_at, "due_at": t.due_at, "resolution": resolution,

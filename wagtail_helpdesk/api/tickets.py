@@ -16,8 +16,10 @@ from ..admin.tickets.forms import available_actions
 from ..admin.tickets.timeline import build_timeline
 from ..conf import get_setting
 from ..errors import GuardFailed
-from ..models import Channel, Citizen, Office, ReportCategory, Service, Ticket, Visibility
+from ..models import Channel, Office, ReportCategory, Service, Ticket, Visibility
 from ..permissions import ticket_policy
+from ..services.identities import DECLARED, declared_citizen
+from ..services.lookup import FINDABLE, readable_citizens
 from ..ticket_search import search
 from . import cursor, serialise
 from .schemas import (
@@ -154,12 +156,10 @@ def read(ticket_id):
 
 
 def _known_citizens(user):
-    """Citizens the caller may name by id: as in the admin's Citizens list, those
-    with a ticket the caller may open (every citizen for all-office users)."""
-    citizens = Citizen.objects.filter(erased_at__isnull=True)
-    if ticket_policy().sees_all_offices(user):
-        return citizens
-    return citizens.filter(pk__in=visible(user).values("citizen_id"))
+    """Citizens the caller may name by id: those whose record they may read
+    (services.lookup), registered and not erased — a declared record belongs to
+    the ticket it came with."""
+    return readable_citizens(user).filter(FINDABLE)
 
 
 def _citizen(actor, data):
@@ -168,7 +168,8 @@ def _citizen(actor, data):
                    _("No citizen with this id among yours: send the citizen's details "
                      "(with the fiscal code) instead."))
     if data.citizen is not None:
-        return services.register_citizen(actor, **data.citizen.dict())
+        # Details an integration sends are a claim, kept with this ticket only.
+        return declared_citizen(**data.citizen.dict())
     return None
 
 
@@ -201,5 +202,6 @@ def create_ticket(request, data: TicketIn,
                            _("No office with this id.")),
                 subject=data.subject, description=data.description, latitude=data.latitude,
                 longitude=data.longitude, address=data.address, priority=data.priority,
-                draft=data.draft, note=data.note, idempotency_key=key)
+                draft=data.draft, note=data.note, idempotency_key=key,
+                identity=DECLARED if data.citizen_id is None and data.citizen else None)
     return Status(201, serialise.ticket(request, read(ticket.pk)))

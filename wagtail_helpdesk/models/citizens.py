@@ -21,6 +21,16 @@ class FiscalCodeField(models.CharField):
 
 
 class Citizen(index.Indexed, models.Model):
+    """A person tickets are about.
+
+    A *verified* record (``declared`` false) was registered by an operator or
+    by a SPID/CIE login: only it holds a ``fiscal_code`` and may be found by
+    it, completed, or linked to an account. A *declared* record holds what
+    somebody typed (a website form, an Open311 POST, an API call): it belongs
+    to the ticket it came with, its fiscal code is only a claim
+    (``declared_fiscal_code``), and nothing ever looks it up or attaches to it.
+    """
+
     given_name = models.CharField(_("given name"), max_length=100, blank=True)
     family_name = models.CharField(_("family name"), max_length=100, blank=True)
     fiscal_code = FiscalCodeField(
@@ -30,6 +40,14 @@ class Citizen(index.Indexed, models.Model):
         blank=True,
         unique=True,
         validators=[validate_fiscal_code],
+    )
+    #: What a declared identity gave as its fiscal code: never unique, never
+    #: looked up to attach anything (see the class docstring).
+    declared_fiscal_code = models.CharField(_("declared fiscal code"), max_length=16,
+                                            blank=True)
+    declared = models.BooleanField(
+        _("declared, not verified"), default=False, editable=False,
+        help_text=_("Typed by whoever sent the ticket: not checked by SPID/CIE or an operator."),
     )
     email = models.EmailField(_("e-mail address"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -64,6 +82,7 @@ class Citizen(index.Indexed, models.Model):
             models.Index(Upper("family_name"), "given_name", name="helpdesk_citizen_name"),
             models.Index(fields=["email"], name="helpdesk_citizen_email"),
             models.Index(fields=["user"], name="helpdesk_citizen_user"),
+            models.Index(fields=["declared_fiscal_code"], name="helpdesk_citizen_declared_fc"),
         ]
 
     def __str__(self):
@@ -71,7 +90,14 @@ class Citizen(index.Indexed, models.Model):
 
     def save(self, *args, **kwargs):
         self.fiscal_code = normalise_fiscal_code(self.fiscal_code) or None
+        if self.declared and self.fiscal_code:
+            raise ValueError("a declared citizen record never holds a fiscal_code")
         super().save(*args, **kwargs)
+
+    @property
+    def shown_fiscal_code(self):
+        """The fiscal code to show on this record: the verified one, or the claim."""
+        return self.fiscal_code or self.declared_fiscal_code
 
     @property
     def full_name(self):

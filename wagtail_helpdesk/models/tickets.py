@@ -91,6 +91,12 @@ class Ticket(models.Model):
         Citizen, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets",
         verbose_name=_("citizen"),
     )
+    #: The declared identity the ticket came with, kept once an operator has
+    #: linked the ticket to a verified citizen (``citizen``).
+    declared_contact = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, null=True, blank=True, editable=False,
+        related_name="declared_tickets", verbose_name=_("declared contact"),
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="helpdesk_assigned_tickets", verbose_name=_("assignee"),
@@ -224,6 +230,7 @@ class EventKind(models.TextChoices):
     RATING = "rating", _("Rating")
     SLA_WARNING = "sla_warning", _("Deadline reminder")
     PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased")
+    CITIZEN_LINKED = "citizen_linked", _("Linked to a citizen")
 
 
 class AppendOnlyError(RuntimeError):

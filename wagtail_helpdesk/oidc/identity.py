@@ -79,8 +79,11 @@ def _citizen_for(user, code):
         if citizen.fiscal_code and citizen.fiscal_code != code:
             raise LoginError("the fiscal number differs from the account's")
         return citizen
+    # Only a registered record (an operator's) is taken over by the login; a
+    # declared one never holds a fiscal code, but say so all the same.
     found = (Citizen.objects.select_for_update()
-             .filter(fiscal_code=code, erased_at__isnull=True, user__isnull=True).first())
+             .filter(fiscal_code=code, declared=False, erased_at__isnull=True,
+                     user__isnull=True).first())
     if found is None:
         found = Citizen(fiscal_code=code)
     found.user = user

@@ -13,8 +13,9 @@ client sent any personal data) and the ticket are created in one transaction.
   no HTML. ``media_url``: kept as a link in the description (no upload in
   v2). The first line of the description becomes the ticket's title.
 * The person: ``first_name``, ``last_name``, ``email``, ``phone``, all
-  optional, make a new citizen record with a declared identity. It is never
-  matched to an existing record by e-mail: anybody could type anybody's.
+  optional, make a new citizen record with a declared identity, the
+  ticket's own: it is never matched to an existing record (anybody could type
+  anybody's details), see :mod:`wagtail_helpdesk.services.identities`.
 * Retries: FixMyStreet's ``attribute[fixmystreet_id]`` keys the report for
   good; without it, the same client sending the same fields again within
   about a day gets the ticket the first request created.
@@ -35,7 +36,7 @@ from .. import services
 from ..errors import GuardFailed
 from ..models import Channel, Kind, Ticket
 from ..public.area import parse_coordinate
-from ..services.submissions import declared_citizen
+from ..services.identities import DECLARED, declared_citizen
 from . import area, attributes, catalogue, clients
 from .errors import Open311Error
 from .params import DESCRIPTION_MAX, value
@@ -176,7 +177,7 @@ def file_request(client, data, site=None):
                 report_category=intake.category, subject=intake.title(),
                 description=intake.full_description(), latitude=intake.latitude,
                 longitude=intake.longitude, address=intake.address, site=site,
-                idempotency_key=keys[0],
+                idempotency_key=keys[0], identity=DECLARED if citizen else None,
             )
             if citizen is not None and ticket.citizen_id != citizen.pk:
                 citizen.delete()  # an identical request filed it a moment ago

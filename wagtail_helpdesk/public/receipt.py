@@ -54,7 +54,7 @@ def receipt_pdf(ticket):
         (_("Place"), ticket.address or (f"{ticket.latitude}, {ticket.longitude}"
                                          if ticket.has_location else "")),
         (_("Applicant"), citizen.full_name if citizen else ""),
-        (_("Fiscal code"), (citizen.fiscal_code or "") if citizen else ""),
+        (_("Fiscal code"), (citizen.shown_fiscal_code or "") if citizen else ""),
         (_("E-mail"), citizen.email if citizen else ""),
     ]
     for label, value in rows:

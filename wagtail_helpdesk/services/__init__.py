@@ -22,9 +22,11 @@ from .actions import (
     transfer,
 )
 from .actors import SYSTEM, CitizenActor, ClientActor
-from .citizens import register_citizen, search_citizens, set_citizen_preferences
+from .citizens import register_citizen, set_citizen_preferences
 from .creation import create_ticket, delete_draft, submit_ticket, update_draft
 from .erasure import erase_citizen
+from .identities import declared_citizen, link_citizen
+from .lookup import search_citizens
 from .submissions import (
     citizen_drafts,
     discard_web_draft,
@@ -41,8 +43,10 @@ __all__ = [
     "add_note",
     "assign",
     "create_ticket",
+    "declared_citizen",
     "delete_draft",
     "erase_citizen",
+    "link_citizen",
     "mark_read",
     "mark_waiting",
     "register_citizen",

@@ -1,14 +1,13 @@
-"""Finding and registering citizens (operators taking a call or a visit)."""
+"""Registering citizens (operators taking a call or a visit) and the citizen's
+own preferences. Finding them: :mod:`.lookup`."""
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..errors import GuardFailed, PermissionDenied
 from ..identity import is_valid_fiscal_code, normalise_fiscal_code
 from ..models import Citizen
 from ..permissions import ticket_policy
-
-SEARCH_LIMIT = 20
+from .actors import actor_user
 
 
 def _require_operator(actor):
@@ -16,23 +15,22 @@ def _require_operator(actor):
         raise PermissionDenied(_("You cannot register citizens."))
 
 
-def search_citizens(actor, text):
-    """Citizens matching a fiscal code (exact) or name words; at most 20."""
-    _require_operator(actor)
-    text = (text or "").strip()
-    if not text:
-        return []
-    qs = Citizen.objects.filter(erased_at__isnull=True)
-    if is_valid_fiscal_code(text):
-        return list(qs.filter(fiscal_code=normalise_fiscal_code(text))[:SEARCH_LIMIT])
-    query = Q()
-    for word in text.split()[:4]:
-        query &= Q(family_name__icontains=word) | Q(given_name__icontains=word)
-    return list(qs.filter(query).order_by("family_name", "given_name")[:SEARCH_LIMIT])
+#: The Wagtail audit-log action written when an operator completes a
+#: registered citizen's empty contacts while registering a caller.
+COMPLETE_ACTION = "wagtail_helpdesk.complete_citizen"
 
 
-def complete_blanks(citizen, values):
-    """Fill the citizen's empty fields from ``values``; never overwrite one."""
+def complete_blanks(actor, citizen, values):
+    """Fill the verified ``citizen``'s empty fields from ``values``, never
+    overwriting one; recorded in the audit log (field names only).
+
+    Only for an operator acting on a registered record: a declared identity
+    never completes anybody's record (see :mod:`.identities`).
+    """
+    from wagtail.log_actions import log
+
+    if citizen.declared:
+        raise ValueError("declared records are never completed")
     changed = []
     for field, value in values.items():
         value = (value or "").strip()
@@ -41,12 +39,15 @@ def complete_blanks(citizen, values):
             changed.append(field)
     if changed:
         citizen.save(update_fields=[*changed, "updated_at"])
+        log(instance=citizen, action=COMPLETE_ACTION, user=actor_user(actor),
+            data={"fields": changed})
     return citizen
 
 
 def register_citizen(actor, *, given_name, family_name, fiscal_code="", email="", phone=""):
-    """The citizen with this fiscal code (contacts completed, never overwritten),
-    or a new one. Without a fiscal code a new record is always created."""
+    """The registered citizen with this fiscal code (empty contacts completed,
+    never overwritten: the operator is acting on the record), or a new
+    registered one. Without a fiscal code a new record is always created."""
     _require_operator(actor)
     given_name, family_name = (given_name or "").strip(), (family_name or "").strip()
     if not (given_name and family_name):
@@ -60,9 +61,9 @@ def register_citizen(actor, *, given_name, family_name, fiscal_code="", email=""
         raise GuardFailed(_("Check the fiscal code."),
                           {"fiscal_code": _("This is not a valid fiscal code.")})
     if code:
-        existing = Citizen.objects.filter(fiscal_code=code).first()
+        existing = Citizen.objects.filter(fiscal_code=code, declared=False).first()
         if existing is not None:
-            return complete_blanks(existing, {"email": email, "phone": phone})
+            return complete_blanks(actor, existing, {"email": email, "phone": phone})
     return Citizen.objects.create(given_name=given_name, family_name=family_name,
                                   fiscal_code=code or None, email=(email or "").strip(),
                                   phone=(phone or "").strip())

@@ -4,7 +4,9 @@ The citizen record is anonymised in place and their tickets are kept, so that
 the office's work and its statistics (counts per office, category, service,
 status, resolution type, dates, service levels) remain. What is removed:
 
-* the citizen's name, fiscal code, e-mail, phone, language and user link;
+* the citizen's name, fiscal code, e-mail, phone, language and user link, and
+  those of the declared identities their tickets came with (kept on a ticket
+  an operator linked to the citizen);
 * everything the citizen wrote: the tickets' subject and description, the
   bodies of the citizen's timeline messages (replaced by a placeholder);
 * the citizen's identifiers quoted in what operators wrote (replies, notes,
@@ -91,7 +93,8 @@ def _phone_pattern(phone):
 
 #: The citizen's fields ``redactor`` reads (callers loading rows with ``only()``
 #: name them so that redacting costs no query per row).
-REDACTED_FIELDS = ("given_name", "family_name", "email", "phone", "fiscal_code")
+REDACTED_FIELDS = ("given_name", "family_name", "email", "phone", "fiscal_code",
+                   "declared_fiscal_code")
 
 
 def redactor(citizen, replacement=None):
@@ -99,7 +102,7 @@ def redactor(citizen, replacement=None):
     ``replacement`` (default: the erasure placeholder), or None when there is
     nothing to look for."""
     patterns = []
-    for value in (citizen.fiscal_code, citizen.email):
+    for value in (citizen.fiscal_code, citizen.declared_fiscal_code, citizen.email):
         if value:
             patterns.append(re.escape(value))
     if phone := _phone_pattern(citizen.phone):
@@ -229,12 +232,14 @@ def _erase(actor, citizen, reason):
             core.record(t, EventKind.PERSONAL_DATA_ERASED, actor, now=now,
                         data={"reason": reason})
 
-        person.given_name = person.family_name = ""
-        person.fiscal_code = None
-        person.email = person.phone = person.language = ""
+        _blank(person, now)
         person.user = None
-        person.erased_at = now
         person.save()
+        # The declared identities these tickets came with (kept once linked).
+        for declared in Citizen.objects.select_for_update().filter(
+                declared_tickets__in=ticket_ids, erased_at__isnull=True).distinct():
+            _blank(declared, now)
+            declared.save()
         if user_id is not None:  # the SPID/CIE account: its identities and names go too
             from django.contrib.auth import get_user_model
 
@@ -246,6 +251,13 @@ def _erase(actor, citizen, reason):
                notifications=skipped)
     citizen.refresh_from_db()
     return citizen
+
+
+def _blank(person, now):
+    person.given_name = person.family_name = person.declared_fiscal_code = ""
+    person.fiscal_code = None
+    person.email = person.phone = person.language = ""
+    person.erased_at = now
 
 
 def _audit(person, actor, **data):

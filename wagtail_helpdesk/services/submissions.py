@@ -1,24 +1,23 @@
 """Tickets citizens send from the website's forms (channel ``web``).
 
 The citizen is the one logged in with SPID/CIE when there is one (identity
-"verified"); otherwise the person the form describes (identity "declared").
-A declared fiscal code that already has a record is linked to it, but never
-changes it: only empty contacts are completed, so nobody can redirect
-another person's notifications by typing their fiscal code.
+"verified"); otherwise the person the form describes (identity "declared"),
+kept as the ticket's own record and never attached to anybody else's (see
+:mod:`.identities`).
 """
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ..errors import GuardFailed
-from ..identity import is_valid_fiscal_code, normalise_fiscal_code
 from ..models import Channel, Citizen, Ticket
 from ..workflow import Status
 from .actors import CitizenActor
-from .citizens import complete_blanks
 from .creation import create_ticket, delete_draft
+from .identities import DECLARED, VERIFIED, declared_citizen
 
-VERIFIED, DECLARED = "verified", "declared"
+__all__ = ["DECLARED", "VERIFIED", "declared_citizen", "submit_web_ticket", "verified_citizen",
+           "citizen_drafts", "discard_web_draft"]
 
 
 def verified_citizen(user):
@@ -34,22 +33,6 @@ def verified_citizen(user):
     except Citizen.DoesNotExist:
         return None
     return None if citizen.erased_at else citizen
-
-
-def declared_citizen(*, given_name="", family_name="", fiscal_code="", email="", phone=""):
-    """The citizen a form describes: the record with this fiscal code
-    (only its empty contacts completed) or a new one."""
-    code = normalise_fiscal_code(fiscal_code)
-    if code and not is_valid_fiscal_code(code):
-        raise GuardFailed(_("Check the fiscal code."),
-                          {"fiscal_code": _("This is not a valid fiscal code.")})
-    values = {"given_name": (given_name or "").strip(), "family_name": (family_name or "").strip(),
-              "email": (email or "").strip(), "phone": (phone or "").strip()}
-    if code:
-        existing = Citizen.objects.filter(fiscal_code=code, erased_at__isnull=True).first()
-        if existing is not None:
-            return complete_blanks(existing, values)
-    return Citizen.objects.create(fiscal_code=code or None, **values)
 
 
 def submit_web_ticket(*, user=None, person=None, kind, attachments=(), idempotency_key=None,

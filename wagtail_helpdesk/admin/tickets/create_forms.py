@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from ...formfields import MultipleFileField
 from ...identity import FiscalCodeFormField
 from ...models import Channel, Citizen, Kind, Priority, ReportCategory, Service
+from ...services.lookup import FINDABLE
 
 OPERATOR_CHANNELS = [(c.value, c.label) for c in (Channel.PHONE, Channel.DESK, Channel.EMAIL)]
 
@@ -34,7 +35,7 @@ class TicketDraftForm(forms.Form):
     priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int,
                                       initial=Priority.NORMAL)
     citizen = forms.ModelChoiceField(label=_("Citizen"), queryset=Citizen.objects.filter(
-        erased_at__isnull=True), required=False, widget=forms.RadioSelect)
+        FINDABLE), required=False, widget=forms.RadioSelect)
     citizen_query = forms.CharField(label=_("Find a citizen by name or fiscal code"),
                                     required=False, max_length=100)
     new_given_name = forms.CharField(label=_("Given name"), max_length=100, required=False)
@@ -57,8 +58,8 @@ class TicketDraftForm(forms.Form):
         chosen = self.data.get(self.add_prefix("citizen")) or self.initial.get("citizen")
         if chosen:
             ids.append(getattr(chosen, "pk", chosen))
-        self.fields["citizen"].queryset = Citizen.objects.filter(pk__in=ids,
-                                                                 erased_at__isnull=True)
+        # Only registered citizens: a declared record belongs to its own ticket.
+        self.fields["citizen"].queryset = Citizen.objects.filter(FINDABLE, pk__in=ids)
 
     def catalogue(self):
         data = self.cleaned_data

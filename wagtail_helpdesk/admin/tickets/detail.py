@@ -29,6 +29,8 @@ from ...models import (
 )
 from ...permissions import ticket_policy
 from ...quickreplies import quick_reply_policy, reply_box_choices
+from ...services.identities import claimed_citizen
+from ...services.lookup import citizen_match
 from ...workflow import Status
 from . import viewers
 from .forms import ACTION_FORMS, available_actions
@@ -129,6 +131,14 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
             .order_by("-last_activity_at")[:OTHER_TICKETS]
         )
 
+    def get_claimed_citizen(self):
+        """What the operator may see of the registered citizen the ticket's
+        declared fiscal code names (offered for "Collega al cittadino")."""
+        if not self.can_change:
+            return None
+        claimed = claimed_citizen(self.ticket)
+        return citizen_match(claimed) if claimed is not None else None
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         ticket = self.ticket
@@ -155,6 +165,7 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
             unread=unread,
             attachments=attachments,
             other_tickets=self.get_other_tickets(),
+            claimed_citizen=self.get_claimed_citizen(),
             forms=forms,
             work_forms=[forms[s] for s in ("take_charge", "assign", "set_priority",
                                            "mark_waiting", "transfer", "reopen") if s in forms],

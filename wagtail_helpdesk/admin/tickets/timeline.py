@@ -33,6 +33,7 @@ EVENT_ICONS = {
     EventKind.RATING: "pick",
     EventKind.SLA_WARNING: "time",
     EventKind.PERSONAL_DATA_ERASED: "bin",
+    EventKind.CITIZEN_LINKED: "link",
 }
 
 def _label(choices, value):
@@ -112,6 +113,9 @@ class TimelineEntry:
             yield _("Changed: %(fields)s") % {"fields": ", ".join(map(str, data["fields"]))}
         elif kind == EventKind.PERSONAL_DATA_ERASED and data.get("reason"):
             yield _("Reason: %(reason)s") % {"reason": data["reason"]}
+        elif kind == EventKind.CITIZEN_LINKED:
+            yield _("The operator checked the declared identity and linked the ticket to "
+                    "the registered citizen; what was declared stays with the ticket.")
         elif kind == EventKind.RATING and data.get("score"):
             yield _("Rating: %(score)s/5") % {"score": data["score"]}
         elif kind == EventKind.SLA_WARNING and data.get("due_at"):

@@ -13,6 +13,7 @@ from ..viewsets import MENU_HOOK
 from .actions import ticket_action
 from .create import TicketCreateView
 from .detail import TicketDetailView, attachment_download
+from .linking import link_citizen
 from .listing import TicketIndexView
 from .viewers import ticket_viewers
 
@@ -46,6 +47,7 @@ class TicketViewSet(ModelViewSet):
             path("<int:pk>/viewers/", ticket_viewers, name="viewers"),
             path("<int:pk>/attachments/<int:attachment_pk>/", attachment_download,
                  name="attachment"),
+            path("<int:pk>/link-citizen/", link_citizen, name="link_citizen"),
             path("<int:pk>/<slug:action>/", ticket_action, name="action"),
         ]
 
