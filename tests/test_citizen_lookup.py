@@ -100,11 +100,18 @@ def test_crea_ticket_finds_by_fiscal_code_and_still_masks(client, town, query):
 def test_a_found_citizen_may_be_given_a_ticket_which_makes_them_readable(client, town):
     client = login(client, town.operator)
     assert client.get(reverse("helpdesk_citizens:detail", args=[town.far.pk])).status_code == 404
+    # A draft (deleted without a trace at will) opens nothing.
+    client.post(NEW, {"kind": "request", "channel": "phone", "priority": "2", "intent": "draft",
+                      "citizen": town.far.pk, "service": town.service_a.pk,
+                      "description": "Bozza"})
+    assert Ticket.objects.filter(citizen=town.far, status="draft").exists()
+    assert client.get(reverse("helpdesk_citizens:detail", args=[town.far.pk])).status_code == 404
     response = client.post(NEW, {"kind": "request", "channel": "phone", "priority": "2",
                                  "intent": "submit", "citizen": town.far.pk,
                                  "service": town.service_a.pk, "description": "Al telefono"})
     assert response.status_code == 302
-    assert Ticket.objects.get(citizen=town.far, office=town.a).created_by == town.operator
+    assert Ticket.objects.exclude(status="draft").get(
+        citizen=town.far, office=town.a).created_by == town.operator
     # Now the citizen has a ticket in the operator's office: theirs to read.
     assert client.get(reverse("helpdesk_citizens:detail", args=[town.far.pk])).status_code == 200
 

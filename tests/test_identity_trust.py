@@ -330,3 +330,90 @@ def test_no_intake_path_changes_or_addresses_an_existing_record(pages, factories
             assert not Notification.objects.filter(address=existing.email).exists()
     assert Citizen.objects.filter(declared=True).count() == 24
     assert not Citizen.objects.filter(declared=True, fiscal_code__isnull=False).exists()
+
+
+# --- after the review ----------------------------------------------------------------
+
+
+def test_after_linking_the_senders_receipt_still_shows_what_they_typed(pages, factories):
+    user = get_user_model().objects.create_user(username="spid-rec", password=None)
+    victim = Citizen.objects.create(given_name="Giovanna", family_name="Registrata",
+                                    fiscal_code=VICTIM_CODE, email="vera@example.it", user=user)
+    sender = Client()
+    send_request(sender, pages, family_name="Digitata", email=VISITOR_EMAIL)
+    ticket = Ticket.objects.get()
+    services.link_citizen(ticket, factories.operator(pages.office), victim)
+    receipt = pdf_text(sender.get(f"/helpdesk/receipt/{ticket.pk}/").content)
+    assert "Digitata" in receipt and VISITOR_EMAIL in receipt
+    assert "Registrata" not in receipt and "vera@example.it" not in receipt
+
+
+def test_a_mail_queued_to_the_declared_address_carries_no_link_once_linked(
+        claimed, smtp, settings):
+    queued = Notification.objects.get(ticket=claimed.ticket, template="citizen/ticket_received")
+    services.link_citizen(claimed.ticket, claimed.operator, claimed.victim)
+    tasks.deliver([queued.pk])
+    text = mail_text(smtp.messages[0])
+    assert "/helpdesk/pratica/" not in text and "/helpdesk/area-personale/" not in text
+
+
+def test_the_service_links_only_the_citizen_the_declared_code_names(claimed):
+    other = Citizen.objects.create(given_name="Altro", fiscal_code="NRELCU80A01H501S")
+    with pytest.raises(GuardFailed):
+        services.link_citizen(claimed.ticket, claimed.operator, other)
+    assert Ticket.objects.get().citizen.declared
+
+
+def test_a_crafted_version_is_refused_not_a_server_error(client, claimed):
+    client.force_login(claimed.operator)
+    response = client.post(reverse("helpdesk_tickets:link_citizen", args=[claimed.ticket.pk]),
+                           {"citizen": claimed.victim.pk, "version": "abc", "checked": "1"})
+    assert response.status_code == 302
+    assert Ticket.objects.get().citizen.declared
+
+
+def test_erasure_redacts_what_the_declared_identity_typed(claimed, factories):
+    ticket = services.link_citizen(claimed.ticket, claimed.operator, claimed.victim)
+    services.reply(ticket, claimed.operator, f"Scritto a {VISITOR_EMAIL} per conferma.")
+    services.erase_citizen(factories.administrator(), claimed.victim)
+    reply = ticket.events.get(kind=EventKind.REPLY)
+    assert VISITOR_EMAIL not in reply.body
+
+
+def test_a_replayed_web_submission_makes_no_second_declared_record(pages):
+    person = {"given_name": "Ada", "family_name": "Rossi", "fiscal_code": VICTIM_CODE,
+              "email": VISITOR_EMAIL}
+    first = services.submit_web_ticket(person=person, kind=Kind.REQUEST, service=pages.service,
+                                       description="Una", idempotency_key="replay-1")
+    again = services.submit_web_ticket(person=person, kind=Kind.REQUEST, service=pages.service,
+                                       description="Una", idempotency_key="replay-1")
+    assert first == again and Citizen.objects.filter(declared=True).count() == 1
+
+
+def test_records_only_declarations_made_become_declared(pages, factories):
+    """Migration 0016: a pre-0015 record made by a website declaration is no
+    longer taken over by a SPID/CIE login; an operator's record is untouched."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("wagtail_helpdesk.migrations.0016_legacy_declared_records")
+    typed = Citizen.objects.create(given_name="Vecchia", fiscal_code=VICTIM_CODE,
+                                   email="attaccante@example.net")
+    services.submit_web_ticket(person={"given_name": "Vecchia", "family_name": "Scheda",
+                                       "fiscal_code": "BNCGNN80A41H501X",
+                                       "email": "attaccante@example.net"},
+                               kind=Kind.REQUEST, service=pages.service, description="x",
+                               idempotency_key="legacy")
+    Ticket.objects.update(citizen=typed)  # as the old rule linked it
+    operator = factories.operator(pages.office)
+    registered = Citizen.objects.create(given_name="Ugo", fiscal_code="NRELCU80A01H501S")
+    services.create_ticket(operator, kind=Kind.REQUEST, channel=Channel.PHONE,
+                           service=pages.service, citizen=registered, description="Al telefono")
+    Citizen.objects.filter(declared=True).delete()  # the placeholder the call above made
+    migration.mark_declared(apps, None)
+    typed.refresh_from_db()
+    registered.refresh_from_db()
+    assert typed.declared and typed.fiscal_code is None
+    assert typed.declared_fiscal_code == VICTIM_CODE
+    assert not registered.declared and registered.fiscal_code == "NRELCU80A01H501S"

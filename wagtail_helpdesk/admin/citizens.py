@@ -83,6 +83,13 @@ def _or_dash(value):
     return value or "—"
 
 
+def fiscal_code_shown(citizen):
+    """The fiscal code, or the one a declared record claims, said as such."""
+    if citizen.declared_fiscal_code:
+        return _("%(code)s (declared, not verified)") % {"code": citizen.declared_fiscal_code}
+    return _or_dash(citizen.fiscal_code)
+
+
 class CitizenIndexView(IndexView):
     template_name = "wagtailadmin/generic/index.html"
     search_fields = ["family_name"]  # enables the search box; the search itself is ours
@@ -123,7 +130,7 @@ class CitizenIndexView(IndexView):
             TitleColumn("name", label=_("Name"), accessor=citizen_name,
                         get_url=self.get_detail_url, sort_key="family_name"),
             Column("fiscal_code", label=_("Fiscal code"),
-                   accessor=lambda c: _or_dash(c.fiscal_code), sort_key="fiscal_code",
+                   accessor=fiscal_code_shown, sort_key="fiscal_code",
                    classname="w-whitespace-nowrap"),
             Column("email", label=_("E-mail"), accessor=lambda c: _or_dash(c.email)),
             Column("phone", label=_("Phone"), accessor=lambda c: _or_dash(c.phone),

@@ -91,6 +91,12 @@ def ticket_link(notification):
         return _admin_link("helpdesk_tickets:detail", notification.ticket_id)
     from ..public.links import ticket_path
 
+    ticket = notification.ticket
+    if (notification.recipient_citizen_id is not None
+            and notification.recipient_citizen_id != ticket.citizen_id):
+        # Queued to a declared identity before an operator linked the ticket to
+        # a registered citizen: no link into that citizen's ticket.
+        return ""
     try:
         return _absolute(ticket_path(notification.ticket), admin=False)
     except NoReverseMatch:  # the site did not include the app's URLs

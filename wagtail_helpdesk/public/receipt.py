@@ -43,7 +43,9 @@ def receipt_pdf(ticket):
     pdf.ln(3)
     submitted = timezone.localtime(ticket.submitted_at or ticket.created_at)
     topic = ticket.service or ticket.report_category
-    citizen = ticket.citizen
+    # What the sender gave: the declared identity even once an operator has
+    # linked the ticket to a registered citizen (the receipt is the sender's).
+    citizen = ticket.declared_contact or ticket.citizen
     rows = [
         (_("Code"), ticket.reference),
         (_("Sent on"), date_format(submitted, "DATETIME_FORMAT")),

@@ -123,6 +123,20 @@ def redactor(citizen, replacement=None):
     return redact
 
 
+def _chain(redactors):
+    """One redactor applying each of ``redactors`` (None when there are none)."""
+    redactors = [r for r in redactors if r is not None]
+    if not redactors:
+        return None
+
+    def redact(value):
+        for one in redactors:
+            value = one(value)
+        return value
+
+    return redact
+
+
 def _clean_reason(reason):
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX_LENGTH:
@@ -162,13 +176,17 @@ def _erase(actor, citizen, reason):
             raise GuardFailed(
                 _("The personal data of this citizen were already erased: nothing to do.")
             )
-        redact = redactor(person)
         user_id = person.user_id
         tickets = list(
             Ticket.objects.select_for_update(of=("self",)).select_related("service")
             .filter(citizen=person).order_by("pk")
         )
         ticket_ids = [t.pk for t in tickets]
+        # The declared identities these tickets came with (kept once linked):
+        # their identifiers are redacted and their records erased too.
+        declared = list(Citizen.objects.select_for_update().filter(
+            declared_tickets__in=ticket_ids, erased_at__isnull=True).distinct())
+        redact = _chain([redactor(p) for p in (person, *declared)])
         events = TicketEvent.objects.filter(ticket_id__in=ticket_ids)
 
         # What the citizen wrote. Events are append-only: bulk updates are the
@@ -235,11 +253,9 @@ def _erase(actor, citizen, reason):
         _blank(person, now)
         person.user = None
         person.save()
-        # The declared identities these tickets came with (kept once linked).
-        for declared in Citizen.objects.select_for_update().filter(
-                declared_tickets__in=ticket_ids, erased_at__isnull=True).distinct():
-            _blank(declared, now)
-            declared.save()
+        for contact in declared:
+            _blank(contact, now)
+            contact.save()
         if user_id is not None:  # the SPID/CIE account: its identities and names go too
             from django.contrib.auth import get_user_model
 

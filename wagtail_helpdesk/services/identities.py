@@ -81,6 +81,9 @@ def link_citizen(ticket, actor, citizen, *, expected_version=None):
                 or t.citizen.erased_at is not None):
             raise GuardFailed(_("This ticket is already linked to a registered citizen."))
         declared = t.citizen
+        if not declared.declared_fiscal_code or citizen.fiscal_code != declared.declared_fiscal_code:
+            raise GuardFailed(_("Only the registered citizen with the declared fiscal code can "
+                                "be linked."), {"citizen": _("Choose a registered citizen.")})
         t.declared_contact, t.citizen = declared, citizen
         core.save(t, ["citizen", "declared_contact"], now)
         core.record(t, EventKind.CITIZEN_LINKED, actor, now=now,

@@ -25,6 +25,7 @@ from ..errors import PermissionDenied
 from ..identity import is_valid_fiscal_code, normalise_fiscal_code
 from ..models import Citizen
 from ..permissions import ticket_policy
+from ..workflow import Status
 
 #: The most citizens a search answers.
 SEARCH_LIMIT = 20
@@ -104,7 +105,10 @@ def readable(user):
     policy = ticket_policy()
     if policy.sees_all_offices(user):
         return Value(True)
-    tickets = policy.instances_user_has_any_permission_for(user, ["view"])
+    # A submitted ticket: a draft (which its author may delete without a
+    # trace) never opens a record.
+    tickets = policy.instances_user_has_any_permission_for(user, ["view"]).exclude(
+        status=Status.DRAFT)
     return Exists(tickets.filter(citizen_id=OuterRef("pk")))
 
 

@@ -81,6 +81,9 @@ def discard_web_draft(*, user, draft_id):
 
 
 def _web_ticket(user, person, kind, attachments, idempotency_key, site, draft, fields):
+    if idempotency_key and (sent := Ticket.objects.filter(
+            idempotency_key=idempotency_key).first()) is not None:
+        return sent  # a replay: no second declared record
     citizen = verified_citizen(user)
     identity = VERIFIED
     if citizen is None:

@@ -22,12 +22,16 @@ def link_citizen(request, pk):
         messages.error(request, _("No registered citizen matches the declared fiscal code "
                                   "any more: nothing was linked."))
         return redirect("helpdesk_tickets:detail", pk=pk)
+    version = request.POST.get("version") or None
+    if version is not None and not version.isdigit():
+        messages.error(request, _("This page was out of date: check the ticket and try again."))
+        return redirect("helpdesk_tickets:detail", pk=pk)
     if not request.POST.get("checked"):
         messages.error(request, _("Confirm that you have checked the citizen's identity."))
         return redirect("helpdesk_tickets:detail", pk=pk)
     try:
         services.link_citizen(ticket, request.user, citizen,
-                              expected_version=request.POST.get("version") or None)
+                              expected_version=version)
     except (HelpdeskError, PermissionDenied) as exc:
         messages.error(request, getattr(exc, "message", None) or str(exc))
         return redirect("helpdesk_tickets:detail", pk=pk)
