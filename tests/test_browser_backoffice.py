@@ -122,3 +122,35 @@ def test_bulk_assign_presence_switch_and_map(page, live_server, factories):
     # The report's place on the map (the marker; tiles are not reachable here).
     page.goto(f"{live_server.url}/admin/helpdesk/tickets/{report.pk}/")
     page.wait_for_selector("[data-map-ready] .leaflet-marker-icon")
+
+
+def test_operator_links_a_declared_request_after_checking(page, live_server, factories):
+    from wagtail_helpdesk import services
+    from wagtail_helpdesk.models import Citizen
+
+    office = factories.office(name="Servizi sociali")
+    factories.operator(office, username="anna", first_name="Anna", last_name="Neri")
+    registered = Citizen.objects.create(given_name="Giovanna", family_name="Esposito",
+                                        fiscal_code="RSSMRA85T10A562S",
+                                        email="giovanna@example.it")
+    declared = services.declared_citizen(given_name="Giovanna", family_name="Esposito",
+                                         fiscal_code="rssmra85t10a562s",
+                                         email="g.esposito@example.net")
+    ticket = factories.request_ticket(CitizenActor(declared), citizen_=declared,
+                                      service_=factories.service(office))
+    log_in(page, live_server, "anna")
+    page.goto(f"{live_server.url}/admin/helpdesk/tickets/{ticket.pk}/")
+    html = page.content()  # the admin speaks the operator's language: Italian here
+    assert "Dichiarata, non verificata" in html
+    assert "g***@e***.it" in html  # the registered citizen's address, masked
+    assert "giovanna@example.it" not in html
+    checkbox = page.get_by_label("Ho verificato che chi ha inviato questo ticket è questo "
+                                 "cittadino.")
+    checkbox.scroll_into_view_if_needed()
+    checkbox.check()
+    page.get_by_role("button", name="Collega al cittadino").click()
+    page.wait_for_selector(".messages .success")
+    assert "collegato al cittadino registrato" in page.inner_text(".messages")
+    assert "Collegato a un cittadino" in page.content()
+    ticket.refresh_from_db()
+    assert ticket.citizen == registered and ticket.declared_contact == declared
