@@ -184,8 +184,10 @@ def _erase(actor, citizen, reason):
         ticket_ids = [t.pk for t in tickets]
         # The declared identities these tickets came with (kept once linked):
         # their identifiers are redacted and their records erased too.
+        # (A subquery, not a join: PostgreSQL refuses FOR UPDATE with DISTINCT.)
         declared = list(Citizen.objects.select_for_update().filter(
-            declared_tickets__in=ticket_ids, erased_at__isnull=True).distinct())
+            pk__in=Ticket.objects.filter(pk__in=ticket_ids).values("declared_contact_id"),
+            erased_at__isnull=True))
         redact = _chain([redactor(p) for p in (person, *declared)])
         events = TicketEvent.objects.filter(ticket_id__in=ticket_ids)
 
