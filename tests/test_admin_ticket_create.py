@@ -137,3 +137,17 @@ def test_other_offices_drafts_and_services_are_out_of_reach(client, desk):
     submitted = desk.factories.request_ticket(service_=desk.service)
     edit = reverse("helpdesk_tickets:edit_draft", args=[submitted.pk])
     assert client.get(edit).status_code == 404  # only drafts are edited here
+
+
+def test_a_draft_with_a_declared_identity_keeps_it_when_edited(client, desk):
+    declared = services.declared_citizen(given_name="Ada", family_name="Api",
+                                         email="ada@example.net")
+    draft = services.create_ticket(desk.op, kind="request", channel="api", draft=True,
+                                   service=desk.service, citizen=declared,
+                                   description="Da un'integrazione")
+    response = client.post(reverse("helpdesk_tickets:edit_draft", args=[draft.pk]), {
+        "intent": "draft", "version": draft.version, "kind": "request", "channel": "phone",
+        "priority": "2", "service": desk.service.pk, "description": "Completata al telefono"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.citizen == declared and draft.description == "Completata al telefono"

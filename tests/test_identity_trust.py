@@ -188,6 +188,8 @@ def test_linking_is_deliberate_audited_and_then_the_citizen_sees_it(client, clai
     assert event.data == {"citizen": victim.pk, "declared": declared.pk}
     page = client.get(reverse("helpdesk_tickets:detail", args=[ticket.pk])).content.decode()
     assert "Linked to a citizen" in page
+    # What was declared stays in view for the operators.
+    assert "Declared when the ticket was sent" in page and VISITOR_EMAIL in page
     # Now in the citizen's personal area, and the office's replies reach them.
     area = Client()
     area.force_login(claimed.user)
@@ -417,3 +419,24 @@ def test_records_only_declarations_made_become_declared(pages, factories):
     assert typed.declared and typed.fiscal_code is None
     assert typed.declared_fiscal_code == VICTIM_CODE
     assert not registered.declared and registered.fiscal_code == "NRELCU80A01H501S"
+
+
+def test_open311_redacts_the_declared_identity_of_a_linked_report(client, pages, factories,
+                                                                   settings):
+    import json
+
+    settings.WAGTAIL_HELPDESK_OPEN311_PUBLIC_DETAILS = "all"
+    registered = Citizen.objects.create(given_name="Giovanna", family_name="Esposito",
+                                        fiscal_code=VICTIM_CODE)
+    declared = services.declared_citizen(given_name="Gio", family_name="Dichiarata",
+                                         fiscal_code=VICTIM_CODE, email=VISITOR_EMAIL)
+    report = factories.report_ticket(CitizenActor(declared), category=pages.category,
+                                     citizen=declared)
+    operator = factories.operator(pages.office)
+    report = services.link_citizen(report, operator, registered)
+    report = services.take_charge(report, operator)
+    services.resolve(report, operator, factories.resolution_type(),
+                     f"Risolto, avvisata la sig.ra Dichiarata ({VISITOR_EMAIL}).")
+    listed = json.dumps(client.get(url("requests", "json"), {"status": "closed"}).json())
+    assert report.short_code in listed and "Risolto" in listed
+    assert VISITOR_EMAIL not in listed and "Dichiarata" not in listed

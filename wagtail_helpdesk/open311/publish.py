@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import get_setting
 from ..models import Channel, Kind, Ticket
-from ..services.erasure import REDACTED_FIELDS, redactor
+from ..services.erasure import REDACTED_FIELDS, chain, redactor
 from ..workflow import Status
 from .catalogue import is_id, service_code, service_notice
 from .errors import Open311Error
@@ -33,6 +33,7 @@ _FIELDS = (
     "submitted_at", "updated_at", "resolved_at", "due_at", "resolution_text",
     "report_category__name", "report_category__sla_days", "office__name",
     "resolution_type__name", *(f"citizen__{name}" for name in REDACTED_FIELDS),
+    *(f"declared_contact__{name}" for name in REDACTED_FIELDS),
 )
 
 
@@ -50,7 +51,8 @@ def published():
 def for_listing(queryset):
     """``queryset`` with what an item needs joined in: one query, whatever the rows."""
     return queryset.select_related(
-        "report_category", "office", "resolution_type", "citizen").only(*_FIELDS)
+        "report_category", "office", "resolution_type", "citizen", "declared_contact",
+    ).only(*_FIELDS)
 
 
 def request_id(ticket):
@@ -75,19 +77,23 @@ def shows_details(ticket):
 
 
 class Redaction:
-    """Blanks a ticket's citizen's identifiers out of a text (one compiled
-    pattern per citizen, kept for the request)."""
+    """Blanks a ticket's citizen's identifiers out of a text, and those of the
+    identity it was declared with once an operator linked it (one compiled
+    pattern per pair, kept for the request)."""
 
     def __init__(self):
-        self._by_citizen = {}
+        self._by_people = {}
 
     def __call__(self, ticket, text):
         text = (text or "").strip()
-        if not text or ticket.citizen_id is None:
+        people = (ticket.citizen_id, ticket.declared_contact_id)
+        if not text or people == (None, None):
             return text
-        if ticket.citizen_id not in self._by_citizen:
-            self._by_citizen[ticket.citizen_id] = redactor(ticket.citizen, OMITTED)
-        redact = self._by_citizen[ticket.citizen_id]
+        if people not in self._by_people:
+            self._by_people[people] = chain(
+                [redactor(person, OMITTED) for person in (ticket.citizen, ticket.declared_contact)
+                 if person is not None])
+        redact = self._by_people[people]
         return redact(text) if redact else text
 
 

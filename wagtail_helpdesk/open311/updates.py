@@ -35,9 +35,11 @@ def events(start, end):
             published_q("ticket__"), kind__in=KINDS, visibility=Visibility.PUBLIC,
             created_at__gte=start, created_at__lte=end,
         )
-        .select_related("ticket__citizen")
+        .select_related("ticket__citizen", "ticket__declared_contact")
         .only("kind", "body", "data", "by_citizen", "created_at", "ticket__short_code",
-              "ticket__channel", *(f"ticket__citizen__{name}" for name in REDACTED_FIELDS))
+              "ticket__channel", "ticket__declared_contact",
+              *(f"ticket__{who}__{name}" for who in ("citizen", "declared_contact")
+                for name in REDACTED_FIELDS))
         .order_by("created_at", "pk")[:MAX_ROWS]
     )
 

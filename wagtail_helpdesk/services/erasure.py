@@ -123,7 +123,7 @@ def redactor(citizen, replacement=None):
     return redact
 
 
-def _chain(redactors):
+def chain(redactors):
     """One redactor applying each of ``redactors`` (None when there are none)."""
     redactors = [r for r in redactors if r is not None]
     if not redactors:
@@ -188,7 +188,7 @@ def _erase(actor, citizen, reason):
         declared = list(Citizen.objects.select_for_update().filter(
             pk__in=Ticket.objects.filter(pk__in=ticket_ids).values("declared_contact_id"),
             erased_at__isnull=True))
-        redact = _chain([redactor(p) for p in (person, *declared)])
+        redact = chain([redactor(p) for p in (person, *declared)])
         events = TicketEvent.objects.filter(ticket_id__in=ticket_ids)
 
         # What the citizen wrote. Events are append-only: bulk updates are the

@@ -15,6 +15,7 @@ from ... import services
 from ...errors import HelpdeskError
 from ...models import Office
 from ...permissions import office_ids_for, ticket_policy
+from ...services.identities import is_declared
 from ...workflow import Status
 from .create_forms import TicketDraftForm
 
@@ -102,6 +103,10 @@ class TicketCreateView(WagtailAdminTemplateMixin, TemplateView):
         citizen = form.cleaned_data.get("citizen")
         if citizen is None and (new := form.new_citizen()):
             citizen = services.register_citizen(user, **new)
+        if citizen is None and self.draft is not None and is_declared(self.draft.citizen):
+            # A draft that came with a declared identity (an integration's) keeps
+            # it: the form offers only registered citizens to choose from.
+            citizen = self.draft.citizen
         fields = {**form.ticket_fields(), "citizen": citizen}
         note, files = form.cleaned_data["note"], form.cleaned_data["attachments"]
         if self.draft is None:

@@ -44,7 +44,7 @@ def visible_tickets(user):
     """The tickets ``user`` may open, with what the page shows joined in."""
     return ticket_policy().instances_user_has_any_permission_for(user, ["view"]).select_related(
         "citizen", "office", "assignee", "created_by", "service", "report_category",
-        "resolution_type",
+        "resolution_type", "declared_contact",
     )
 
 
