@@ -7,25 +7,15 @@ for the count, whatever the number of rows.
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import (
-    BulkActionsCheckboxColumn,
-    Column,
-    DateColumn,
-    StatusTagColumn,
-    TitleColumn,
-)
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.views.generic import IndexView
 
-from ...identity import person_name
 from ...permissions import ticket_policy
 from ...ticket_search import search
 from ..presence import PresenceSwitch
+from . import columns
 from .filters import TicketFilterSet
 from .queues import BY_SLUG, DEFAULT, QUEUES
-
-
-def _topic(ticket):
-    return ticket.topic or ""
 
 
 class TicketIndexView(IndexView):
@@ -77,28 +67,17 @@ class TicketIndexView(IndexView):
         return reverse(self.detail_url_name, args=[ticket.pk])
 
     @cached_property
+    def all_columns(self):
+        return columns.available(self.get_detail_url)
+
+    @cached_property
+    def shown_columns(self):
+        return columns.chosen(self.request, list(self.all_columns))
+
+    @cached_property
     def columns(self):
-        return [
-            BulkActionsCheckboxColumn("bulk_actions", obj_type="ticket"),
-            TitleColumn("reference", label=_("Code"), accessor="reference",
-                        get_url=self.get_detail_url, sort_key="short_code",
-                        get_title_id=lambda t: f"ticket_{t.pk}_title",
-                        classname="w-whitespace-nowrap"),
-            Column("kind", label=_("Kind"), accessor="get_kind_display", sort_key="kind"),
-            Column("subject", label=_("Subject"), accessor="subject"),
-            Column("citizen", label=_("Citizen"), accessor="citizen"),
-            Column("topic", label=_("Service / problem type"), accessor=_topic),
-            Column("office", label=_("Office"), accessor="office"),
-            Column("assignee", label=_("Assignee"), accessor=lambda t: person_name(t.assignee)),
-            Column("priority", label=_("Priority"), accessor="get_priority_display",
-                   sort_key="priority"),
-            StatusTagColumn("status", label=_("Status"), accessor="get_status_display",
-                            primary=lambda t: t.is_open, sort_key="status"),
-            DateColumn("last_activity_at", label=_("Last interaction"),
-                       sort_key="last_activity_at"),
-            Column("unread_count", label=_("Unread"), accessor="unread_count",
-                   sort_key="unread_count"),
-        ]
+        return [BulkActionsCheckboxColumn("bulk_actions", obj_type="ticket"),
+                *(self.all_columns[name] for name in self.shown_columns)]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -113,4 +92,11 @@ class TicketIndexView(IndexView):
             tabs.append({"queue": queue, "url": f"{self.index_url}?{params.urlencode()}",
                          "active": queue.slug == current})
         context["queue_tabs"] = tabs
+        context["column_choices"] = [
+            {"name": name, "label": column.label, "shown": name in self.shown_columns,
+             "required": name in columns.REQUIRED}
+            for name, column in self.all_columns.items()]
+        context["column_param"] = columns.PARAM
+        context["kept_params"] = [(k, v) for k, values in self.request.GET.lists()
+                                  for v in values if k not in (columns.PARAM, "p")]
         return context
