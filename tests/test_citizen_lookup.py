@@ -79,6 +79,7 @@ def test_crea_ticket_finds_another_offices_citizen_masked(client, town):
     # Namesakes told apart: birth year, masked fiscal code and e-mail.
     assert "GLL************K" in found[town.far.pk] and "born 1988" in found[town.far.pk]
     assert "m***@p***.it" in found[town.far.pk]
+    assert f"•••{FAR_PHONE[-3:]}" in found[town.far.pk] and "1 ticket" in found[town.far.pk]
     # The one with a ticket in the operator's office: in full.
     assert NEAR_CODE in found[town.near.pk] and "mg85@example.org" in found[town.near.pk]
     assert "born 1985" in found[town.near.pk]
@@ -271,6 +272,8 @@ def test_masks_and_birth_year():
     assert lookup.mask_email("m@mail.comune.example.it") == "m***@m***.it"
     assert lookup.mask_email("root@localhost") == "r***@l***"
     assert lookup.mask_email("") == lookup.mask_email("not-an-address") == ""
+    assert lookup.mask_phone("+39 333 123 4567") == "•••567"
+    assert lookup.mask_phone("12") == lookup.mask_phone("") == ""
     assert lookup.birth_year("RSSMRA85T10A562S") == 1985
     assert lookup.birth_year("RSSMRA85T10A56NH") == 1985  # omocodia
     assert lookup.birth_year("RSSMRA85T10A562X") is None  # wrong check character

@@ -17,7 +17,7 @@ A search is one query whatever it finds (pinned by tests).
 from dataclasses import dataclass
 
 from codicefiscale import codicefiscale
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Count, Exists, OuterRef, Q, Value
 from django.utils.translation import gettext_lazy as _
 from wagtail.permissions import policy_registry
 
@@ -46,6 +46,7 @@ class CitizenMatch:
     birth_year: int | None
     masked_fiscal_code: str
     masked_email: str
+    masked_phone: str = ""
 
     @property
     def full_name(self):
@@ -66,6 +67,12 @@ def mask_email(email):
     return f"{local[:1]}***@{(name or top)[:1]}***{dot}{top if name else ''}"
 
 
+def mask_phone(phone):
+    """``+39 333 123 4567`` → ``•••567``: the last three digits."""
+    digits = "".join(c for c in phone or "" if c.isdigit())
+    return f"•••{digits[-3:]}" if len(digits) >= 6 else ""
+
+
 def birth_year(code):
     """The year of birth a fiscal code tells (omocodia included), else None."""
     if not code:
@@ -82,7 +89,8 @@ def citizen_match(citizen):
                         family_name=citizen.family_name,
                         birth_year=birth_year(citizen.fiscal_code),
                         masked_fiscal_code=mask_fiscal_code(citizen.fiscal_code or ""),
-                        masked_email=mask_email(citizen.email))
+                        masked_email=mask_email(citizen.email),
+                        masked_phone=mask_phone(citizen.phone))
 
 
 def may_find_citizens(user):
@@ -150,7 +158,10 @@ def search_citizens(actor, text):
     others who may read citizens, only those."""
     if not may_search_citizens(actor):
         raise PermissionDenied(_("You cannot look citizens up."))
-    citizens = Citizen.objects.filter(FINDABLE).annotate(readable=readable(actor))
+    citizens = Citizen.objects.filter(FINDABLE).annotate(
+        readable=readable(actor),
+        # How many tickets they sent: one more way to tell namesakes apart.
+        ticket_count=Count("tickets", filter=~Q(tickets__status=Status.DRAFT)))
     if not may_find_citizens(actor):
         citizens = citizens.filter(readable=True)
     found = list(matching(citizens, text).order_by("family_name", "given_name", "pk")
