@@ -18,20 +18,26 @@ help:
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install it (python3.11)"; exit 1; }
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	@echo "==> Creating the virtualenv $(VENV)…"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Reinstall only when the dependency declarations change.
+# The first install shows pip's progress (it takes a few minutes); updates are quiet.
 $(VENV)/.installed: $(PY) setup.cfg pyproject.toml requirements/example.txt
-	$(PY) -m pip install --quiet -e ".[test]" -r requirements/example.txt
+	@if [ -f $@ ]; then echo "==> Updating the Python packages…"; quiet=--quiet; \
+	else echo "==> Installing the Python packages (the first time takes a few minutes)…"; quiet=; fi; \
+	$(PY) -m pip install $$quiet --disable-pip-version-check -e ".[test]" -r requirements/example.txt
 	@touch $@
 
 install: $(VENV)/.installed
 
 demo: install
 	@mkdir -p var
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py helpdesk_demo
+	@echo "==> Migrating the database…"
+	@$(PY) manage.py migrate --noinput
+	@echo "==> Building the demo data (the first time about a minute)…"
+	@$(PY) manage.py helpdesk_demo --base-url "http://$(HOST):$(PORT)" --no-logins
 	@bash scripts/run-demo.sh "$(PY)" "$(HOST)" "$(PORT)"
 
 test: install

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (compressed, cacheable for a year): see STORAGES below.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,14 +128,27 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "it"
 LOCALE_PATHS = [BASE_DIR / "example_site" / "locale"]
-LANGUAGES = [("it", "Italiano"), ("en", "English")]
-WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+# The site's pages are written in Italian: LocaleMiddleware picks only from
+# LANGUAGES, so an English browser must not put English labels (and lang="en")
+# around them. Operators can still choose English for the admin (Account).
+LANGUAGES = [("it", "Italiano")]
+WAGTAILADMIN_PERMITTED_LANGUAGES = [("it", "Italiano"), ("en", "English")]
 TIME_ZONE = "Europe/Rome"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# With DEBUG off, `manage.py collectstatic` copies the static files into
+# STATIC_ROOT under hashed names (app.3f2a….css) with gzip and brotli copies
+# beside them, and WhiteNoise serves them: the compressed copy the browser
+# asks for, cacheable for a year (a new version gets a new name). With DEBUG
+# on (`make demo`), runserver serves the sources as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 WAGTAIL_HELPDESK_PRIVATE_MEDIA_ROOT = VAR_DIR / "private"

@@ -36,6 +36,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_site.settings")
 from tests.interop import harness  # noqa: E402
 
 
+def _say(line):
+    """A progress line (flushed: under `make demo` stdout may be a pipe)."""
+    print(f"  SPID/CIE: {line}", flush=True)
+
+
 def _free(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -84,8 +89,14 @@ def start(host, port):
     busy = [p for p in ports if not _free(p)]
     if busy:
         raise harness.PeerError(f"port(s) {', '.join(map(str, busy))} already in use")
+    _say("our relying party's keys and the two demo citizens who log in…")
     jwks, citizens = _our_side()
+    if not (harness.venv_dir() / ".ready").exists():
+        _say(f"installing the reference providers from PyPI into {harness.venv_dir()} "
+             "(the first time only, about a minute)…")
     python = harness.peer_python()
+    _say(f"starting the trust anchor and the SPID provider on port {ports[0]}, "
+         f"the CIE provider on port {ports[1]}…")
     folder = REPO / "var" / "demo-spid"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.sqlite3"):
@@ -108,6 +119,7 @@ def start(host, port):
     temporary = folder / ".settings.json"
     temporary.write_text(json.dumps(settings, indent=2))
     temporary.replace(target)
+    _say("ready.")
     return federation, target
 
 

@@ -18,7 +18,7 @@ export WAGTAILADMIN_BASE_URL="${WAGTAILADMIN_BASE_URL:-http://$HOST:$PORT}"
 # DEMO_SPID=0 skips them. Without them the demo runs without SPID/CIE login.
 spid_settings="var/demo-spid/settings.json"
 if [ "${DEMO_SPID:-1}" != "0" ]; then
-  echo "Starting the SPID/CIE reference test providers (the first time installs them, about a minute)…"
+  echo "==> Starting the SPID/CIE reference test providers (the first time installs them, about a minute)…"
   "$PY" scripts/demo_spid.py "$HOST" "$PORT" &
   spid_pid=$!
   for _ in $(seq 1 600); do
@@ -34,6 +34,7 @@ if [ "${DEMO_SPID:-1}" != "0" ]; then
     spid_pid=""
   fi
 fi
+echo "==> Starting the web server and the worker…"
 # A fresh REST API token for "operatore" (the previous demo token is revoked).
 api_token="$("$PY" manage.py shell -c '
 from django.contrib.auth import get_user_model
@@ -43,7 +44,8 @@ for old in APIToken.objects.filter(user=user, name="make demo", revoked_at__isnu
     old.revoke()
 print(APIToken.create_token(user=user, name="make demo")[1])
 ' 2>/dev/null | tail -1)"
-"$PY" manage.py qcluster &
+# helpdesk_worker: django-q2's cluster, stopping cleanly on SIGTERM (docs/notifications.md).
+"$PY" manage.py helpdesk_worker &
 pids+=($!)
 "$PY" manage.py runserver --noreload "$HOST:$PORT" &
 pids+=($!)

@@ -17,6 +17,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 Q_CLUSTER = {"name": "helpdesk-tests", "orm": "default", "sync": True, "timeout": 30, "retry": 60}
 LANGUAGE_CODE = "en"
+# The suite reads English msgids and asks for Italian with Accept-Language.
+LANGUAGES = [("it", "Italiano"), ("en", "English")]
+# pytest-django runs with DEBUG off: a public address, as production has (check W008).
+WAGTAILADMIN_BASE_URL = "https://comune.example.it"
 WAGTAIL_HELPDESK_GEOCODER_URL = ""  # tests start their own Nominatim-compatible server
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -501,7 +501,7 @@ def test_several_blocks_on_one_page_are_independent(client, pages, two_forms_pag
     response = client.post(reverse("wagtail_helpdesk_submit", args=[page.pk, ids[1]]), {
         "action": "next", "category": pages.service.category_id,
         "service": pages.service.pk, "details": "Solo il secondo modulo."})
-    assert response["Location"] == f"{page.url}#helpdesk-{ids[1][:8]}"
+    assert response["Location"] == f"{page.url}#helpdesk-{ids[1][:8]}-step"
     parts = sections(client.get(page.url).content.decode(), ids)
     assert [step_of(parts[block_id]) for block_id in ids] == ["1", "2", "1"]
 

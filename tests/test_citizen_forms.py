@@ -34,7 +34,8 @@ def test_the_page_renders_step_one_without_side_effects(client, pages):
 def test_a_complete_assistance_request(client, pages):
     response = send_request(client, pages)
     assert response.status_code == 302
-    assert response["Location"] == f"{pages.request.url}#helpdesk-{pages.request_block.id[:8]}"
+    assert response["Location"] == (
+        f"{pages.request.url}#helpdesk-{pages.request_block.id[:8]}-done")
     ticket = Ticket.objects.get()
     assert (ticket.kind, ticket.channel, ticket.service, ticket.status) == (
         "request", "web", pages.service, "new")
@@ -272,7 +273,7 @@ def test_a_bad_file_is_refused_and_the_rest_kept(client, pages):
     assert "2/3" in html and "ok.pdf" in html
     assert 'value="Buca"' in html
     summary = html[html.index("data-helpdesk-errors"):]
-    assert "Attachments" in summary
+    assert "Photos" in summary  # the report form's label for its files
     # Remove the accepted file, go on without files.
     file_id = re.search(r'name="remove_file" value="([0-9a-f]+)"', html)[1]
     post(client, page, block, {**report_step_two(pages), "remove_file": file_id})

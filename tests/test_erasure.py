@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from wagtail.log_actions import registry as log_registry
 from wagtail.models import ModelLogEntry
 
@@ -144,7 +145,9 @@ def test_erasure_blanks_the_citizen_and_keeps_the_tickets(
     assert request.created_by_id is None  # was the citizen's SPID account
     assert request.version > case.request.version
     report = Ticket.objects.get(pk=case.report.pk)
-    assert (report.subject, report.description) == (PLACEHOLDER, PLACEHOLDER)
+    # An open report keeps what the problem is (nothing of the citizen's in it here).
+    assert (report.subject, report.description) == (case.report.subject,
+                                                    case.report.description)
     # The place of a report is the problem's, not the person's: kept.
     assert (report.address, str(report.latitude), str(report.longitude)) == (
         "Via Roma 12", "45.464200", "9.190000")
@@ -391,3 +394,80 @@ def test_concurrent_erasures_are_serialised_by_the_citizen_lock(factories):
     assert sorted(outcomes) == ["erased", "refused"]
     assert TicketEvent.objects.filter(kind=EventKind.PERSONAL_DATA_ERASED).count() == len(tickets)
     assert ModelLogEntry.objects.filter(action=LOG_ACTION).count() == 1
+
+
+# --- Open reports keep the problem's description ----------------------------------------
+
+
+@pytest.fixture
+def reporter(factories):
+    """A citizen with three tickets quoting them: an open report, a resolved
+    report and an open request."""
+    admin, office = factories.administrator(), factories.office(name="Lavori pubblici")
+    operator = factories.operator(office)
+    person = factories.citizen(given_name="Mario", family_name="Rossi",
+                               fiscal_code="RSSMRA85T10A562S", email="mario.rossi@example.org",
+                               phone="+39 011 1234567")
+    me = CitizenActor(person)
+    category = factories.report_category(office)
+    words = {"subject": "Buca davanti a casa di Mario Rossi",
+             "description": ("Sono Mario Rossi, chiamatemi allo 011 1234567: buca profonda "
+                             "davanti al civico 12, pericolosa per le biciclette.")}
+    open_report = services.take_charge(
+        factories.report_ticket(me, category=category, citizen=person, **words), operator)
+    resolved = services.resolve(
+        services.take_charge(factories.report_ticket(me, category=category, citizen=person,
+                                                     **words), operator),
+        operator, factories.resolution_type(), "Buca chiusa.")
+    request = factories.request_ticket(me, service_=factories.service(office), citizen_=person,
+                                       **words)
+    return type("Reporter", (), {"admin": admin, "citizen": person, "open": open_report,
+                                 "resolved": resolved, "request": request})
+
+
+def test_an_open_report_keeps_its_problem_without_the_citizens_identifiers(
+    reporter, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erase_citizen(reporter.admin, reporter.citizen)
+    report = Ticket.objects.get(pk=reporter.open.pk)
+    assert report.subject == f"Buca davanti a casa di {PLACEHOLDER} {PLACEHOLDER}"
+    assert report.description == (
+        f"Sono {PLACEHOLDER} {PLACEHOLDER}, chiamatemi allo {PLACEHOLDER}: buca profonda "
+        "davanti al civico 12, pericolosa per le biciclette.")
+    # The citizen's own messages still go: only the ticket's problem stays.
+    assert set(TicketEvent.objects.filter(ticket=report, by_citizen=True).exclude(body="")
+               .values_list("body", flat=True)) <= {PLACEHOLDER}
+
+
+def test_a_resolved_report_and_a_request_lose_their_texts_as_before(
+    reporter, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erase_citizen(reporter.admin, reporter.citizen)
+    for ticket in (reporter.resolved, reporter.request):
+        ticket = Ticket.objects.get(pk=ticket.pk)
+        assert (ticket.subject, ticket.description) == (PLACEHOLDER, PLACEHOLDER)
+
+
+def test_the_confirmation_page_says_what_open_reports_keep(client, reporter):
+    client.force_login(reporter.admin)
+    response = client.get(reverse("helpdesk_citizens:erase", args=[reporter.citizen.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The subject and description of open reports" in html
+    assert "their assistance requests and closed reports" in html
+
+
+def test_a_long_open_report_subject_stays_within_its_length(factories):
+    """The placeholder is longer than a name: the redacted subject is cut to
+    the field's length (PostgreSQL would refuse it and roll the erasure back)."""
+    office = factories.office()
+    person = factories.citizen(given_name="Ugo", family_name="Po")
+    subject = ("Ugo Po " * 28)[:199]
+    report = services.take_charge(factories.report_ticket(
+        CitizenActor(person), category=factories.report_category(office), citizen=person,
+        subject=subject), factories.operator(office))
+    services.erase_citizen(factories.administrator(), person)
+    report = Ticket.objects.get(pk=report.pk)
+    assert len(report.subject) == 200 and "Ugo" not in report.subject

@@ -63,7 +63,9 @@ def test_the_list_shows_only_my_sent_tickets(client, town, factories, django_ass
                                  service_=town.service)
     client.force_login(town.anna.user)
     url = reverse("wagtail_helpdesk_my_tickets")
-    with django_assert_num_queries(6):  # session, user, citizen, count, site (layout), tickets
+    # session, user, citizen, count, site (layout), tickets, and the example site's
+    # legal links in its header and footer: settings, pages, site roots (layout)
+    with django_assert_num_queries(9):
         html = client.get(url).content.decode()
     assert town.mine.short_code in html and town.theirs.short_code not in html
     assert "Hello Anna" in html and "Bozza" not in html
@@ -73,8 +75,9 @@ def test_the_list_shows_only_my_sent_tickets(client, town, factories, django_ass
 def test_my_ticket_shows_the_public_story_and_files_only(client, town, django_assert_num_queries):
     client.force_login(town.anna.user)
     url = reverse("wagtail_helpdesk_my_ticket", args=[town.mine.pk])
-    # session, user, citizen, ticket, events, their files, site (layout): not one per event
-    with django_assert_num_queries(7):
+    # session, user, citizen, ticket, events, their files, site (layout), the example
+    # site's legal links (settings, pages, site roots): not one per event
+    with django_assert_num_queries(10):
         html = client.get(url).content.decode()
     assert "Ecco il modulo da compilare." in html and "Mi serve il certificato." in html
     assert "Nota interna" not in html and "interno.png" not in html

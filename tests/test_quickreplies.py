@@ -102,8 +102,8 @@ def test_every_placeholder_is_filled_for_the_ticket_and_the_operator(desk):
     ticket = desk.ticket
     body = "{cittadino}|{codice}|{servizio}|{ufficio}|{operatore}|{data}"
     reply = QuickReply(title="t", shortcut="t", body=body, owner=desk.me)
-    assert set(PLACEHOLDERS) == {"cittadino", "codice", "servizio", "ufficio", "operatore",
-                                 "data"}
+    assert set(PLACEHOLDERS) == {"cittadino", "codice", "tipo", "servizio", "ufficio",
+                                 "operatore", "data"}
     assert render_reply(reply, ticket, desk.me, today=TODAY) == (
         f"Giovanna Esposito|{ticket.reference}|Carta d'identità|URP|Anna Bianchi|05/03/2025")
     assert ticket.reference and ticket.reference.startswith(("#", ticket.short_code or "#"))

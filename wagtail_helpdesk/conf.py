@@ -28,6 +28,30 @@ DEFAULTS = {
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     ),
     "MAP_MAX_ZOOM": 19,
+    # The tile proxy (docs/maps.md): True serves every map's tiles from this
+    # site (/helpdesk/tiles/<z>/<x>/<y>.png), fetched from MAP_TILE_URL by the
+    # server and cached, only inside MAP_AREA_BBOX: visitors' browsers never
+    # contact the tile server. False: browsers fetch MAP_TILE_URL themselves.
+    "MAP_TILE_PROXY": False,
+    # The municipality's box "west,south,east,north" in degrees (cover every
+    # report form's area); "" : the Open311 area (OPEN311_AREA_BBOX/_GEOJSON).
+    "MAP_AREA_BBOX": "",
+    # How the proxy identifies itself to the tile server, as OpenStreetMap's
+    # tile usage policy requires: "" : "wagtail-helpdesk/<version> (+<site
+    # URL>; <MAP_TILE_CONTACT>)"; the Referer is the site's URL.
+    "MAP_TILE_USER_AGENT": "",
+    "MAP_TILE_CONTACT": "",  # an e-mail address or URL of whoever runs the site
+    # Where tiles are kept: an alias of settings.CACHES (a FileBasedCache of
+    # its own is a good fit), how long (served stale while the tile server
+    # fails), and how long they are fresh when the tile server does not say.
+    "MAP_TILE_CACHE": "default",
+    "MAP_TILE_CACHE_SECONDS": 30 * 24 * 3600,
+    "MAP_TILE_FRESH_SECONDS": 7 * 24 * 3600,
+    "MAP_TILE_TIMEOUT": 5.0,  # seconds
+    # Tiles per client address per minute, and upstream fetches per minute
+    # across every worker (beyond them: stale tiles, or 429/502).
+    "RATE_TILES_PER_IP": 600,
+    "MAP_TILE_UPSTREAM_PER_MINUTE": 300,
     # Load the app's pinned Bootstrap Italia copy from the
     # {% helpdesk_bootstrap_italia_auto_css/js %} tags (False: the site loads its own).
     "BOOTSTRAP_ITALIA": False,

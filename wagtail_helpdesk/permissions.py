@@ -8,6 +8,12 @@ registry and is the one the services layer, the admin and the API consult.
 Actions are the model permissions ``add``, ``change``, ``delete``, ``view``,
 plus ``view_all`` (every office), ``dashboard`` (supervisor metrics) and
 ``erase`` (erase personal data).
+
+A colleague of another office a ticket was shared with for a consult
+(:class:`~wagtail_helpdesk.models.TicketConsult`) has ``view`` on that ticket
+only: they read it and write private notes (the services layer allows notes
+to consultants), nothing else. Checked on every request: ending a consult
+takes effect at once.
 """
 
 from django.db.models import Q
@@ -15,6 +21,7 @@ from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import policy_registry
 
 from .models.catalog import OfficeMembership
+from .models.consults import TicketConsult
 
 
 def _citizen_draft(ticket):
@@ -69,8 +76,11 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
             return True
         if instance.office_id is None:
             # A draft with no office yet belongs to whoever started it.
-            return instance.created_by_id is not None and instance.created_by_id == user.pk
-        return instance.office_id in office_ids_for(user)
+            if instance.created_by_id is not None and instance.created_by_id == user.pk:
+                return True
+        elif instance.office_id in office_ids_for(user):
+            return True
+        return action == "view" and is_consultant(user, instance)
 
     def user_has_any_permission_for_instance(self, user, actions, instance):
         return any(self.user_has_permission_for_instance(user, a, instance) for a in actions)
@@ -82,7 +92,10 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
         if self.sees_all_offices(user):
             return qs
         offices = OfficeMembership.objects.filter(user=user).values("office_id")
-        return qs.filter(Q(office_id__in=offices) | Q(office__isnull=True, created_by=user))
+        scope = Q(office_id__in=offices) | Q(office__isnull=True, created_by=user)
+        if "view" in actions:  # a subquery: still one query
+            scope |= Q(pk__in=TicketConsult.objects.filter(consultant=user).values("ticket_id"))
+        return qs.filter(scope)
 
     def users_with_any_permission_for_instance(self, actions, instance):
         users = self.users_with_any_permission(actions)
@@ -96,7 +109,18 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
         else:
             mine = Q(pk__in=OfficeMembership.objects.filter(
                 office_id=instance.office_id).values("user_id"))
+        if "view" in actions and instance.pk is not None:
+            mine |= Q(pk__in=TicketConsult.objects.filter(ticket_id=instance.pk)
+                      .values("consultant_id"))
         return users.filter(mine | everywhere)
+
+
+def is_consultant(user, ticket):
+    """Whether ``ticket`` is shared with ``user`` for a consult now (one query;
+    never cached, so that an ended consult ends at once)."""
+    if ticket.pk is None or not getattr(user, "is_authenticated", False):
+        return False
+    return TicketConsult.objects.filter(ticket_id=ticket.pk, consultant_id=user.pk).exists()
 
 
 def ticket_policy():

@@ -11,17 +11,20 @@ Rules (the admin views, the reply box and the JSON endpoint all ask here):
 * everyone sees — and inserts — their personal replies and the office-wide
   replies of their offices (in the reply box, also those of the ticket's office).
 
-The placeholders ``{cittadino}``, ``{codice}``, ``{servizio}``, ``{ufficio}``,
-``{operatore}`` and ``{data}`` are filled with a regular expression, never
-``str.format``: unknown names, values the ticket does not have and stray
-braces are left as they are.
+The placeholders ``{cittadino}``, ``{codice}``, ``{tipo}`` (the kind of ticket
+as a word in the site's language: "richiesta" or "segnalazione"),
+``{servizio}``, ``{ufficio}``, ``{operatore}`` and ``{data}`` are filled with
+a regular expression, never ``str.format``: unknown names, values the ticket
+does not have and stray braces are left as they are.
 """
 
 import re
 
+from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.permission_policies.base import ModelPermissionPolicy
 
 from .identity import person_name
@@ -31,10 +34,18 @@ from .permissions import office_ids_for, ticket_policy
 PLACEHOLDERS = {
     "cittadino": _("the citizen's full name"),
     "codice": _("the ticket's code"),
+    "tipo": _("the kind of ticket: “request” or “report”"),
     "servizio": _("the service or problem type"),
     "ufficio": _("the ticket's office"),
     "operatore": _("your name"),
     "data": _("today's date (dd/mm/yyyy)"),
+}
+
+#: ``{tipo}``: what a ticket of each kind is called in a sentence ("your … was
+#: taken in charge"), lower case.
+KIND_WORDS = {
+    "request": pgettext_lazy("ticket kind, in a sentence", "request"),
+    "report": pgettext_lazy("ticket kind, in a sentence", "report"),
 }
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
@@ -50,6 +61,11 @@ def placeholder_values(ticket, user, *, today=None):
     today = today or timezone.localdate()
     values = {"codice": ticket.reference, "operatore": person_name(user),
               "data": today.strftime("%d/%m/%Y")}
+    if ticket.kind in KIND_WORDS:
+        # The replies are written in the site's language, whatever the
+        # operator's admin language is.
+        with translation.override(settings.LANGUAGE_CODE):
+            values["tipo"] = str(KIND_WORDS[ticket.kind])
     citizen = ticket.citizen
     if citizen is not None and not getattr(citizen, "erased_at", None) and citizen.full_name:
         values["cittadino"] = citizen.full_name
@@ -254,7 +270,7 @@ def default_office_replies():
             "category": "Apertura",
             "body": (
                 "Gentile {cittadino},\n"
-                "la sua richiesta {codice} relativa a «{servizio}» è stata presa in carico; "
+                "la sua {tipo} {codice} relativa a «{servizio}» è stata presa in carico; "
                 "se ne occupa: {ufficio}. La terremo aggiornata sull'avanzamento.\n\n"
                 "Cordiali saluti,\n{operatore}"
             ),
@@ -299,19 +315,19 @@ def default_office_replies():
             "category": "Chiusura",
             "body": (
                 "Gentile {cittadino},\n"
-                "la richiesta {codice} non è di competenza del Comune. Le consigliamo di "
+                "la {tipo} {codice} non è di competenza del Comune. Le consigliamo di "
                 "rivolgersi direttamente all'ente competente, che potrà aiutarla.\n\n"
                 "Cordiali saluti,\n{operatore}"
             ),
         },
         {
-            "title": "Chiusura della richiesta",
+            "title": "Chiusura della pratica",
             "shortcut": "chiusura",
             "category": "Chiusura",
             "body": (
                 "Gentile {cittadino},\n"
-                "in data {data} consideriamo conclusa la richiesta {codice}. Se il problema "
-                "dovesse ripresentarsi può rispondere a questo messaggio e la richiesta "
+                "in data {data} consideriamo conclusa la {tipo} {codice}. Se il problema "
+                "dovesse ripresentarsi può rispondere a questo messaggio e la {tipo} "
                 "verrà riaperta.\n\n"
                 "Cordiali saluti,\n{operatore}\n{ufficio}"
             ),

@@ -1,14 +1,42 @@
 """The operators' ticket search (the admin list's search box and the API's
 ``q``): a short code or ticket number, a fiscal code, else the citizen's name,
-the subject or the description."""
+the subject or the description.
+
+A bare number ("144", "000144", "#144") finds the ticket with that number and
+the tickets whose sequential short code has that sequence number, whatever the
+prefix and the year (``AST-2026-000144``, ``SEG-2025-000144``): operators on
+the phone hear the number, not the prefix. "2026-144" narrows it to one year.
+"""
 
 import re
 
-from django.db.models import Q
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Cast, Concat
 
 from .identity import is_valid_fiscal_code, normalise_fiscal_code
+from .models import ShortCodeSequence
+from .shortcodes import format_sequential
 
 _NUMBER = re.compile(r"^#?(\d{1,12})$")
+_YEAR_NUMBER = re.compile(r"^(\d{4})\s*[-/]\s*(\d{1,9})$")
+
+
+def _sequential_codes(number, year=None):
+    """``short_code__in`` this subquery: the codes ``number`` has in every
+    (prefix, year) counter that reached it. Exact codes, so the unique index on
+    ``short_code`` answers it (``endswith`` would read every row)."""
+    if number < 1:
+        return Q(pk__in=[])
+    counters = ShortCodeSequence.objects.filter(last_value__gte=number)
+    if year is not None:
+        counters = counters.filter(year=year)
+    # format_sequential(prefix, year, number), in SQL.
+    suffix = format_sequential("", 0, number).rpartition("-")[2]
+    codes = counters.annotate(code=Concat(
+        F("prefix"), Value("-"), Cast("year", CharField()), Value(f"-{suffix}"),
+        output_field=CharField(),
+    )).values("code")
+    return Q(short_code__in=codes)
 
 
 def search(queryset, text):
@@ -17,7 +45,10 @@ def search(queryset, text):
         return queryset
     query = Q(short_code__iexact=text)
     if match := _NUMBER.match(text):
-        query |= Q(pk=int(match[1]))
+        number = int(match[1])
+        query |= Q(pk=number) | _sequential_codes(number)
+    elif match := _YEAR_NUMBER.match(text):
+        query |= _sequential_codes(int(match[2]), year=int(match[1]))
     if is_valid_fiscal_code(text):
         code = normalise_fiscal_code(text)
         # Declared identities too: an operator checking a caller finds what

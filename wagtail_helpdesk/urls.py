@@ -5,7 +5,7 @@
 
 from django.urls import path
 
-from .public import personal, places, rating, views
+from .public import personal, places, rating, tiles, views
 
 urlpatterns = [
     path("submit/<int:page_id>/<str:block_id>/", views.submit, name="wagtail_helpdesk_submit"),
@@ -15,6 +15,8 @@ urlpatterns = [
          name="wagtail_helpdesk_place_reverse"),
     path("places/<int:page_id>/<str:block_id>/nearby/", places.nearby,
          name="wagtail_helpdesk_nearby"),
+    # Map tiles from this site (WAGTAIL_HELPDESK_MAP_TILE_PROXY; docs/maps.md).
+    path("tiles/<int:z>/<int:x>/<int:y>.png", tiles.tile, name="wagtail_helpdesk_map_tile"),
     path("rating/<str:token>/", rating.rate, name="wagtail_helpdesk_rating"),
     path("receipt/<int:ticket_id>/", views.receipt, name="wagtail_helpdesk_receipt"),
     # Area personale (citizens logged in with SPID/CIE) and the tickets' signed links.

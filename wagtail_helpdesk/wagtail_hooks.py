@@ -23,6 +23,16 @@ def register_helpdesk_viewsets():
             open311_client_viewset]
 
 
+@hooks.register("register_admin_urls")
+def register_helpdesk_root_url():
+    """/admin/helpdesk/ itself: the operator's ticket list."""
+    from django.urls import path
+    from django.views.generic import RedirectView
+
+    return [path("helpdesk/", RedirectView.as_view(pattern_name="helpdesk_tickets:index"),
+                 name="helpdesk_root")]
+
+
 @hooks.register("construct_homepage_panels")
 def add_my_tickets_panel(request, panels):
     from .permissions import ticket_policy

@@ -45,7 +45,7 @@ from ..quickreplies import (
 )
 from .tickets.detail import TicketDetailView, visible_tickets
 from .tickets.forms import ReplyForm
-from .viewsets import MENU_HOOK
+from .viewsets import MENU_HOOK, HelpdeskMessagesMixin
 
 PERSONAL = "personal"
 OFFICE_PREFIX = "office-"
@@ -380,9 +380,12 @@ def insert_into_reply(request, ticket_pk):
 # --- The viewset ------------------------------------------------------------------------
 
 
-class QuickReplyViewSet(ModelViewSet):
+class QuickReplyViewSet(HelpdeskMessagesMixin, ModelViewSet):
     model = QuickReply
     icon = "comment"
+    created_message = gettext_lazy("Quick reply “%(object)s” created.")
+    updated_message = gettext_lazy("Quick reply “%(object)s” updated.")
+    deleted_message = gettext_lazy("Quick reply “%(object)s” deleted.")
     menu_label = gettext_lazy("Quick replies")
     menu_name = "helpdesk-quick-replies"
     menu_order = 300

@@ -19,8 +19,40 @@ from ..models import (
 #: Other parts of the app (and host projects) add menu items to the group through this hook.
 MENU_HOOK = "register_helpdesk_menu_item"
 
+#: A create or edit form with errors. No model name in it, so that every
+#: language can say it without agreeing with one.
+FORM_ERROR_MESSAGE = _("Nothing was saved: correct the errors below.")
 
-class CatalogueViewSet(ModelViewSet):
+
+class HelpdeskMessagesMixin:
+    """The add, edit and delete views' messages in the app's own words.
+
+    Wagtail's generic "%(model_name)s '%(object)s' created." cannot be right in
+    Italian, where the participle agrees with the model ("Risposta rapida …
+    creato"): each viewset names its messages (``%(object)s`` is the object).
+    """
+
+    created_message = None
+    updated_message = None
+    deleted_message = None
+
+    @staticmethod
+    def _success(message):
+        return {} if message is None else {"success_message": message}
+
+    def get_add_view_kwargs(self, **kwargs):
+        return super().get_add_view_kwargs(
+            **self._success(self.created_message), error_message=FORM_ERROR_MESSAGE, **kwargs)
+
+    def get_edit_view_kwargs(self, **kwargs):
+        return super().get_edit_view_kwargs(
+            **self._success(self.updated_message), error_message=FORM_ERROR_MESSAGE, **kwargs)
+
+    def get_delete_view_kwargs(self, **kwargs):
+        return super().get_delete_view_kwargs(**self._success(self.deleted_message), **kwargs)
+
+
+class CatalogueViewSet(HelpdeskMessagesMixin, ModelViewSet):
     menu_hook = MENU_HOOK
     add_to_admin_menu = False
     copy_view_enabled = False
@@ -39,6 +71,9 @@ class OfficeViewSet(CatalogueViewSet):
     icon = "group"
     menu_label = _("Offices")
     menu_order = 500
+    created_message = _("Office “%(object)s” created.")
+    updated_message = _("Office “%(object)s” updated.")
+    deleted_message = _("Office “%(object)s” deleted.")
     list_display = ["name", "email", Column("member_count", label=_("Members"),
                                             accessor="member_count"),
                     BooleanColumn("active", label=_("Active"))]
@@ -62,6 +97,9 @@ class ServiceCategoryViewSet(CatalogueViewSet):
     icon = "folder-open-inverse"
     menu_label = _("Service categories")
     menu_order = 510
+    created_message = _("Service category “%(object)s” created.")
+    updated_message = _("Service category “%(object)s” updated.")
+    deleted_message = _("Service category “%(object)s” deleted.")
     list_display = ["name", "sort_order", BooleanColumn("active", label=_("Active"))]
     list_filter = ["active"]
     search_fields = ["name"]
@@ -72,6 +110,9 @@ class ServiceViewSet(CatalogueViewSet):
     icon = "list-ul"
     menu_label = _("Services")
     menu_order = 520
+    created_message = _("Service “%(object)s” created.")
+    updated_message = _("Service “%(object)s” updated.")
+    deleted_message = _("Service “%(object)s” deleted.")
     list_display = ["name", "category", "office", "sla_days", BooleanColumn("active", label=_("Active"))]
     list_filter = ["category", "office", "active"]
     search_fields = ["name"]
@@ -95,6 +136,9 @@ class ReportCategoryViewSet(CatalogueViewSet):
     icon = "warning"
     menu_label = _("Report categories")
     menu_order = 530
+    created_message = _("Report category “%(object)s” created.")
+    updated_message = _("Report category “%(object)s” updated.")
+    deleted_message = _("Report category “%(object)s” deleted.")
     list_display = ["name", "office", "sla_days", BooleanColumn("active", label=_("Active"))]
     list_filter = ["office", "active"]
     search_fields = ["name"]
@@ -108,6 +152,9 @@ class ResolutionTypeViewSet(CatalogueViewSet):
     icon = "tick-inverse"
     menu_label = _("Resolution types")
     menu_order = 540
+    created_message = _("Resolution type “%(object)s” created.")
+    updated_message = _("Resolution type “%(object)s” updated.")
+    deleted_message = _("Resolution type “%(object)s” deleted.")
     list_display = ["name", BooleanColumn("counts_as_solved", label=_("Counts as solved")),
                     BooleanColumn("active", label=_("Active"))]
     list_filter = ["active", "counts_as_solved"]
@@ -118,6 +165,9 @@ class IdentityProviderViewSet(CatalogueViewSet):
     icon = "key"
     menu_label = _("SPID/CIE providers")
     menu_order = 560
+    created_message = _("SPID/CIE provider “%(object)s” created.")
+    updated_message = _("SPID/CIE provider “%(object)s” updated.")
+    deleted_message = _("SPID/CIE provider “%(object)s” deleted.")
     list_display = ["name", "entity_id", "profile", "sort_order",
                     BooleanColumn("active", label=_("Active"))]
     list_filter = ["profile", "active"]
@@ -128,6 +178,9 @@ class TrustMarkViewSet(CatalogueViewSet):
     icon = "success"
     menu_label = _("Trust marks")
     menu_order = 570
+    created_message = _("Trust mark “%(object)s” created.")
+    updated_message = _("Trust mark “%(object)s” updated.")
+    deleted_message = _("Trust mark “%(object)s” deleted.")
     list_display = ["mark_id", "subject", "expires_at", BooleanColumn("active", label=_("Active"))]
     list_filter = ["active"]
 

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtailgeowidget.blocks import LeafletBlock
 
+from ..geowidget import HelpdeskLeafletField
+
 
 class CatalogueChoiceBlock(blocks.FieldBlock):
     """Tick some active rows of a catalogue model (none ticked: all of them).
@@ -60,6 +62,13 @@ class MapPointBlock(LeafletBlock):
     def __init__(self, *args, required=True, help_text=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.field_options = {"required": required, "help_text": help_text or ""}
+
+    @cached_property
+    def field(self):
+        """The app's map widget: vendored Leaflet, the app's tiles (see ..geowidget)."""
+        return forms.CharField(widget=HelpdeskLeafletField(
+            srid=4326, id_prefix="", address_field=self.address_field,
+            zoom_field=self.zoom_field, hide_latlng=self.hide_latlng), **self.field_options)
 
     @property
     def required(self):

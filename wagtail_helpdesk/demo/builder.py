@@ -323,28 +323,35 @@ def retire_historic_notifications(tickets, now):
              last_error="Demo data: historic notification, not sent.")
 
 
-def build(tickets=DEFAULT_TICKETS, *, seed=SEED, now=None):
+def build(tickets=DEFAULT_TICKETS, *, seed=SEED, now=None, progress=None):
     """Create what is missing of the demo data; return a :class:`Result`.
+
+    ``progress(step, done=0, total=0)``, when given, is called as each step
+    starts ("catalogue", "citizens", "tickets") and after each ticket.
 
     One transaction: a run either loads the whole demo or nothing (and on
     SQLite a single transaction is also by far the fastest way to write it).
     """
     now = now or timezone.now()
+    progress = progress or (lambda step, done=0, total=0: None)
     result = Result()
     specs = citizen_specs(seed)
     with transaction.atomic():
+        progress("catalogue")
         offices, services, categories, resolutions = ensure_catalogue(result.created)
         result.logins = ensure_accounts(offices, result.created)
         ensure_settings(result.created)
         ensure_quick_replies(offices, result.created)
         result.open311_key = ensure_open311_client(result.created)
         already = demo_tickets(specs).exists()
+        progress("citizens")
         citizens = ensure_citizens(specs, result.created)
         if not already and tickets > 0:
             world = _world(offices, services, categories, resolutions, citizens)
             for plan in plan_tickets(seed, tickets, now, specs):
                 Story(world, plan, now).play()
                 result.tickets_created += 1
+                progress("tickets", result.tickets_created, tickets)
             retire_historic_notifications(demo_tickets(specs), now)
     _summary(result, specs)
     return result

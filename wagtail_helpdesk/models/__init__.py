@@ -7,6 +7,7 @@ from .catalog import (
     ServiceCategory,
 )
 from .citizens import Citizen, CitizenLogin
+from .consults import TicketConsult
 from .login import IdentityProvider, ProviderProfile, TrustMark
 from .notifications import Notification, NotificationChannel, NotificationStatus
 from .open311 import Open311Client
@@ -57,6 +58,7 @@ __all__ = [
     "ShortCodeMode",
     "ShortCodeSequence",
     "Ticket",
+    "TicketConsult",
     "TicketEvent",
     "Visibility",
 ]

@@ -231,6 +231,8 @@ class EventKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("Deadline reminder")
     PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased")
     CITIZEN_LINKED = "citizen_linked", _("Linked to a citizen")
+    CONSULT_GRANTED = "consult_granted", _("Consult granted")
+    CONSULT_REVOKED = "consult_revoked", _("Consult revoked")
 
 
 class AppendOnlyError(RuntimeError):

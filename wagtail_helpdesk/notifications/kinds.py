@@ -13,6 +13,7 @@ TEMPLATES = {
     "operator/assigned": _("“Assigned to you” to the operator"),
     "operator/citizen_message": _("Citizen's message to the operator"),
     "operator/mentioned": _("Mention to the colleague"),
+    "operator/consult": _("Consult request to the colleague"),
     "operator/sla_warning": _("Deadline reminder to the operator"),
     "operator/new_ticket": _("New ticket to an operator of the office"),
     "operator/daily_digest": _("Daily summary of new tickets to the operator"),

@@ -97,9 +97,17 @@ def begin(request):
     return redirect(url)
 
 
+def _pending_next(request):
+    """Where the pending login the callback names was started from (checked
+    then), read before the login is used up: the way back after a cancel."""
+    pending = (request.session.get(flow.SESSION_KEY) or {}).get(request.GET.get("state") or "")
+    return _safe_next(request, (pending or {}).get("next", ""))
+
+
 @never_cache
 @require_safe
 def callback(request):
+    back = _pending_next(request) if request.GET.get("error") == "access_denied" else ""
     try:
         result = flow.finish(request.session, request.GET)
         user = identity.sign_in(result)
@@ -107,6 +115,10 @@ def callback(request):
         log.warning("SPID/CIE login refused: %s", _reason(exc.reason))
         return render(request, ERROR, _context(reason="link"), status=403)
     except flow.LoginError as exc:
+        if request.GET.get("error") == "access_denied":
+            # The citizen cancelled at the provider, or refused consent.
+            log.info("SPID/CIE login cancelled at the provider: %s", _reason(exc.reason))
+            return render(request, ERROR, _context(reason="cancelled", back_url=back or "/"))
         log.warning("SPID/CIE login refused: %s", _reason(exc.reason))
         return render(request, ERROR, _context(reason="login"), status=400)
     except federation.FederationError as exc:

@@ -56,9 +56,7 @@ class Flow(ABC):
 
     @property
     def max_files(self):
-        if not self.value.get("attachments_allowed", True):
-            return 0
-        return int(self.value.get("max_attachments") or 3)
+        return f.citizen_file_limit(self.value)
 
     def current(self):
         step = min(max(int(self.wizard.step), 1), len(self.steps))

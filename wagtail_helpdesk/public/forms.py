@@ -1,10 +1,14 @@
 """The citizens' step forms. They only parse and validate; the wizard keeps
 what they cleaned and the services layer creates the ticket."""
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from ..conf import get_setting
 from ..formfields import MultipleFileField
 from ..identity import FiscalCodeFormField
 from ..models import ReportCategory, Service
@@ -75,15 +79,41 @@ def _description_field(block_value, label):
     )
 
 
+def citizen_file_limit(block_value=None):
+    """The most files a citizen attaches at once, on a form and in a reply
+    from the personal area alike: the form block's "Most attachments" (the
+    block's default where there is no block: a reply), never more than
+    ``ATTACHMENT_MAX_COUNT``, which the services layer enforces on every
+    channel. 0 when the block allows no files."""
+    from ..blocks.forms import HelpdeskFormBlock
+
+    default = HelpdeskFormBlock.base_blocks["max_attachments"].meta.default
+    if block_value is None:
+        chosen = default
+    elif not block_value.get("attachments_allowed", True):
+        return 0
+    else:
+        chosen = int(block_value.get("max_attachments") or default)
+    return max(0, min(chosen, get_setting("ATTACHMENT_MAX_COUNT")))
+
+
+def files_help_text(limit):
+    """What a citizen may attach, said the same wherever they attach files."""
+    return ngettext("Optional. Up to %(count)d file: a JPEG, PNG or WebP image, or a PDF.",
+                    "Optional. Up to %(count)d files: JPEG, PNG or WebP images, or PDF.",
+                    limit) % {"count": limit}
+
+
+def too_many_files(limit):
+    return ngettext("Attach at most %(count)d file at a time.",
+                    "Attach at most %(count)d files at a time.", limit) % {"count": limit}
+
+
 def _attachments_field(block_value, label):
-    if not block_value.get("attachments_allowed", True):
+    limit = citizen_file_limit(block_value)
+    if not limit:
         return None
-    limit = int(block_value.get("max_attachments") or 3)
-    return MultipleFileField(
-        label=label, required=False,
-        help_text=_("Optional. Up to %(count)d files: JPEG, PNG or WebP images, or PDF.")
-        % {"count": limit},
-    )
+    return MultipleFileField(label=label, required=False, help_text=files_help_text(limit))
 
 
 class RequestDetailsForm(StepForm):
@@ -131,7 +161,8 @@ class PersonForm(StepForm):
     email = forms.EmailField(label=_("E-mail"), max_length=254,
                              help_text=_("We send the receipt and the replies here."))
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False,
-                            help_text=_("Optional."))
+                            help_text=_("Optional."),
+                            widget=forms.TextInput(attrs={"type": "tel"}))
 
     def __init__(self, *args, verified=None, anonymous=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -155,6 +186,28 @@ class PersonForm(StepForm):
             for name in ("email", "phone"):
                 if getattr(verified, name):
                     self.fields[name].initial = getattr(verified, name)
+
+    def clean_phone(self):
+        return clean_phone_number(self.cleaned_data.get("phone"))
+
+
+#: A phone number as people write it: digits, spaces, + ( ) - . (a leading +).
+_PHONE = re.compile(r"\+?[0-9 ().\-]+")
+PHONE_DIGITS = (6, 15)  # the shortest Italian numbers; E.164's longest
+
+
+def clean_phone_number(value):
+    """The phone number as typed (trimmed), or a clear error; "" when empty."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    digits = sum(ch.isdigit() for ch in value)
+    if not _PHONE.fullmatch(value) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
+        raise ValidationError(
+            _("Enter a phone number: %(min)d to %(max)d digits; spaces, +, brackets, "
+              "dashes and dots are allowed.") % {"min": PHONE_DIGITS[0], "max": PHONE_DIGITS[1]},
+            code="invalid")
+    return value
 
 
 class PrivacyForm(StepForm):

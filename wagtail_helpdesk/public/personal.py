@@ -28,6 +28,7 @@ from ..services import CitizenActor, rating
 from ..services.submissions import verified_citizen
 from ..workflow import Status
 from . import links, throttle, timeline
+from .forms import citizen_file_limit, files_help_text, too_many_files
 
 PER_PAGE = 20
 LIST = "wagtail_helpdesk/public/personal/tickets.html"
@@ -158,17 +159,21 @@ def _ticket_page(request, ticket, urls, *, in_area):
     citizen = ticket.citizen
     form = ReplyForm()
     error = ""
+    max_files = citizen_file_limit()
     if request.method == "POST":
         form = ReplyForm(request.POST)
+        files = request.FILES.getlist("files")
         allowed = throttle.allow("personal-reply", throttle.client_ip(request),
                                  get_setting("RATE_STEPS_PER_IP"))
         if not allowed:
             error = _("Too many attempts: please try again later.")
+        elif len(files) > max_files:
+            error = too_many_files(max_files)
         elif form.is_valid():
             actor = CitizenActor(citizen, request.user if in_area else None)
             try:
                 services.add_citizen_message(ticket, actor, form.cleaned_data["body"],
-                                             attachments=request.FILES.getlist("files"))
+                                             attachments=files)
             except HelpdeskError as exc:
                 error = exc.message
             else:
@@ -184,7 +189,7 @@ def _ticket_page(request, ticket, urls, *, in_area):
         ticket=ticket, citizen=citizen, items=items, form=form, error=error,
         sent=request.GET.get("sent") == "1" and not error, in_area=in_area,
         self_url=urls["self"], rating_url=_rating_url(ticket),
-        max_files=get_setting("ATTACHMENT_MAX_COUNT"),
+        max_files=max_files, files_hint=files_help_text(max_files),
     ), status=400 if error else 200)
 
 

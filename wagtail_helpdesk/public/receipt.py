@@ -1,9 +1,10 @@
 """The PDF receipt of a ticket sent from the website (fpdf2, built-in fonts)."""
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from fpdf import FPDF
+
+from ..formats import format_datetime
 
 _PLAIN = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-",
                         "…": "...", "€": "EUR", "\u00a0": " "})
@@ -48,7 +49,7 @@ def receipt_pdf(ticket):
     citizen = ticket.declared_contact or ticket.citizen
     rows = [
         (_("Code"), ticket.reference),
-        (_("Sent on"), date_format(submitted, "DATETIME_FORMAT")),
+        (_("Sent on"), format_datetime(submitted)),
         (_("Kind"), ticket.get_kind_display()),
         (_("Service") if ticket.service_id else _("Problem type"), str(topic or "")),
         (_("Office"), str(ticket.office or "")),

@@ -18,6 +18,7 @@ from ..models import Ticket
 from . import throttle
 from .flows import RECEIPTS_KEY
 from .receipt import receipt_pdf
+from .rendering import block_dom_id, focus_fragment, privacy_notice
 from .wizard import Wizard
 
 ACTIONS = {"next", "back", "submit", "restart", "goto", "save", "resume", "discard"}
@@ -45,8 +46,12 @@ def visible_page(request, page_id):
     return page
 
 
-def _back(page, block_id):
-    return HttpResponseRedirect(f"{page.url}#helpdesk-{block_id[:8]}")
+def _back(page, block_id, wizard=None):
+    """Back to the page, at the element to focus: the error summary, the
+    step's heading or the confirmation's (the block itself when the journey
+    cannot start)."""
+    fragment = focus_fragment(wizard, block_id) if wizard else block_dom_id(block_id)
+    return HttpResponseRedirect(f"{page.url}#{fragment}")
 
 
 def _csrf_failed(request):
@@ -70,7 +75,7 @@ def submit(request, page_id, block_id):
         wizard.notice(_("Your session had expired: the form has been reloaded. "
                         "Check your data and send it again."))
         wizard.save()
-        return _back(page, block_id)
+        return _back(page, block_id, wizard)
     action = request.POST.get("action", "next")
     if action not in ACTIONS:
         action = "next"
@@ -78,6 +83,9 @@ def submit(request, page_id, block_id):
     wizard = Wizard(request.session, page.pk, block_id)
     if not throttle.allow("steps", ip, get_setting("RATE_STEPS_PER_IP")):
         return _too_many(request, page, block_id, wizard)
+    if privacy_notice(child.value, request, page)["privacy_missing"]:
+        # The form is not shown without a privacy notice: nothing posted to it is used.
+        return _back(page, block_id)
     flow = child.block.flow_class(child.value, request, wizard)
     if flow.needs_login and action != "restart":
         return _back(page, block_id)
@@ -88,14 +96,14 @@ def submit(request, page_id, block_id):
                 and throttle.allow("person", person, get_setting("RATE_TICKETS_PER_PERSON"))):
             return _too_many(request, page, block_id, wizard)
     flow.handle(action, request.POST, request.FILES)
-    return _back(page, block_id)
+    return _back(page, block_id, wizard)
 
 
 def _too_many(request, page, block_id, wizard):
     wizard.notice(_("You have sent too many requests in the last hour: please try "
                     "again later, or contact the municipality's offices."))
     wizard.save()
-    response = _back(page, block_id)
+    response = _back(page, block_id, wizard)
     response.status_code = 303
     return response
 

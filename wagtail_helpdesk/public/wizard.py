@@ -10,6 +10,7 @@ created. Abandoned pending files are removed by ``helpdesk_cleanup``.
 """
 
 import secrets
+import time
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -56,9 +57,26 @@ class Wizard:
     def token(self):
         return self.state["token"]
 
+    @property
+    def has_errors(self):
+        """Whether the current step comes back with errors (refused input,
+        refused files or notices about the whole step)."""
+        state = self.state
+        return bool(state.get("raw") is not None or state.get("file_errors")
+                    or state.get("notices"))
+
+    @property
+    def focus(self):
+        """What the page focuses when it shows this journey again: the
+        confirmation ("done"), the error summary ("errors") or the step ("step")."""
+        if self.done:
+            return "done"
+        return "errors" if self.has_errors else "step"
+
     # -- writing (only from the submission view) ------------------------------------
     def save(self):
         wizards = dict(self.session.get(SESSION_KEY) or {})
+        self.state["at"] = time.time()  # the latest journey names the page's title
         wizards[self.key] = self.state
         self.session[SESSION_KEY] = wizards
         self.session.modified = True

@@ -2,6 +2,10 @@
 messages. Each is one transaction: lock the ticket, check permission and
 workflow, write the fields, append events, queue notifications."""
 
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .. import workflow
@@ -9,7 +13,7 @@ from ..errors import GuardFailed
 from ..models import EventKind, Office, Priority, ResolutionType, Ticket, Visibility
 from ..permissions import forget_offices, ticket_policy
 from ..workflow import Action, Status
-from . import core, files, notify, routing
+from . import consults, core, files, notify, routing
 from .actors import actor_user, authorise, is_operator
 
 
@@ -154,21 +158,65 @@ def add_citizen_message(ticket, actor, body, *, attachments=(), site=None):
     return t
 
 
+@dataclass(frozen=True)
+class Mentions:
+    """What the ``@username`` of a note came to: who was notified, the names
+    no active user has (``unknown``), the colleagues who may not see the
+    ticket (``cannot_see``: share it with them for a consult first)."""
+
+    notified: tuple = ()
+    unknown: tuple = ()
+    cannot_see: tuple = ()
+
+
+def _mentions(ticket, body, author):
+    names = sorted({m.lower().rstrip(".") for m in routing.MENTION.findall(body or "")})
+    names = [n for n in names if n][:routing.MAX_MENTIONS]
+    if not names:
+        return Mentions()
+    User = get_user_model()
+    field = User.USERNAME_FIELD
+    query = Q()
+    for name in names:
+        query |= Q(**{f"{field}__iexact": name})
+    policy = ticket_policy()
+    # Colleagues only: a user without the helpdesk's "view" permission (a
+    # citizen's login) is an unknown name, whatever their account.
+    found = [u for u in User.objects.filter(query, is_active=True).order_by("pk")
+             if policy.user_has_permission(u, "view")]
+    known = {u.get_username().lower() for u in found}
+    notified, cannot_see = [], []
+    for user in found:
+        if user.pk == getattr(author, "pk", None):
+            continue
+        seeing = policy.user_has_permission_for_instance(user, "view", ticket)
+        (notified if seeing else cannot_see).append(user)
+    return Mentions(notified=tuple(notified), unknown=tuple(n for n in names if n not in known),
+                    cannot_see=tuple(cannot_see))
+
+
 def add_note(ticket, actor, body, *, expected_version=None):
-    """A private note, visible to operators only. Colleagues named with
-    ``@username`` who may see the ticket are notified (a "consult")."""
+    """A private note, visible to operators (and to colleagues the ticket is
+    shared with for a consult, who may write notes too). Colleagues named with
+    ``@username`` who may see the ticket are notified.
+
+    The returned ticket's ``mentions`` (:class:`Mentions`) says who was
+    notified and which names were not: the note is saved either way.
+    """
     body = _require_text(body)
     now = core.now()
     with core.atomic_change():
         t = core.lock(ticket, expected_version)
-        authorise(actor, Action.NOTE, t)
+        consults.authorise_note(actor, t)
         workflow.check(t, Action.NOTE)
         core.save(t, [], now)
-        colleagues = routing.mentioned_users(t, body, actor_user(actor))
+        mentions = _mentions(t, body, actor_user(actor))
+        colleagues = mentions.notified
         event = core.record(t, EventKind.NOTE, actor, now=now, body=body,
                             data={"mentions": [u.pk for u in colleagues]} if colleagues else None)
         for colleague in colleagues:
             notify.operator(t, event, "mentioned", colleague)
+    t.mentions = mentions
     return t
 
 

@@ -8,7 +8,10 @@ status, resolution type, dates, service levels) remain. What is removed:
   those of the declared identities their tickets came with (kept on a ticket
   an operator linked to the citizen);
 * everything the citizen wrote: the tickets' subject and description, the
-  bodies of the citizen's timeline messages (replaced by a placeholder);
+  bodies of the citizen's timeline messages (replaced by a placeholder) —
+  except the subject and description of an *open report*: the team still has
+  to fix the problem, so those keep the text with the citizen's identifiers
+  redacted (as in operators' texts);
 * the citizen's identifiers quoted in what operators wrote (replies, notes,
   resolution texts): the text is kept, the identifiers are redacted;
 * every attachment of their tickets (files deleted once the transaction is
@@ -232,10 +235,18 @@ def _erase(actor, citizen, reason):
         to_citizen.update(address="", last_error="")
 
         for t in tickets:
-            # A request's default subject is its service's name: nothing personal.
-            if t.subject and not (t.service and t.subject == t.service.name[:200]):
-                t.subject = text
-            t.description = text if t.description else ""
+            if _keeps_problem(t):
+                # An open report: what the problem is stays for the team that
+                # fixes it, without the citizen's identifiers.
+                if redact is not None:
+                    # The placeholder may be longer than what it replaces.
+                    t.subject = redact(t.subject)[:Ticket._meta.get_field("subject").max_length]
+                    t.description = redact(t.description)
+            else:
+                # A request's default subject is its service's name: nothing personal.
+                if t.subject and not (t.service and t.subject == t.service.name[:200]):
+                    t.subject = text
+                t.description = text if t.description else ""
             if t.resolution_text and redact is not None:
                 t.resolution_text = redact(t.resolution_text)
             if t.kind != Kind.REPORT:
@@ -269,6 +280,12 @@ def _erase(actor, citizen, reason):
                notifications=skipped)
     citizen.refresh_from_db()
     return citizen
+
+
+def _keeps_problem(ticket):
+    """Whether erasure keeps ``ticket``'s subject and description (redacted):
+    an open report, whose problem on the territory is still to be fixed."""
+    return ticket.kind == Kind.REPORT and ticket.is_open
 
 
 def _blank(person, now):

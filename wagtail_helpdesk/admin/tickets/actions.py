@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin import messages
 
@@ -25,7 +25,7 @@ from ...identity import person_name
 from ...models import Priority
 from ...permissions import ticket_policy
 from .detail import TicketDetailView, visible_tickets
-from .forms import ACTION_FORMS
+from .forms import ACTION_FORMS, consulting
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,32 @@ ACTIONS = {
 }
 
 
+def _names(users):
+    return ", ".join(f"@{u.get_username()} ({person_name(u)})" if u.get_full_name()
+                     else f"@{u.get_username()}" for u in users)
+
+
+def mention_warnings(mentions):
+    """What the operator is told of the ``@names`` of a saved note that notified
+    nobody: names no colleague has, colleagues who may not see the ticket."""
+    if mentions is None:
+        return []
+    warnings = []
+    if mentions.unknown:
+        warnings.append(ngettext(
+            "Nobody was notified for %(names)s: no colleague has this username.",
+            "Nobody was notified for %(names)s: no colleague has these usernames.",
+            len(mentions.unknown)) % {"names": ", ".join(f"@{n}" for n in mentions.unknown)})
+    if mentions.cannot_see:
+        warnings.append(ngettext(
+            "%(names)s cannot see this ticket and was not notified: share the ticket with "
+            "them for a consult.",
+            "%(names)s cannot see this ticket and were not notified: share the ticket with "
+            "them for a consult.",
+            len(mentions.cannot_see)) % {"names": _names(mentions.cannot_see)})
+    return warnings
+
+
 def _refused(request, ticket, form, status=200):
     """Show the page again with ``form`` as the operator filled it in."""
     return TicketDetailView.render_page(
@@ -115,7 +141,8 @@ def ticket_action(request, pk, action):
     user = request.user
     form_class = ACTION_FORMS[action]
     form = form_class(request.POST, request.FILES, ticket=ticket, user=user)
-    if not ticket_policy().user_has_permission_for_instance(user, "change", ticket):
+    if not (ticket_policy().user_has_permission_for_instance(user, "change", ticket)
+            or (action == "note" and consulting(user, ticket))):
         return _forbidden(request, ticket, form, PermissionDenied(
             _("You cannot work on the tickets of this office.")))
     if not form.is_valid():
@@ -148,6 +175,8 @@ def ticket_action(request, pk, action):
         return _forbidden(request, ticket, form, exc)
 
     messages.success(request, ACTIONS[action].message(changed))
+    for warning in mention_warnings(getattr(changed, "mentions", None)):
+        messages.warning(request, warning)
     if ticket_policy().user_has_permission_for_instance(user, "view", changed):
         return redirect("helpdesk_tickets:detail", pk=changed.pk)
     # Transferred to an office the operator does not work for: back to the list.

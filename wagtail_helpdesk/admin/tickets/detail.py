@@ -33,6 +33,7 @@ from ...services.identities import claimed_citizen
 from ...services.lookup import citizen_match
 from ...workflow import Status
 from . import viewers
+from .consults import consult_panel
 from .forms import ACTION_FORMS, available_actions
 from .timeline import build_timeline
 
@@ -181,6 +182,8 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
             other_viewers=viewers.register(ticket.pk, self.request.user),
             viewers_url=reverse("helpdesk_tickets:viewers", args=[ticket.pk]),
             poll_every_ms=viewers.POLL_EVERY_MS,
+            consult=consult_panel(self.request.user, ticket, can_change=self.can_change,
+                                  bound_form=bound),
         )
         return context
 

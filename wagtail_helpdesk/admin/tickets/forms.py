@@ -12,13 +12,16 @@ share field names (``body``).
 """
 
 from django import forms
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from ... import presence
 from ...conf import get_setting
 from ...formfields import MultipleFileField
-from ...models import Office, Priority, ResolutionType
-from ...permissions import ticket_policy
+from ...identity import person_name
+from ...models import Office, OfficeMembership, Priority, ResolutionType
+from ...permissions import is_consultant, office_ids_for, ticket_policy
+from ...services.consults import candidates
 from ...workflow import allowed_actions
 
 
@@ -192,6 +195,53 @@ class NoteForm(TicketActionForm):
     )
 
 
+class ConsultForm(TicketActionForm):
+    """Share the ticket with a colleague of another office for a consult (not
+    one of the page's workflow actions: posted to its own view)."""
+
+    action = "consult"
+    choice_fields = ("consultant",)
+
+    consultant = ObjectChoiceField(
+        label=_("Colleague"),
+        help_text=_("They can read the ticket, its internal notes and files, and add private "
+                    "notes; nothing else. They are notified."),
+    )
+    message = forms.CharField(
+        label=_("What you would like their advice on"), required=False, widget=_textarea(2),
+        help_text=_("Optional. Operators only: the citizen does not see it."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = list(candidates(self.ticket).prefetch_related(
+            Prefetch("helpdesk_memberships", to_attr="consult_offices",
+                     queryset=OfficeMembership.objects.select_related("office")
+                     .order_by("office__name")))
+            .order_by("first_name", "last_name", "username"))
+        self.fields["consultant"].set_objects(people, _colleague_label)
+
+    @property
+    def typed_text(self):
+        return []  # shown again in its own panel, with what was typed
+
+
+def _colleague_label(user):
+    offices = ", ".join(m.office.name for m in getattr(user, "consult_offices", ()))
+    name = person_name(user)
+    return f"{name} ({offices})" if offices else name
+
+
+def consulting(user, ticket):
+    """Whether ``user`` sees ``ticket`` only because it is shared with them
+    (one query, only for users outside the ticket's office)."""
+    policy = ticket_policy()
+    if policy.sees_all_offices(user) or (
+            ticket.office_id is not None and ticket.office_id in office_ids_for(user)):
+        return False
+    return policy.user_has_permission(user, "view") and is_consultant(user, ticket)
+
+
 #: The page's actions, in the order they are offered.
 ACTION_FORMS = {
     form.action: form
@@ -209,9 +259,10 @@ def available_actions(ticket, user, *, can_change=None):
     """
     if can_change is None:
         can_change = ticket_policy().user_has_permission_for_instance(user, "change", ticket)
-    if not can_change:
-        return []
     allowed = allowed_actions(ticket.status)
+    if not can_change:
+        # A colleague the ticket is shared with for a consult: private notes only.
+        return ["note"] if "note" in allowed and consulting(user, ticket) else []
     slugs = [slug for slug in ACTION_FORMS if slug in allowed]
     if ticket.assignee_id is not None and ticket.assignee_id == user.pk:
         slugs = [slug for slug in slugs if slug != "take_charge"]

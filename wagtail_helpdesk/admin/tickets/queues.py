@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ...models import TicketConsult
 from ...workflow import OPEN_STATUSES, Status
 
 
@@ -24,6 +25,9 @@ QUEUE_FILTERS = {
     "waiting": lambda user: Q(status=Status.WAITING),
     "closed": lambda user: Q(status=Status.RESOLVED),
     "drafts": lambda user: Q(status=Status.DRAFT, created_by=user),
+    # Other offices' tickets shared with the user for a consult.
+    "consults": lambda user: Q(pk__in=TicketConsult.objects.filter(consultant=user)
+                               .values("ticket_id")),
     "all": lambda user: ~Q(status=Status.DRAFT),
 }
 
@@ -34,6 +38,7 @@ QUEUES = [
     Queue("waiting", _("Waiting for the citizen")),
     Queue("closed", _("Closed")),
     Queue("drafts", _("My drafts")),
+    Queue("consults", _("Shared with me")),
     Queue("all", _("All")),
 ]
 BY_SLUG = {queue.slug: queue for queue in QUEUES}

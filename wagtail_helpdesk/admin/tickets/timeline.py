@@ -34,6 +34,8 @@ EVENT_ICONS = {
     EventKind.SLA_WARNING: "time",
     EventKind.PERSONAL_DATA_ERASED: "bin",
     EventKind.CITIZEN_LINKED: "link",
+    EventKind.CONSULT_GRANTED: "group",
+    EventKind.CONSULT_REVOKED: "cross",
 }
 
 def _label(choices, value):
@@ -116,6 +118,14 @@ class TimelineEntry:
         elif kind == EventKind.CITIZEN_LINKED:
             yield _("The operator checked the declared identity and linked the ticket to "
                     "the registered citizen; what was declared stays with the ticket.")
+        elif kind == EventKind.CONSULT_GRANTED:
+            yield _("Shared with %(name)s for a consult: read and private notes only") % {
+                "name": user(data.get("consultant"))}
+        elif kind == EventKind.CONSULT_REVOKED:
+            if data.get("by_consultant"):
+                yield _("%(name)s ended the consult") % {"name": user(data.get("consultant"))}
+            else:
+                yield _("Consult of %(name)s revoked") % {"name": user(data.get("consultant"))}
         elif kind == EventKind.RATING and data.get("score"):
             yield _("Rating: %(score)s/5") % {"score": data["score"]}
         elif kind == EventKind.SLA_WARNING and data.get("due_at"):
@@ -162,6 +172,8 @@ def build_timeline(ticket, attachments):
         if ids is not None:
             ids.update(v for v in (data.get("from"), data.get("to")) if isinstance(v, int))
         user_ids.update(v for v in data.get("mentions", ()) if isinstance(v, int))
+        if isinstance(data.get("consultant"), int):
+            user_ids.add(data["consultant"])
     # One query each, always (an empty list would skip it): the page makes the
     # same number of queries whatever its timeline holds.
     users = get_user_model().objects.in_bulk([*user_ids, 0])

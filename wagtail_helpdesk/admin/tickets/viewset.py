@@ -11,6 +11,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from ...models import Ticket
 from ..viewsets import MENU_HOOK
 from .actions import ticket_action
+from .consults import end_consult, grant_consult
 from .create import TicketCreateView
 from .detail import TicketDetailView, attachment_download
 from .linking import link_citizen
@@ -48,6 +49,8 @@ class TicketViewSet(ModelViewSet):
             path("<int:pk>/attachments/<int:attachment_pk>/", attachment_download,
                  name="attachment"),
             path("<int:pk>/link-citizen/", link_citizen, name="link_citizen"),
+            path("<int:pk>/consults/", grant_consult, name="consult"),
+            path("<int:pk>/consults/<int:user_pk>/end/", end_consult, name="end_consult"),
             path("<int:pk>/<slug:action>/", ticket_action, name="action"),
         ]
 

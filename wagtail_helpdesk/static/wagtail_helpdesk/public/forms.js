@@ -1,5 +1,7 @@
 // Citizens' forms, better with JavaScript (they work without it):
-// - focus the error summary when a step comes back with errors;
+// - after a step is posted, focus the error summary, else the step's (or the
+//   confirmation's) heading: the same element the redirect's fragment names,
+//   so the browser's own fragment focus does not take it away;
 // - offer only the chosen category's services;
 // - the report's map: click to place the pin (fills latitude/longitude),
 //   "use my position", bounded to the municipality's box;
@@ -10,9 +12,12 @@
     if (window.helpdeskFormsLoaded) { return; }
     window.helpdeskFormsLoaded = true;
 
-    function focusErrors(root) {
-        var box = root.querySelector('[data-helpdesk-errors]');
-        if (box) { box.focus(); }
+    function focusStep(root) {
+        var hash = decodeURIComponent(window.location.hash.slice(1));
+        if (hash && hash !== root.id && hash.indexOf(root.id + '-') !== 0) { return; }  // another form's
+        var target = root.querySelector('[data-helpdesk-errors]');
+        if (!target && hash) { target = root.querySelector('[data-helpdesk-focus]'); }
+        if (target) { target.focus(); }
     }
 
     function filterServices(root) {
@@ -72,7 +77,11 @@
             centre = [(bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2];
         }
         if (isNaN(centre[0])) { centre = [41.9028, 12.4964]; zoom = 6; }
-        var map = window.L.map(box.querySelector('.helpdesk-map'));
+        var map = window.L.map(box.querySelector('.helpdesk-map'), {zoomControl: false});
+        window.L.control.zoom({  // Leaflet's own titles are English
+            zoomInTitle: box.getAttribute('data-zoom-in-text') || 'Zoom in',
+            zoomOutTitle: box.getAttribute('data-zoom-out-text') || 'Zoom out'
+        }).addTo(map);
         window.L.tileLayer(box.getAttribute('data-tiles'), {
             maxZoom: parseInt(box.getAttribute('data-max-zoom'), 10) || 19,
             attribution: box.getAttribute('data-attribution')
@@ -226,7 +235,7 @@
 
     document.addEventListener('DOMContentLoaded', function () {
         document.querySelectorAll('[data-helpdesk-form]').forEach(function (root) {
-            focusErrors(root);
+            focusStep(root);
             filterServices(root);
             var picker = mapPicker(root);
             geocoder(root, picker);

@@ -1,0 +1,69 @@
+"""Dates as citizens read them, the same on pages, in e-mails and in the PDF
+receipt: "18 novembre 2026", "18 novembre 2026, 14:30".
+
+Django's Italian catalogue capitalises the names of months and weekdays
+("18 Novembre 2026", "Mercoledì"), and its Italian ``DATE_FORMAT`` /
+``DATETIME_FORMAT`` use them; Italian writes them in lower case. A formats
+module cannot fix that (the names come from the translations, not from the
+format), so every date shown to citizens goes through :func:`format_date`
+(templates: the ``helpdesk_date`` and ``helpdesk_datetime`` filters of
+``{% load helpdesk_dates %}``), which writes the names in lower case in the
+languages listed in :data:`LOWER_CASE_NAMES`.
+"""
+
+from datetime import datetime
+
+from django.utils import dateformat, timezone, translation
+from django.utils.formats import get_format
+
+#: Day, month name, year.
+DATE = "j F Y"
+#: Day, month name, year, hour and minutes.
+DATETIME = "j F Y, H:i"
+
+#: Languages that write month and weekday names in lower case where
+#: Django's catalogue capitalises them.
+LOWER_CASE_NAMES = frozenset({"it"})
+
+
+class _LowerCaseNames(dateformat.DateFormat):
+    """Django's date format with the names of months and weekdays in lower case."""
+
+    def D(self):
+        return super().D().lower()
+
+    def E(self):
+        return super().E().lower()
+
+    def F(self):
+        return super().F().lower()
+
+    def M(self):
+        return super().M().lower()
+
+    def N(self):
+        return super().N().lower()
+
+    def l(self):  # noqa: E743
+        return super().l().lower()
+
+
+def _lower_case_names():
+    language = (translation.get_language() or "").split("-")[0].lower()
+    return language in LOWER_CASE_NAMES
+
+
+def format_date(value, fmt=DATE):
+    """``value`` (a date or datetime; aware ones in the current time zone) in
+    ``fmt``: a Django date format or the name of one (``"DATE_FORMAT"``)."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    fmt = get_format(fmt)
+    formatter = _LowerCaseNames if _lower_case_names() else dateformat.DateFormat
+    return formatter(value).format(fmt)
+
+
+def format_datetime(value):
+    return format_date(value, DATETIME)
