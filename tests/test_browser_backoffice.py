@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.browser import log_in
 from wagtail_helpdesk.models import EventKind, QuickReply, Ticket
 from wagtail_helpdesk.services import CitizenActor
 
@@ -12,15 +13,6 @@ from wagtail_helpdesk.services import CitizenActor
 pytestmark = [pytest.mark.browser,
               pytest.mark.django_db(transaction=True, serialized_rollback=True),
               pytest.mark.usefixtures("django_db_serialized_rollback")]
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/admin/$"))
-    assert "/login/" not in page.url, "the login was refused"
 
 
 def test_operator_takes_replies_notes_and_resolves(page, live_server, factories):

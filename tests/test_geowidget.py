@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.browser import log_in
 from wagtail_helpdesk.blocks.fields import MapPointBlock
 
 
@@ -82,11 +83,7 @@ def test_the_map_widget_renders_in_chromium_with_no_internet(page, live_server):
             route.abort()
 
     page.route("**/*", only_this_site)
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "editrice")
-    page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/admin/$"))
+    log_in(page, live_server, "editrice")
     page.goto(f"{live_server.url}/admin/pages/{report.pk}/edit/")
     page.wait_for_selector(".leaflet-field.leaflet-container", state="attached")
     assert "This widget failed to render" not in page.content()

@@ -10,6 +10,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from tests.browser import log_in
 from wagtail_helpdesk.models import Office, QuickReply, ShortCodeMode, ShortCodeSequence, Ticket
 from wagtail_helpdesk.quickreplies import PLACEHOLDERS, default_office_replies, render_reply
 
@@ -222,14 +223,6 @@ def axe_serious(page):
     results = Axe().run(page)
     return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/admin/$"))
 
 
 @pytest.mark.browser

@@ -7,6 +7,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
+from tests.browser import log_in
 from wagtail_helpdesk.admin.tickets import columns
 from wagtail_helpdesk.services import CitizenActor
 
@@ -51,11 +52,7 @@ def test_the_default_list_fits_the_screen_and_the_menu_works(browser, live_serve
                                          "della carta d'identità elettronica")
     context = browser.new_context(locale="it-IT", viewport={"width": width, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "anna")
-    page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/admin/$"))
+    log_in(page, live_server, "anna")
     page.goto(f"{live_server.url}{LIST}?queue=all")
     overflow = page.evaluate("""() => {
         const table = document.querySelector('table.listing');
