@@ -151,3 +151,12 @@ def test_a_draft_with_a_declared_identity_keeps_it_when_edited(client, desk):
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.citizen == declared and draft.description == "Completata al telefono"
+
+
+def test_an_http_delete_is_not_allowed_rather_than_a_server_error(client, desk):
+    response = client.delete(NEW)
+    assert response.status_code == 405
+    draft = services.create_ticket(desk.op, kind="request", channel="phone", draft=True,
+                                   service=desk.service)
+    response = client.delete(reverse("helpdesk_tickets:edit_draft", args=[draft.pk]))
+    assert response.status_code == 405 and Ticket.objects.filter(pk=draft.pk).exists()

@@ -540,12 +540,26 @@ def test_a_later_step_marks_the_earlier_ones_done(request_block, pages, rf):
 
 
 @pytest.mark.parametrize("policy", ["optional", "required"])
-def test_the_login_link_returns_to_the_page(request_block, pages, rf, policy):
+def test_the_login_link_returns_to_the_page(request_block, pages, rf, policy, settings):
+    """The citizens' login (the same one the personal area uses), never the
+    Wagtail admin's."""
+    from urllib.parse import quote
+
     page = pages.request
     value = request_block.to_python(request_raw(login_policy=policy))
+    settings.WAGTAIL_HELPDESK_CITIZEN_LOGIN_URL = "/accedi/"
     helpdesk = context_of(request_block, value, rf, page=page)
-    assert helpdesk["login_url"] == f"{reverse('wagtailadmin_login')}?next={page.url}"
+    assert helpdesk["login_url"] == f"/accedi/?next={quote(page.url, safe='')}"
     assert helpdesk["needs_login"] is (policy == "required")
+    settings.WAGTAIL_HELPDESK_CITIZEN_LOGIN_URL = ""
+    settings.WAGTAIL_HELPDESK_OIDC_PROVIDERS = [{"entity_id": "https://idp.example.it"}]
+    helpdesk = context_of(request_block, value, rf, page=page)
+    assert helpdesk["login_url"].startswith(f"{reverse('wagtail_helpdesk_oidc_login')}?next=")
+    # No citizens' login configured: no link at all (the admin's login is not one).
+    settings.WAGTAIL_HELPDESK_OIDC_PROVIDERS = []
+    helpdesk = context_of(request_block, value, rf, page=page)
+    assert helpdesk["login_url"] == ""
+    assert reverse("wagtailadmin_login") not in str(helpdesk["login_url"])
 
 
 def test_a_required_login_is_satisfied_by_a_verified_citizen(request_block, pages, rf):
@@ -582,7 +596,7 @@ def test_report_context_and_map_settings(report_block, pages, rf):
     assert area_map["nearby_radius"] == 300
     assert area_map["tile_url"] == get_setting("MAP_TILE_URL")
     assert area_map["max_zoom"] == int(get_setting("MAP_MAX_ZOOM"))
-    assert helpdesk["login_url"].startswith(reverse("wagtailadmin_login"))
+    assert helpdesk["login_url"] == ""  # no citizens' login configured (not the admin's)
 
 
 def test_the_boundary_gives_the_map_its_box(report_block, pages, rf):

@@ -207,8 +207,10 @@ def test_a_declared_fiscal_code_never_changes_an_existing_record(client, pages):
     assert ticket.citizen.email == "attaccante@example.it"
 
 
-def test_login_required_blocks_show_the_login_instead_of_the_form(client, pages):
+def test_login_required_blocks_show_the_login_instead_of_the_form(client, pages, settings):
     from example_site.home.models import StandardPage
+
+    settings.WAGTAIL_HELPDESK_CITIZEN_LOGIN_URL = "/accedi/"
 
     page = StandardPage.objects.get(pk=pages.request.pk)
     raw = list(page.body.raw_data)
@@ -217,6 +219,7 @@ def test_login_required_blocks_show_the_login_instead_of_the_form(client, pages)
     page.save()
     html = shown(client, page)
     assert "Log in with SPID or CIE" in html and 'data-helpdesk-step' not in html
+    assert 'href="/accedi/?next=' in html and "/admin/login/" not in html
     post(client, page, block_of(page), {"action": "next", "category": pages.service.category_id,
                                         "service": pages.service.pk, "details": "x"})
     assert SESSION_KEY not in client.session

@@ -5,7 +5,7 @@ and its citizen, is signed with ``SECRET_KEY`` and expires after
 ``TICKET_LINK_DAYS`` days (a new e-mail brings a fresh one)."""
 
 from django.core import signing
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from ..conf import get_setting
 
@@ -41,3 +41,15 @@ def ticket_path(ticket):
         return (get_setting("PERSONAL_AREA_URL")
                 or reverse("wagtail_helpdesk_my_ticket", args=[ticket.pk]))
     return reverse("wagtail_helpdesk_ticket_link", args=[make_token(ticket)])
+
+
+def login_url():
+    """Where citizens log in: ``CITIZEN_LOGIN_URL``, else the app's SPID/CIE
+    login page when providers are configured and its URLs included."""
+    configured = get_setting("CITIZEN_LOGIN_URL")
+    if configured or not get_setting("OIDC_PROVIDERS"):
+        return configured
+    try:
+        return reverse("wagtail_helpdesk_oidc_login")
+    except NoReverseMatch:
+        return ""

@@ -38,18 +38,6 @@ LOGIN = "wagtail_helpdesk/public/personal/login.html"
 INVALID = "wagtail_helpdesk/public/personal/invalid_link.html"
 
 
-def login_url():
-    """Where citizens log in: ``CITIZEN_LOGIN_URL``, else the app's SPID/CIE
-    login page when providers are configured and its URLs included."""
-    configured = get_setting("CITIZEN_LOGIN_URL")
-    if configured or not get_setting("OIDC_PROVIDERS"):
-        return configured
-    try:
-        return reverse("wagtail_helpdesk_oidc_login")
-    except NoReverseMatch:
-        return ""
-
-
 def logout_url():
     """The SPID/CIE logout (a POST), when the app's login URLs are included."""
     try:
@@ -59,12 +47,12 @@ def logout_url():
 
 
 def _context(**extra):
-    return {"base_template": get_setting("PUBLIC_BASE_TEMPLATE"), "login_url": login_url(),
+    return {"base_template": get_setting("PUBLIC_BASE_TEMPLATE"), "login_url": links.login_url(),
             "logout_url": logout_url(), **extra}
 
 
 def _login_needed(request):
-    login = login_url()
+    login = links.login_url()
     if login:
         return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
     return render(request, LOGIN, _context(), status=403)

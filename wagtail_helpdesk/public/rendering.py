@@ -2,6 +2,8 @@
 the catalogue; writes nothing (the page stays free of side effects, except
 marking the response as not cacheable, see :mod:`wagtail_helpdesk.middleware`)."""
 
+from urllib.parse import urlencode
+
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -10,7 +12,7 @@ from .. import geocoding
 from ..conf import get_setting
 from ..maps import map_settings
 from .flows import RECEIPTS_KEY
-from .links import personal_area_url
+from .links import login_url, personal_area_url
 from .wizard import SESSION_KEY, Wizard
 
 #: Set on the request when a page holds a helpdesk form (read by the middleware).
@@ -88,15 +90,13 @@ def privacy_notice(value, request, page):
 
 
 def _login_url(request, page):
-    from django.conf import settings
-
-    url = getattr(settings, "WAGTAIL_HELPDESK_CITIZEN_LOGIN_URL", None) or settings.LOGIN_URL
-    try:
-        url = reverse(url)
-    except NoReverseMatch:
-        pass
+    """The citizens' login (:func:`.links.login_url`, never the admin's), back
+    to this page; "" when the site has none."""
+    url = login_url()
+    if not url:
+        return ""
     target = page.url if page is not None else (request.path if request else "/")
-    return f"{url}?next={target}"
+    return f"{url}?{urlencode({'next': target})}"
 
 
 def _errors(forms, file_errors, notices):

@@ -75,7 +75,7 @@ class TicketCreateView(WagtailAdminTemplateMixin, TemplateView):
         if intent not in INTENTS:
             intent = "draft"
         if intent == "delete" and self.draft is not None:
-            return self.delete()
+            return self.delete_draft()
         if intent == "search":
             self.citizen_matches = services.search_citizens(
                 request.user, request.POST.get("citizen_query", ""))
@@ -123,7 +123,7 @@ class TicketCreateView(WagtailAdminTemplateMixin, TemplateView):
             ticket = services.submit_ticket(ticket, user)
         return ticket
 
-    def delete(self):
+    def delete_draft(self):
         try:
             services.delete_draft(self.draft, self.request.user,
                                   expected_version=self.request.POST.get("version"))
