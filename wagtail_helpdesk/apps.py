@@ -24,6 +24,11 @@ class WagtailHelpdeskConfig(AppConfig):
         post_migrate.connect(ensure_default_groups,
                              dispatch_uid="wagtail_helpdesk_default_groups")
         post_migrate.connect(_schedules, dispatch_uid="wagtail_helpdesk_schedules")
+        from django.contrib.auth.signals import user_logged_in
+
+        from .admin.presence import seen_at_login
+
+        user_logged_in.connect(seen_at_login, dispatch_uid="wagtail_helpdesk_presence_login")
 
 
 def _schedules(sender, using="default", **kwargs):

@@ -1,36 +1,85 @@
-"""Registration with Wagtail: admin viewsets and the Helpdesk menu. Thin."""
+"""Every registration with Wagtail, and nothing else: admin viewsets and URLs,
+the Helpdesk menu, admin CSS/JS, account panels, log actions, bulk actions
+and home panels. What they register lives in ``admin/``."""
 
+from django.templatetags.static import static
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
-from .admin import (  # noqa: F401
-    hooks_citizens,
-    hooks_dashboard,
-    hooks_presence,
-    hooks_quickreplies,
-    preferences,
-)
+from .admin import dashboard, presence
 from .admin.attention import MyTicketsPanel
+from .admin.citizens import citizen_viewset
 from .admin.notifications import undelivered_viewset
+from .admin.preferences import HelpdeskNotificationsPanel
+from .admin.quickreplies import quick_reply_viewset
 from .admin.tickets.bulk import BULK_ACTIONS
 from .admin.tickets.viewset import ticket_viewset
-from .admin.viewsets import HelpdeskViewSetGroup, catalogue_viewsets
+from .admin.viewsets import MENU_HOOK, HelpdeskViewSetGroup, catalogue_viewsets
 from .open311.admin import open311_client_viewset
+from .services.citizens import COMPLETE_ACTION
+from .services.erasure import LOG_ACTION
 
 
 @hooks.register("register_admin_viewset")
 def register_helpdesk_viewsets():
+    # The citizens' and quick replies' viewsets join the Helpdesk menu group
+    # through its ``menu_hook``.
     return [HelpdeskViewSetGroup(), ticket_viewset, undelivered_viewset, *catalogue_viewsets,
-            open311_client_viewset]
+            open311_client_viewset, citizen_viewset, quick_reply_viewset]
 
 
 @hooks.register("register_admin_urls")
-def register_helpdesk_root_url():
-    """/admin/helpdesk/ itself: the operator's ticket list."""
-    from django.urls import path
+def register_helpdesk_urls():
     from django.views.generic import RedirectView
 
-    return [path("helpdesk/", RedirectView.as_view(pattern_name="helpdesk_tickets:index"),
-                 name="helpdesk_root")]
+    return [
+        # /admin/helpdesk/ itself: the operator's ticket list.
+        path("helpdesk/", RedirectView.as_view(pattern_name="helpdesk_tickets:index"),
+             name="helpdesk_root"),
+        path("helpdesk/dashboard/", dashboard.DashboardView.as_view(), name=dashboard.URL_NAME),
+        path("helpdesk/presence/", presence.choose_presence, name=presence.URL_NAME),
+        path("helpdesk/presence/heartbeat/", presence.heartbeat,
+             name=presence.HEARTBEAT_URL_NAME),
+    ]
+
+
+@hooks.register(MENU_HOOK)
+def register_dashboard_menu_item():
+    return dashboard.DashboardMenuItem(
+        _("Supervisor dashboard"), reverse(dashboard.URL_NAME), name="helpdesk-dashboard",
+        icon_name="tasks", order=110,
+    )
+
+
+@hooks.register("insert_global_admin_css")
+def presence_css():
+    return format_html('<link rel="stylesheet" href="{}">',
+                       static("wagtail_helpdesk/admin/presence.css"))
+
+
+@hooks.register("insert_global_admin_js")
+def presence_heartbeat_js():
+    from .presence import HEARTBEAT_EVERY
+
+    return format_html(
+        '<script defer src="{}" data-helpdesk-heartbeat="{}" data-every="{}"></script>',
+        static("wagtail_helpdesk/admin/presence.js"), reverse(presence.HEARTBEAT_URL_NAME),
+        HEARTBEAT_EVERY * 1000,
+    )
+
+
+@hooks.register("register_account_settings_panel")
+def register_helpdesk_notifications_panel(request, user, profile):
+    return HelpdeskNotificationsPanel(request, user, profile)
+
+
+@hooks.register("register_log_actions")
+def register_log_actions(actions):
+    actions.register_action(LOG_ACTION, _("Erase personal data"), _("Personal data erased"))
+    actions.register_action(
+        COMPLETE_ACTION, _("Complete contacts"), _("Empty contacts completed by an operator"))
 
 
 @hooks.register("construct_homepage_panels")

@@ -17,12 +17,14 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.generic import TemplateView
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
 from .. import metrics
 from ..models import Office
 from ..permissions import office_ids_for, ticket_policy
 
+URL_NAME = "wagtail_helpdesk_dashboard"
 FRAGMENT_HEADER = "X-Helpdesk-Fragment"
 REFRESH_SECONDS = 60
 
@@ -197,3 +199,10 @@ class DashboardView(WagtailAdminTemplateMixin, TemplateView):
         patch_vary_headers(response, [FRAGMENT_HEADER])
         add_never_cache_headers(response)
         return response
+
+
+class DashboardMenuItem(MenuItem):
+    """Shown to the users who may see the supervisor dashboard."""
+
+    def is_shown(self, request):
+        return ticket_policy().user_has_permission(request.user, "dashboard")

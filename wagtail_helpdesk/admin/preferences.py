@@ -4,7 +4,6 @@ Wagtail account ("Notifications" tab), next to Wagtail's own."""
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail import hooks
 from wagtail.admin.views.account import BaseSettingsPanel, notifications_tab
 
 from ..models import NewTicketMail, OperatorPreferences
@@ -41,8 +40,3 @@ class HelpdeskNotificationsPanel(BaseSettingsPanel):
                     or OperatorPreferences(user=self.user))
         data = self.request.POST if self.request.method == "POST" else None
         return self.form_class(data, instance=instance, prefix=self.name)
-
-
-@hooks.register("register_account_settings_panel")
-def register_helpdesk_notifications_panel(request, user, profile):
-    return HelpdeskNotificationsPanel(request, user, profile)

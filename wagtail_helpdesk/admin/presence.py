@@ -78,3 +78,12 @@ def choose_presence(request):
                                            require_https=request.is_secure()):
         target = "wagtailadmin_home"
     return redirect(target)
+
+
+def seen_at_login(sender, request, user, **kwargs):
+    """An operator who logs in is seen now (connected in ``apps.ready``)."""
+    from .. import presence
+    from ..permissions import ticket_policy
+
+    if ticket_policy().user_has_permission(user, "change"):
+        presence.touch(user)

@@ -2,6 +2,7 @@
 in one query per page view instead of one per link."""
 
 from django import template
+from django.db.models import Q
 from wagtail.models import Page, Site
 
 register = template.Library()
@@ -20,14 +21,13 @@ def site_links(context):
     site = Site.find_for_request(request) if request is not None else None
     if site is None:
         return {}
-    links = {}
-    by_slug = {slug: name for name, slug in SLUGS.items()}
-    pages = (Page.objects.live().descendant_of(site.root_page, inclusive=True)
-             .filter(slug__in=[*by_slug, "informativa-privacy"]))
     from wagtail_helpdesk.models import HelpdeskSettings
 
     privacy_id = HelpdeskSettings.for_request(request).privacy_page_id
-    for page in pages.filter(slug__in=by_slug) | pages.filter(pk=privacy_id or 0):
+    by_slug = {slug: name for name, slug in SLUGS.items()}
+    links = {}
+    for page in (Page.objects.live().descendant_of(site.root_page, inclusive=True)
+                 .filter(Q(slug__in=by_slug) | Q(pk=privacy_id or 0))):
         url = page.get_url(request)
         if page.pk == privacy_id:
             links["privacy"] = url
