@@ -52,7 +52,7 @@ def seed(count):
 
     from django.utils import timezone
 
-    from tests import factories
+    from tests.support import factories
     from wagtail_helpdesk.models import Channel, Kind, Ticket
 
     office = factories.office(name="URP")

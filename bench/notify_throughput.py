@@ -77,7 +77,7 @@ def main():
 def run(count):
     from django.utils import timezone
 
-    from tests import factories
+    from tests.support import factories
     from wagtail_helpdesk.conf import get_setting
     from wagtail_helpdesk.models import Notification, NotificationChannel
     from wagtail_helpdesk.notifications import tasks

@@ -208,7 +208,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True  # a success forgets that account's failures
 # The client address as the app's own limits see it (WAGTAIL_HELPDESK_TRUSTED_PROXY_HEADER).
-AXES_CLIENT_IP_CALLABLE = "wagtail_helpdesk.public.throttle.client_ip"
+AXES_CLIENT_IP_CALLABLE = "wagtail_helpdesk.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "example_site.login_throttle.lockout_response"  # 429, a page
 # No log of successful sign-ins (who, from where, kept for ever): Wagtail's own
 # history is enough, and failures are deleted after the cool-off.

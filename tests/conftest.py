@@ -2,11 +2,11 @@ import os
 
 import pytest
 
-from tests.api import caller  # noqa: F401 (REST API calls with a token, checked against OpenAPI)
-from tests.appio_fake import fake_io  # noqa: F401 (App IO built from its spec)
-from tests.citizen import nominatim, pages  # noqa: F401 (fixtures of the citizens' forms)
-from tests.oidc_fake import federation  # noqa: F401 (a SPID/CIE federation for the login tests)
-from tests.smtp import smtp  # noqa: F401 (a real SMTP server on loopback)
+from tests.support.api import caller  # noqa: F401 (REST API calls with a token, checked against OpenAPI)
+from tests.support.appio_fake import fake_io  # noqa: F401 (App IO built from its spec)
+from tests.support.citizen import nominatim, pages  # noqa: F401 (fixtures of the citizens' forms)
+from tests.support.oidc_fake import federation  # noqa: F401 (a SPID/CIE federation for the login tests)
+from tests.support.smtp import smtp  # noqa: F401 (a real SMTP server on loopback)
 
 
 def _on_postgres():
@@ -109,7 +109,7 @@ def private_media(settings, tmp_path):
 
 @pytest.fixture
 def factories(db):
-    from tests import factories as f
+    from tests.support import factories as f
 
     return f
 
@@ -117,7 +117,7 @@ def factories(db):
 @pytest.fixture
 def jpeg_upload():
     """Build an uploaded JPEG (with an EXIF GPS block unless told otherwise)."""
-    from tests.images import jpeg_with_gps
+    from tests.support.images import jpeg_with_gps
 
     def make(name="foto.jpg", **kwargs):
         from django.core.files.uploadedfile import SimpleUploadedFile

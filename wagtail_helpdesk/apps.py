@@ -16,7 +16,7 @@ class WagtailHelpdeskConfig(AppConfig):
         from .groups import ensure_default_groups
         from .models import QuickReply, Ticket
         from .permissions import TicketPermissionPolicy
-        from .quickreplies import quick_reply_policy
+        from .quickreplies.policy import quick_reply_policy
 
         register_permission_policy(Ticket, TicketPermissionPolicy(Ticket))
         register_permission_policy(QuickReply, quick_reply_policy(), exact_class=True)

@@ -372,8 +372,8 @@ def check_tile_proxy(app_configs, **kwargs):
     from django.core.exceptions import ValidationError
     from django.urls import NoReverseMatch, reverse
 
+    from .citizen.area import parse_bbox
     from .conf import get_setting
-    from .public.area import parse_bbox
 
     problems = []
     try:

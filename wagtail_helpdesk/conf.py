@@ -62,7 +62,7 @@ DEFAULTS = {
     "CITIZEN_LOGIN_URL": "",
     # The template the citizens' own pages (personal area, ticket links)
     # extend: the site's base template, with a "title" and a "content" block.
-    "PUBLIC_BASE_TEMPLATE": "wagtail_helpdesk/public/standalone.html",
+    "PUBLIC_BASE_TEMPLATE": "wagtail_helpdesk/citizen/standalone.html",
     "TICKET_LINK_DAYS": 90,  # how long the signed link in an e-mail opens its ticket
     # Citizens' saved drafts untouched this many days are deleted (None: kept).
     "DRAFT_EXPIRY_DAYS": 30,

@@ -67,3 +67,8 @@ def format_date(value, fmt=DATE):
 
 def format_datetime(value):
     return format_date(value, DATETIME)
+
+
+def person_name(user):
+    """How an operator (a Django user) is named on screen: full name, else username."""
+    return (user.get_full_name() or user.get_username()) if user else ""

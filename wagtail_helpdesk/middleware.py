@@ -9,7 +9,7 @@ middleware)."""
 
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from .public.rendering import FORM_RENDERED
+from .citizen.rendering import FORM_RENDERED
 
 
 class HelpdeskFormCacheMiddleware:

@@ -20,7 +20,7 @@ from django.db.models import Q
 from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import policy_registry
 
-from .models.catalog import OfficeMembership
+from .models.catalogue import OfficeMembership
 from .models.consults import TicketConsult
 
 

@@ -73,7 +73,7 @@ def user_agent():
 
 def area_bbox():
     """The served area, ``(west, south, east, north)``, or None (nothing served)."""
-    from .public.area import parse_bbox
+    from .citizen.area import parse_bbox
 
     try:
         text = get_setting("MAP_AREA_BBOX")
@@ -194,7 +194,7 @@ def _store(key, entry):
 
 
 def _upstream_allowed():
-    from .public import throttle
+    from . import throttle
 
     return throttle.allow("tiles-upstream", "all",
                           int(get_setting("MAP_TILE_UPSTREAM_PER_MINUTE")), window=60)

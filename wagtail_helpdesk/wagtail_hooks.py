@@ -61,7 +61,7 @@ def presence_css():
 
 @hooks.register("insert_global_admin_js")
 def presence_heartbeat_js():
-    from .presence import HEARTBEAT_EVERY
+    from .services.presence import HEARTBEAT_EVERY
 
     return format_html(
         '<script defer src="{}" data-helpdesk-heartbeat="{}" data-every="{}"></script>',

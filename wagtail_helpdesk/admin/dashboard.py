@@ -2,7 +2,7 @@
 
 Supervisors see the offices they belong to, helpdesk administrators and
 superusers every office; both can narrow it to one office. The figures come
-from :mod:`wagtail_helpdesk.metrics` (aggregate queries). The page reloads its
+from :mod:`wagtail_helpdesk.admin.metrics` (aggregate queries). The page reloads its
 figures every minute (``dashboard.js`` asks for the same URL with the
 ``X-Helpdesk-Fragment`` header and swaps the content); without JavaScript the
 "Refresh" link does the same by hand.
@@ -20,9 +20,9 @@ from django.views.generic import TemplateView
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
-from .. import metrics
 from ..models import Office
 from ..permissions import office_ids_for, ticket_policy
+from . import metrics
 
 URL_NAME = "wagtail_helpdesk_dashboard"
 FRAGMENT_HEADER = "X-Helpdesk-Fragment"

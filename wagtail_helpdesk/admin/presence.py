@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 from wagtail.admin import messages
 from wagtail.admin.ui.components import Component
 
-from .. import presence
 from ..models import OperatorPresence, Presence
 from ..permissions import ticket_policy
+from ..services import presence
 
 URL_NAME = "wagtail_helpdesk_presence"
 HEARTBEAT_URL_NAME = "wagtail_helpdesk_presence_heartbeat"
@@ -82,8 +82,8 @@ def choose_presence(request):
 
 def seen_at_login(sender, request, user, **kwargs):
     """An operator who logs in is seen now (connected in ``apps.ready``)."""
-    from .. import presence
     from ..permissions import ticket_policy
+    from ..services import presence
 
     if ticket_policy().user_has_permission(user, "change"):
         presence.touch(user)

@@ -32,15 +32,17 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..models import Office, QuickReply
 from ..models.quickreplies import shortcut_validator
-from ..quickreplies import (
+from ..quickreplies.placeholders import (
     PLACEHOLDERS,
     append_text,
+    render_reply,
+    unknown_placeholders,
+)
+from ..quickreplies.policy import (
     can_manage,
     insertable_replies,
     managed_office_ids,
     quick_reply_policy,
-    render_reply,
-    unknown_placeholders,
     visible_replies,
 )
 from .tickets.detail import TicketDetailView, visible_tickets

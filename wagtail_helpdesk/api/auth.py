@@ -5,9 +5,9 @@ from ninja.errors import Throttled
 from ninja.throttling import BaseThrottle
 from wagtail.api.v3.auth import BearerTokenAuth
 
+from .. import throttle
 from ..conf import get_setting
 from ..permissions import ticket_policy
-from ..public import throttle
 
 WINDOW = 60  # seconds: API_RATE_PER_MINUTE counts calls per token per minute
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
 
 from ..conf import get_setting
-from . import actions, catalogue, files, openapi, people, problems, tickets
+from . import actions, attachments, catalogue, openapi, people, problems, tickets
 from .auth import TokenAuth, TokenRateThrottle
 
 DESCRIPTION = """\
@@ -103,6 +103,6 @@ api = HelpdeskAPI(
 problems.register(api)
 api.add_router("/tickets/", tickets.router)
 api.add_router("/tickets/", actions.router)
-api.add_router("/tickets/", files.router)
+api.add_router("/tickets/", attachments.router)
 api.add_router("/", catalogue.router)
 api.add_router("/", people.router)

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from .. import throttle
 from ..errors import GuardFailed, HelpdeskError, StaleTicket
-from ..public import throttle
 
 PROBLEM_JSON = "application/problem+json"
 #: A short code per kind of refusal (the ``code`` member), documented in docs/api.md.

@@ -4,7 +4,7 @@ callers load what is shown with the ticket (``TICKET_RELATED``)."""
 
 from django.urls import reverse
 
-from ..identity import person_name
+from ..formats import person_name
 from ..models import Visibility
 from ..services.lookup import citizen_match, may_read_citizens
 

@@ -1,6 +1,6 @@
 """The two form blocks editors place on any page: "Richiesta di assistenza"
 and "Segnalazione". Their values configure the journey; rendering asks
-:mod:`wagtail_helpdesk.public.rendering` for the current step (reading the
+:mod:`wagtail_helpdesk.citizen.rendering` for the current step (reading the
 session only: showing the page changes nothing)."""
 
 from django.core.exceptions import ValidationError
@@ -10,7 +10,7 @@ from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtailgeowidget.blocks import GeoZoomBlock
 
-from ..public.area import boundary_text, parse_bbox, parse_polygons
+from ..citizen.area import boundary_text, parse_bbox, parse_polygons
 from .fields import CatalogueChoiceBlock, MapPointBlock
 
 LOGIN_POLICIES = [
@@ -36,7 +36,7 @@ class HelpdeskFormBlock(blocks.StructBlock):
     flow_class = None
 
     def get_context(self, value, parent_context=None):
-        from ..public.rendering import block_context
+        from ..citizen.rendering import block_context
 
         context = super().get_context(value, parent_context=parent_context)
         context["helpdesk"] = block_context(self, value, context)
@@ -57,14 +57,14 @@ class AssistanceRequestBlock(HelpdeskFormBlock):
 
     @property
     def flow_class(self):
-        from ..public.flows import RequestFlow
+        from ..citizen.flows import RequestFlow
 
         return RequestFlow
 
     class Meta:
         label = _("Assistance request")
         icon = "help"
-        template = "wagtail_helpdesk/public/form_block.html"
+        template = "wagtail_helpdesk/citizen/form_block.html"
 
 
 class TerritorialReportBlock(HelpdeskFormBlock):
@@ -93,7 +93,7 @@ class TerritorialReportBlock(HelpdeskFormBlock):
 
     @property
     def flow_class(self):
-        from ..public.flows import ReportFlow
+        from ..citizen.flows import ReportFlow
 
         return ReportFlow
 
@@ -116,4 +116,4 @@ class TerritorialReportBlock(HelpdeskFormBlock):
     class Meta:
         label = _("Report a problem")
         icon = "warning"
-        template = "wagtail_helpdesk/public/form_block.html"
+        template = "wagtail_helpdesk/citizen/form_block.html"

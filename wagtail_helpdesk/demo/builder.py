@@ -44,10 +44,10 @@ from ..models import (
 )
 from ..models.open311 import hash_key
 from ..permissions import ticket_policy
-from ..quickreplies import default_office_replies
 from ..workflow import Status
 from . import data, texts
 from .plans import plan_tickets
+from .replies import default_office_replies
 from .story import Story
 
 SEED = 20250301

@@ -7,7 +7,7 @@ import django.utils.timezone
 import modelsearch.index
 import swapper
 import wagtail_helpdesk.attachments
-import wagtail_helpdesk.identity
+import wagtail_helpdesk.fiscalcode
 import wagtail_helpdesk.models.citizens
 import wagtail_helpdesk.models.tickets
 from django.conf import settings
@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('given_name', models.CharField(blank=True, max_length=100, verbose_name='given name')),
                 ('family_name', models.CharField(blank=True, max_length=100, verbose_name='family name')),
-                ('fiscal_code', wagtail_helpdesk.models.citizens.FiscalCodeField(blank=True, max_length=16, null=True, unique=True, validators=[wagtail_helpdesk.identity.validate_fiscal_code], verbose_name='fiscal code')),
+                ('fiscal_code', wagtail_helpdesk.models.citizens.FiscalCodeField(blank=True, max_length=16, null=True, unique=True, validators=[wagtail_helpdesk.fiscalcode.validate_fiscal_code], verbose_name='fiscal code')),
                 ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail address')),
                 ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
                 ('language', models.CharField(blank=True, max_length=10, verbose_name='language')),

@@ -1,4 +1,4 @@
-from .catalog import (
+from .catalogue import (
     Office,
     OfficeMembership,
     ReportCategory,
@@ -8,8 +8,8 @@ from .catalog import (
 )
 from .citizens import Citizen, CitizenLogin
 from .consults import TicketConsult
-from .login import IdentityProvider, ProviderProfile, TrustMark
 from .notifications import Notification, NotificationChannel, NotificationStatus
+from .oidc import IdentityProvider, ProviderProfile, TrustMark
 from .open311 import Open311Client
 from .operators import NewTicketMail, OperatorPreferences, OperatorPresence, Presence
 from .quickreplies import QuickReply

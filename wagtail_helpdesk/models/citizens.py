@@ -6,7 +6,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
-from ..identity import normalise_fiscal_code, validate_fiscal_code
+from ..fiscalcode import normalise_fiscal_code, validate_fiscal_code
 
 
 class FiscalCodeField(models.CharField):

@@ -17,7 +17,7 @@ class Presence(models.TextChoices):
 class OperatorPresence(models.Model):
     """One row per operator: the status they chose (empty = automatic) and when
     they were last seen in the admin. The effective presence is computed by
-    :mod:`wagtail_helpdesk.presence`."""
+    :mod:`wagtail_helpdesk.services.presence`."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,

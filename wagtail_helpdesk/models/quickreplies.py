@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .catalog import Office
+from .catalogue import Office
 
 shortcut_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9_-]*\Z",

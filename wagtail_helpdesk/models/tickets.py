@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..attachments import private_storage
 from ..workflow import OPEN_STATUSES, Status
-from .catalog import Office, ReportCategory, ResolutionType, Service
+from .catalogue import Office, ReportCategory, ResolutionType, Service
 from .citizens import Citizen
 
 

@@ -89,7 +89,7 @@ def ticket_link(notification):
     for citizens, their personal area or the ticket's signed link."""
     if notification.template.startswith(("operator/", "office/")):
         return _admin_link("helpdesk_tickets:detail", notification.ticket_id)
-    from ..public.links import ticket_path
+    from ..citizen.links import ticket_path
 
     ticket = notification.ticket
     if (notification.recipient_citizen_id is not None

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..conf import get_setting
-from ..identity import is_valid_fiscal_code, normalise_fiscal_code
+from ..fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
 from ..models import Citizen, CitizenLogin
 from .flow import FISCAL_NUMBER, LoginError
 

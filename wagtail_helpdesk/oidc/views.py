@@ -10,9 +10,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from .. import throttle
+from ..citizen.links import personal_area_url
 from ..conf import get_setting
-from ..public import throttle
-from ..public.links import personal_area_url
 from . import federation, flow, identity, keys, resolve_endpoint
 from .logsafe import LINE_LIMIT, escape
 

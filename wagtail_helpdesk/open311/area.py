@@ -1,12 +1,12 @@
 """Where Open311 clients may place a report: the box and boundary of the
-settings, checked by the very :class:`~wagtail_helpdesk.public.area.Area` the
+settings, checked by the very :class:`~wagtail_helpdesk.citizen.area.Area` the
 citizens' report form uses (bounding box first, then point in polygon)."""
 
 from functools import lru_cache
 from pathlib import Path
 
+from ..citizen.area import Area, parse_bbox, parse_polygons
 from ..conf import get_setting
-from ..public.area import Area, parse_bbox, parse_polygons
 
 
 def boundary_text(setting):

@@ -5,10 +5,10 @@ its ``api_key``, within its hourly allowance."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import throttle
 from ..conf import get_setting
 from ..models import Open311Client
 from ..models.open311 import hash_key
-from ..public import throttle
 from ..services import ClientActor
 from .errors import Open311Error
 

@@ -33,9 +33,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .. import services
+from ..citizen.area import parse_coordinate
 from ..errors import GuardFailed
 from ..models import Channel, Kind, Ticket
-from ..public.area import parse_coordinate
 from ..services.identities import DECLARED, declared_citizen
 from . import area, attributes, catalogue, clients
 from .errors import Open311Error

@@ -13,8 +13,9 @@ from ..errors import GuardFailed
 from ..models import EventKind, Office, Priority, ResolutionType, Ticket, Visibility
 from ..permissions import forget_offices, ticket_policy
 from ..workflow import Action, Status
-from . import consults, core, files, notify, routing
+from . import consults, core, notify, routing
 from .actors import actor_user, authorise, is_operator
+from .attachments import check_uploads, store_attachments
 
 
 def _require_text(text, field="body"):
@@ -102,7 +103,7 @@ def transfer(ticket, actor, office, *, note="", expected_version=None):
 def reply(ticket, actor, body, *, attachments=(), expected_version=None):
     """Reply to the citizen (public); replying to a pending ticket takes it in charge."""
     body = _require_text(body)
-    checked = files.check_all(attachments)
+    checked = check_uploads(attachments)
     now = core.now()
     with core.atomic_change() as written:
         t = core.lock(ticket, expected_version)
@@ -119,7 +120,7 @@ def reply(ticket, actor, body, *, attachments=(), expected_version=None):
         core.save(t, fields, now)
         event = core.record(t, EventKind.REPLY, actor, now=now, visibility=Visibility.PUBLIC,
                             body=body)
-        files.store(t, event, actor, checked, written, now=now)
+        store_attachments(t, event, actor, checked, written, now=now)
         notify.citizen(t, event, "reply")
     return t
 
@@ -131,7 +132,7 @@ def add_citizen_message(ticket, actor, body, *, attachments=(), site=None):
     the reopen window, refuses it after.
     """
     body = _require_text(body)
-    checked = files.check_all(attachments)
+    checked = check_uploads(attachments)
     now = core.now()
     window = core.helpdesk_settings(site).reopen_window_days
     with core.atomic_change() as written:
@@ -147,7 +148,7 @@ def add_citizen_message(ticket, actor, body, *, attachments=(), site=None):
         core.save(t, fields, now)
         event = core.record(t, EventKind.CITIZEN_MESSAGE, actor, now=now,
                             visibility=Visibility.PUBLIC, body=body, by_citizen=True)
-        files.store(t, event, actor, checked, written, now=now)
+        store_attachments(t, event, actor, checked, written, now=now)
         if was == Status.RESOLVED:
             core.record(t, EventKind.REOPENED, actor, now=now, visibility=Visibility.PUBLIC,
                         data={"by": "citizen_message"}, by_citizen=True)
@@ -314,7 +315,7 @@ def add_attachment(ticket, actor, uploaded, *, visibility=Visibility.PUBLIC, exp
     """Attach a file (checked, re-encoded, stored privately)."""
     if visibility not in Visibility.values:
         raise GuardFailed(_("Unknown visibility."), {"visibility": _("Choose a valid visibility.")})
-    checked = files.check_all([uploaded])
+    checked = check_uploads([uploaded])
     now = core.now()
     with core.atomic_change() as written:
         t = core.lock(ticket, expected_version)
@@ -325,7 +326,7 @@ def add_attachment(ticket, actor, uploaded, *, visibility=Visibility.PUBLIC, exp
         core.save(t, [], now)
         event = core.record(t, EventKind.ATTACHMENT_ADDED, actor, now=now, visibility=visibility,
                             data={"name": checked[0].original_name})
-        (attachment,) = files.store(t, event, actor, checked, written, now=now,
+        (attachment,) = store_attachments(t, event, actor, checked, written, now=now,
                                     visibility=visibility)
     return attachment
 

@@ -4,7 +4,7 @@ own preferences. Finding them: :mod:`.lookup`."""
 from django.utils.translation import gettext_lazy as _
 
 from ..errors import GuardFailed, PermissionDenied
-from ..identity import is_valid_fiscal_code, normalise_fiscal_code
+from ..fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
 from ..models import Citizen
 from ..permissions import ticket_policy
 from .actors import actor_user

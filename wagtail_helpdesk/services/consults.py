@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from ..errors import GuardFailed
-from ..identity import person_name
+from ..formats import person_name
 from ..models import EventKind, OfficeMembership, TicketConsult
 from ..permissions import forget_offices, is_consultant, ticket_policy
 from ..workflow import Action, Status

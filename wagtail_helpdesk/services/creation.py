@@ -9,10 +9,9 @@ from .. import workflow
 from ..errors import GuardFailed
 from ..models import Channel, EventKind, Kind, Office, Priority, Ticket, Visibility
 from ..permissions import office_ids_for, ticket_policy
-from ..shortcodes import assign_short_code
 from ..sla import add_working_days
 from ..workflow import Action, Status
-from . import core, files, notify, routing
+from . import core, notify, routing
 from .actors import (
     SYSTEM,
     CitizenActor,
@@ -22,6 +21,8 @@ from .actors import (
     is_operator,
     owns,
 )
+from .attachments import check_uploads, store_attachments
+from .shortcodes import assign_short_code
 
 #: Fields of a draft that may be edited (by operators).
 DRAFT_FIELDS = (
@@ -168,7 +169,7 @@ def create_ticket(
         # Citizens do not choose where their ticket goes or how urgent it is.
         office, priority, channel = None, Priority.NORMAL, Channel.WEB
     _check_catalogue(kind, service, report_category)
-    checked = files.check_all(attachments)
+    checked = check_uploads(attachments)
     now = core.now()
     ticket = Ticket(
         kind=kind, channel=channel, citizen=citizen, service=service,
@@ -209,7 +210,7 @@ def _create(ticket, actor, *, now, channel, draft, note, checked, site, identity
             if not is_operator(actor):
                 raise GuardFailed(_("Only operators can write private notes."))
             core.record(ticket, EventKind.NOTE, actor, now=now, body=note.strip())
-        files.store(ticket, created, actor, checked, written, now=now)
+        store_attachments(ticket, created, actor, checked, written, now=now)
         if not draft:
             _on_submit(ticket, actor, now, site)
 

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from ..errors import GuardFailed
-from ..identity import is_valid_fiscal_code, normalise_fiscal_code
+from ..fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
 from ..models import Citizen, EventKind
 from ..permissions import ticket_policy
 from ..workflow import Status

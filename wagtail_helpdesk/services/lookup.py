@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.permissions import policy_registry
 
 from ..errors import PermissionDenied
-from ..identity import is_valid_fiscal_code, normalise_fiscal_code
+from ..fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
 from ..models import Citizen
 from ..permissions import ticket_policy
 from ..workflow import Status

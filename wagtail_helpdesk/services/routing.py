@@ -8,12 +8,12 @@ import re
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q
 
-from .. import presence, workflow
+from .. import workflow
 from ..errors import HelpdeskError
 from ..models import EventKind, OfficeMembership
 from ..permissions import ticket_policy
 from ..workflow import Action, Status
-from . import core, notify
+from . import core, notify, presence
 from .actors import SYSTEM
 
 MENTION = re.compile(r"(?<![\w.@])@([\w.+-]{1,150})")

@@ -21,7 +21,7 @@ from wagtail.admin import messages
 
 from ... import services
 from ...errors import HelpdeskError, StaleTicket
-from ...identity import person_name
+from ...formats import person_name
 from ...models import Priority
 from ...permissions import ticket_policy
 from .detail import TicketDetailView, visible_tickets

@@ -18,11 +18,12 @@ from django.utils.translation import ngettext
 from wagtail.admin import messages
 from wagtail.admin.views.bulk_action import BulkAction
 
-from ... import presence, services
+from ... import services
 from ...errors import HelpdeskError
-from ...identity import person_name
+from ...formats import person_name
 from ...models import Priority, Ticket
 from ...permissions import office_ids_for, ticket_policy
+from ...services import presence
 from ...workflow import Action, allowed_actions
 from .forms import ObjectChoiceField
 

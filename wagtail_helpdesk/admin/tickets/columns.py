@@ -9,7 +9,7 @@ sends it); ``?columns=default`` goes back to the defaults.
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
 
-from ...identity import person_name
+from ...formats import person_name
 
 SESSION_KEY = "wagtail_helpdesk_ticket_columns"
 PARAM = "columns"

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from wagtail.admin import messages
 
 from ...errors import HelpdeskError
-from ...identity import person_name
+from ...formats import person_name
 from ...models import TicketConsult
 from ...permissions import ticket_policy
 from ...services import consults as service

@@ -4,8 +4,8 @@ saved as a draft or submitted."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ...fiscalcode import FiscalCodeFormField
 from ...formfields import MultipleFileField
-from ...identity import FiscalCodeFormField
 from ...models import Channel, Citizen, Kind, Priority, ReportCategory, Service
 from ...services.lookup import FINDABLE
 

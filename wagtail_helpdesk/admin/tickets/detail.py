@@ -28,13 +28,14 @@ from ...models import (
     EventKind,
 )
 from ...permissions import ticket_policy
-from ...quickreplies import quick_reply_policy, reply_box_choices
+from ...quickreplies.policy import quick_reply_policy
 from ...services.identities import claimed_citizen
 from ...services.lookup import citizen_match
 from ...workflow import Status
 from . import viewers
 from .consults import consult_panel
 from .forms import ACTION_FORMS, available_actions
+from .replybox import reply_box_choices
 from .timeline import build_timeline
 
 #: How many of the citizen's other tickets the page lists.

@@ -15,12 +15,12 @@ from django import forms
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
-from ... import presence
 from ...conf import get_setting
+from ...formats import person_name
 from ...formfields import MultipleFileField
-from ...identity import person_name
 from ...models import Office, OfficeMembership, Priority, ResolutionType
 from ...permissions import is_consultant, office_ids_for, ticket_policy
+from ...services import presence
 from ...services.consults import candidates
 from ...workflow import allowed_actions
 

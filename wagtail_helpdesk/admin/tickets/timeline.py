@@ -6,7 +6,7 @@ from django.utils.html import format_html, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from ...identity import person_name
+from ...formats import person_name
 from ...models import Channel, EventKind, NotificationChannel, Office, Priority, Visibility
 from ...notifications.kinds import describe
 from ...services.routing import MENTION

@@ -15,7 +15,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
-from ...identity import person_name
+from ...formats import person_name
 from ...permissions import ticket_policy
 
 #: A viewer not heard from for this many seconds has left.

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from wagtail_helpdesk.attachments import private_storage
-from wagtail_helpdesk.public.wizard import PENDING_DIR
+from wagtail_helpdesk.citizen.wizard import PENDING_DIR
 
 MIN_DEFAULT_HOURS = 48
 

@@ -1,0 +1,1 @@
+"""Helpers, fixtures and fakes shared by the tests."""

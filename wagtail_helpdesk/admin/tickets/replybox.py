@@ -1,0 +1,33 @@
+"""What the ticket page's reply box offers: the quick replies grouped for
+its ``<select>`` and as data for its searchable list."""
+
+from django.utils.translation import gettext_lazy as _
+
+from ...quickreplies.policy import insertable_replies
+
+#: How much of a reply's text the reply box's search list shows.
+PREVIEW_LENGTH = 140
+
+
+def reply_box_choices(user, ticket):
+    """What the reply box offers (one query): ``(groups, data)`` — groups of
+    replies (personal first, then by office) for the ``<select>``, and plain
+    dicts for the script's searchable list."""
+    replies = list(insertable_replies(user, ticket).select_related("office")
+                   .only("pk", "title", "shortcut", "category", "body", "owner_id",
+                         "office__name"))
+    personal = sorted((r for r in replies if r.owner_id), key=lambda r: r.title.lower())
+    by_office = {}
+    for reply in replies:
+        if reply.office_id:
+            by_office.setdefault(reply.office.name, []).append(reply)
+    groups = [(_("Personal"), personal)] if personal else []
+    groups += [(name, sorted(items, key=lambda r: r.title.lower()))
+               for name, items in sorted(by_office.items())]
+    data = [
+        {"id": reply.pk, "title": reply.title, "shortcut": reply.shortcut,
+         "category": reply.category, "scope": str(label),
+         "preview": " ".join(reply.body.split())[:PREVIEW_LENGTH]}
+        for label, items in groups for reply in items
+    ]
+    return [{"label": label, "replies": items} for label, items in groups], data
