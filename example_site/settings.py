@@ -3,7 +3,8 @@
 Everything environment-specific comes from the environment:
 
 * ``DATABASE_URL``  default SQLite in ``var/db.sqlite3``; e.g. ``postgres://postgres@127.0.0.1:5432/helpdesk``
-* ``REDIS_URL``     when set, django-q2's broker and the cache use Redis
+* ``REDIS_URL``     when set, django-q2's broker, the cache and the chat's channel layer use Redis
+* ``WAGTAIL_HELPDESK_REDIS_URL``  the chat's channel layer only (default: ``REDIS_URL``)
 * ``SECRET_KEY``, ``DEBUG`` (default on), ``ALLOWED_HOSTS`` (comma separated)
 * ``VAR_DIR``       where the SQLite file, media and private files live (default ``./var``)
 """
@@ -118,6 +119,17 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     Q_CLUSTER = {"name": "helpdesk", "orm": "default", "workers": 2, "timeout": 60,
                  "retry": 120, "max_attempts": 1}
+
+# Live chat (Django Channels): the in-memory layer serves one ASGI process;
+# with WAGTAIL_HELPDESK_REDIS_URL (or REDIS_URL) every process shares Redis
+# through the pub/sub layer (no per-channel capacity to overflow).
+ASGI_APPLICATION = "example_site.asgi.application"
+CHANNELS_REDIS_URL = os.environ.get("WAGTAIL_HELPDESK_REDIS_URL") or REDIS_URL
+if CHANNELS_REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                                  "CONFIG": {"hosts": [CHANNELS_REDIS_URL]}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -8,6 +8,7 @@ from wagtail_helpdesk.api import api as helpdesk_api
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
+    path("helpdesk/chat/", include("wagtail_helpdesk.conversations.urls")),
     path("helpdesk/", include("wagtail_helpdesk.urls")),
     path("oidc/rp/", include("wagtail_helpdesk.oidc.urls")),
     path("open311/v2/", include("wagtail_helpdesk.open311.urls")),

@@ -5,7 +5,12 @@ import pytest
 from tests.support.api import caller  # noqa: F401 (REST API calls with a token, checked against OpenAPI)
 from tests.support.appio_fake import fake_io  # noqa: F401 (App IO built from its spec)
 from tests.support.citizen import nominatim, pages  # noqa: F401 (fixtures of the citizens' forms)
+from tests.support.desk import make_desk  # noqa: F401 (the help desk a test works at)
 from tests.support.oidc_fake import federation  # noqa: F401 (a SPID/CIE federation for the login tests)
+from tests.support.rsa_pool import (  # noqa: F401 (RSA keys made once per session)
+    pooled_rsa_keys,
+    rsa_key_pool,
+)
 from tests.support.smtp import smtp  # noqa: F401 (a real SMTP server on loopback)
 
 

@@ -13,6 +13,7 @@ class WagtailHelpdeskConfig(AppConfig):
         from wagtail.permissions import register_permission_policy
 
         from . import checks  # noqa: F401  (registers the system checks)
+        from .conversations import checks as chat_checks  # noqa: F401
         from .groups import ensure_default_groups
         from .models import QuickReply, Ticket
         from .permissions import TicketPermissionPolicy

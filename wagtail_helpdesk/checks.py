@@ -27,6 +27,29 @@ def check_required_apps(app_configs, **kwargs):
     return problems
 
 
+@register(Tags.compatibility)
+def check_unknown_settings(app_configs, **kwargs):
+    """A misspelt ``WAGTAIL_HELPDESK_*`` setting is otherwise ignored without a
+    word: the app reads only the names :mod:`.conf` knows, and uses the default."""
+    import difflib
+
+    from .conf import DEFAULTS, PREFIX
+
+    problems = []
+    for name in sorted(dir(settings)):
+        if not name.startswith(PREFIX) or not name.isupper() or name[len(PREFIX):] in DEFAULTS:
+            continue
+        close = difflib.get_close_matches(name[len(PREFIX):], DEFAULTS, n=1, cutoff=0.7)
+        hint = (f"Did you mean {PREFIX}{close[0]}? " if close else
+                "Check its spelling, or remove it. ")
+        problems.append(Warning(
+            f"{name} is not a setting of wagtail_helpdesk: it is ignored.",
+            hint=hint + "docs/configuration.md lists every setting.",
+            id="wagtail_helpdesk.W018",
+        ))
+    return problems
+
+
 @register(Tags.security)
 def check_private_storage(app_configs, **kwargs):
     storage = private_storage()

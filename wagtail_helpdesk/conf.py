@@ -6,6 +6,9 @@ them through :func:`get_setting` so defaults live here and nowhere else.
 
 from django.conf import settings
 
+#: Every setting of the app is named PREFIX + one of the keys of DEFAULTS.
+PREFIX = "WAGTAIL_HELPDESK_"
+
 DEFAULTS = {
     # Where attachments are stored: the name of an entry of settings.STORAGES.
     # When that entry does not exist, files go to PRIVATE_MEDIA_ROOT on the local
@@ -57,8 +60,9 @@ DEFAULTS = {
     "BOOTSTRAP_ITALIA": False,
     # Where logged-in citizens follow their tickets (linked from confirmations).
     "PERSONAL_AREA_URL": "",  # "" : the app's own (/helpdesk/area-personale/)
-    # Where citizens log in with SPID/CIE ("" : no login on this site yet; the
-    # personal area then explains that the e-mails' links open each ticket).
+    # Where citizens log in ("" : the app's SPID/CIE login page when
+    # OIDC_PROVIDERS is set and the oidc URLs are mounted; else no login, and
+    # the personal area explains that the e-mails' links open each ticket).
     "CITIZEN_LOGIN_URL": "",
     # The template the citizens' own pages (personal area, ticket links)
     # extend: the site's base template, with a "title" and a "content" block.
@@ -190,6 +194,13 @@ DEFAULTS = {
     "API_PAGE_SIZE": 50,
     "API_MAX_PAGE_SIZE": 200,
     "API_DOCS_ENABLED": True,
+    # Live chat. Off: no conversation starts (system checks E030, W030, W031).
+    "CHAT_ENABLED": True,
+    "CHAT_CAPACITY": 3,  # conversations an operator holds at once (active or wrap-up)
+    "CHAT_MESSAGE_MAX_CHARS": 2000,
+    # Messages per sender per conversation per minute (None: no limit).
+    "CHAT_RATE_PER_MINUTE": 30,
+    "CHAT_POLL_BATCH": 200,  # messages returned by one "after N" request at most
 }
 
 
@@ -197,4 +208,4 @@ def get_setting(name):
     """Return ``WAGTAIL_HELPDESK_<name>`` from settings, or its default."""
     if name not in DEFAULTS:
         raise KeyError(f"Unknown wagtail_helpdesk setting: {name}")
-    return getattr(settings, f"WAGTAIL_HELPDESK_{name}", DEFAULTS[name])
+    return getattr(settings, PREFIX + name, DEFAULTS[name])

@@ -97,13 +97,24 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
             scope |= Q(pk__in=TicketConsult.objects.filter(consultant=user).values("ticket_id"))
         return qs.filter(scope)
 
+    def _sees_all_offices_q(self):
+        """Users who see every office (superusers, ``view_all``), as a filter."""
+        return Q(pk__in=self.users_with_permission("view_all").values("pk")) | Q(
+            is_superuser=True
+        )
+
+    def users_with_any_permission_for_offices(self, actions, office_ids):
+        """The users with any of ``actions`` on the tickets of the offices
+        ``office_ids``: their members and those who see every office."""
+        members = OfficeMembership.objects.filter(office_id__in=office_ids).values("user_id")
+        return self.users_with_any_permission(actions).filter(
+            Q(pk__in=members) | self._sees_all_offices_q())
+
     def users_with_any_permission_for_instance(self, actions, instance):
         users = self.users_with_any_permission(actions)
         if _citizen_draft(instance):
             return users.none()
-        everywhere = Q(pk__in=self.users_with_permission("view_all").values("pk")) | Q(
-            is_superuser=True
-        )
+        everywhere = self._sees_all_offices_q()
         if instance.office_id is None:
             mine = Q(pk=instance.created_by_id) if instance.created_by_id else Q(pk__in=[])
         else:

@@ -61,10 +61,15 @@ def presence_css():
 
 @hooks.register("insert_global_admin_js")
 def presence_heartbeat_js():
+    # The script registers the ``helpdesk-presence`` Stimulus controller; the
+    # hidden element runs it on every admin page, with the server's heartbeat
+    # URL and interval (milliseconds).
     from .services.presence import HEARTBEAT_EVERY
 
     return format_html(
-        '<script defer src="{}" data-helpdesk-heartbeat="{}" data-every="{}"></script>',
+        '<script defer src="{}"></script>'
+        '<div hidden data-controller="helpdesk-presence" data-helpdesk-presence-url-value="{}"'
+        ' data-helpdesk-presence-interval-value="{}"></div>',
         static("wagtail_helpdesk/admin/presence.js"), reverse(presence.HEARTBEAT_URL_NAME),
         HEARTBEAT_EVERY * 1000,
     )

@@ -6,6 +6,7 @@ from bs4 import BeautifulSoup
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from tests.support.desk import ANNA, BRUNO
 from wagtail_helpdesk import services
 from wagtail_helpdesk.models import EventKind, Priority, Ticket
 from wagtail_helpdesk.workflow import Status
@@ -19,18 +20,18 @@ def bulk_url(action, *tickets, extra=""):
 
 
 @pytest.fixture
-def desk(factories):
-    office, elsewhere = factories.office(name="URP"), factories.office(name="Tributi")
-    me = factories.operator(office, first_name="Anna", last_name="Bianchi")
-    colleague = factories.operator(office, first_name="Bruno", last_name="Verdi")
-    stranger = factories.operator(elsewhere, first_name="Carla", last_name="Neri")
-    service = factories.service(office)
-    new = [factories.request_ticket(service_=service) for _ in range(3)]
-    closed = services.resolve(services.take_charge(factories.request_ticket(service_=service), me),
-                              me, factories.resolution_type(), "Fatto")
-    foreign = factories.request_ticket(service_=factories.service(elsewhere))
-    return type("Desk", (), {"me": me, "colleague": colleague, "stranger": stranger,
-                             "new": new, "closed": closed, "foreign": foreign})
+def desk(make_desk):
+    """URP (Anna, Bruno; three new tickets, one closed) and Tributi (Carla, a ticket)."""
+    desk = make_desk(office={"name": "URP"}, me=ANNA, colleague=BRUNO,
+                     other_office={"name": "Tributi"},
+                     outsider={"first_name": "Carla", "last_name": "Neri"}, service=True)
+    desk.stranger, factories, me = desk.outsider, desk.factories, desk.me
+    desk.new = [factories.request_ticket(service_=desk.service) for _ in range(3)]
+    desk.closed = services.resolve(
+        services.take_charge(factories.request_ticket(service_=desk.service), me),
+        me, factories.resolution_type(), "Fatto")
+    desk.foreign = factories.request_ticket(service_=factories.service(desk.other_office))
+    return desk
 
 
 def fresh(ticket):

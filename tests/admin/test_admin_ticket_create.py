@@ -10,13 +10,13 @@ NEW = "/admin/helpdesk/tickets/new/"
 
 
 @pytest.fixture
-def desk(factories, client):
-    office = factories.office()
-    op = factories.operator(office)
-    client.force_login(op)
-    return type("Desk", (), {"office": office, "op": op, "factories": factories,
-                             "service": factories.service(office),
-                             "category": factories.report_category(office)})
+def desk(make_desk, client):
+    """An office with its operator (logged in), a service and a report category."""
+    desk = make_desk(service=True)
+    desk.op = desk.me
+    client.force_login(desk.op)
+    desk.category = desk.factories.report_category(desk.office)
+    return desk
 
 
 def post(client, url=NEW, **data):

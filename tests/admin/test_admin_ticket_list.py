@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.support.desk import GIOVANNA
 from wagtail_helpdesk import services
 from wagtail_helpdesk.models import Channel, Kind, Priority
 from wagtail_helpdesk.services import CitizenActor
@@ -13,16 +14,15 @@ URL = "/admin/helpdesk/tickets/"
 
 
 @pytest.fixture
-def desk(factories):
-    office = factories.office(name="URP")
-    other_office = factories.office(name="Tributi")
-    me, colleague = factories.operator(office), factories.operator(office)
-    service = factories.service(office, name="Carta d'identità")
-    person = factories.citizen(given_name="Giovanna", family_name="Esposito",
-                               fiscal_code="RSSMRA85T10A562S")
+def desk(make_desk):
+    """URP's tickets in every queue (``desk.t``), and one of Tributi."""
+    desk = make_desk(office={"name": "URP"}, colleague=True, other_office={"name": "Tributi"},
+                     citizen=GIOVANNA, service={"name": "Carta d'identità"},
+                     ticket={"description": "Scadenza documento"}, ticket_from="system")
+    factories, office, service = desk.factories, desk.office, desk.service
+    me, colleague, desk.person = desk.me, desk.colleague, desk.citizen
     tickets = {
-        "pending": factories.request_ticket(service_=service, citizen_=person,
-                                            description="Scadenza documento"),
+        "pending": desk.ticket,
         "mine": services.take_charge(factories.request_ticket(service_=service), me),
         "others": services.take_charge(factories.request_ticket(service_=service), colleague),
         "closed": services.resolve(
@@ -33,12 +33,12 @@ def desk(factories):
         "colleague_draft": services.create_ticket(
             colleague, kind=Kind.REPORT, channel=Channel.PHONE, draft=True,
             report_category=factories.report_category(office)),
-        "elsewhere": factories.request_ticket(service_=factories.service(other_office)),
+        "elsewhere": factories.request_ticket(service_=factories.service(desk.other_office)),
     }
     waiting = services.take_charge(factories.request_ticket(service_=service), colleague)
     tickets["waiting"] = services.mark_waiting(waiting, colleague, message="Numero pratica?")
-    return type("Desk", (), {"office": office, "me": me, "colleague": colleague, "t": tickets,
-                                 "factories": factories, "person": person})
+    desk.t = tickets
+    return desk
 
 
 def listed(client, **params):

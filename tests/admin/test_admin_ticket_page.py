@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.support.desk import ANNA, BRUNO, GIOVANNA
 from tests.support.images import PDF_BYTES, png_bytes
 from wagtail_helpdesk import services
 from wagtail_helpdesk.admin.tickets.actions import ACTIONS
@@ -36,24 +37,14 @@ ALL_ACTIONS = ["take_charge", "assign", "transfer", "set_priority", "mark_waitin
 
 
 @pytest.fixture
-def desk(factories):
+def desk(make_desk):
     """An office with two operators, another office with its own operator, and a
     request a citizen sent to the first office."""
-    office = factories.office(name="URP")
-    other_office = factories.office(name="Lavori pubblici")
-    me, colleague = (factories.operator(office, first_name="Anna", last_name="Bianchi"),
-                     factories.operator(office, first_name="Bruno", last_name="Verdi"))
-    outsider = factories.operator(other_office)
-    person = factories.citizen(given_name="Giovanna", family_name="Esposito",
-                               fiscal_code="RSSMRA85T10A562S", phone="+39 011 1234567")
-    service = factories.service(office, name="Carta d'identità")
-    ticket = factories.request_ticket(CitizenActor(person), service_=service, citizen_=person,
-                                      description="Devo rinnovare la carta d'identità.")
-    return type("Desk", (), {
-        "office": office, "other_office": other_office, "me": me, "colleague": colleague,
-        "outsider": outsider, "citizen": person, "service": service, "ticket": ticket,
-        "factories": factories,
-    })
+    return make_desk(office={"name": "URP"}, me=ANNA, colleague=BRUNO,
+                     other_office={"name": "Lavori pubblici"}, outsider=True,
+                     citizen={**GIOVANNA, "phone": "+39 011 1234567"},
+                     service={"name": "Carta d'identità"},
+                     ticket={"description": "Devo rinnovare la carta d'identità."})
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.support.desk import ANNA
 from tests.support.images import PDF_BYTES
 from wagtail_helpdesk import services
 from wagtail_helpdesk.errors import GuardFailed
@@ -25,32 +26,28 @@ from wagtail_helpdesk.models import (
 from wagtail_helpdesk.notifications import email
 from wagtail_helpdesk.notifications.tasks import _not_for_recipient
 from wagtail_helpdesk.permissions import ticket_policy
-from wagtail_helpdesk.services import CitizenActor, consults
+from wagtail_helpdesk.services import consults
 
 WORK = ["take_charge", "assign", "transfer", "set_priority", "mark_waiting", "resolve",
         "reply"]
 
 
 @pytest.fixture
-def desk(factories):
-    office = factories.office(name="URP")
-    experts = factories.office(name="Tributi")
-    third = factories.office(name="Polizia locale")
-    me = factories.operator(office, username="anna", first_name="Anna", last_name="Bianchi")
-    colleague = factories.operator(office, username="bruno")
-    expert = factories.operator(experts, username="carla", first_name="Carla",
-                                last_name="Neri")
-    stranger = factories.operator(third, username="dario")
-    person = factories.citizen()
-    ticket = factories.request_ticket(CitizenActor(person), service_=factories.service(office),
-                                      citizen_=person, description="Ho ricevuto un avviso.")
-    services.add_note(ticket, me, "Nota interna per l'ufficio")
-    internal = services.add_attachment(
-        ticket, me, SimpleUploadedFile("verbale.pdf", PDF_BYTES, "application/pdf"),
+def desk(make_desk):
+    """URP (Anna, Bruno; a citizen's request with an internal note and file),
+    Tributi (Carla, the expert) and Polizia locale (Dario, a stranger)."""
+    desk = make_desk(office={"name": "URP"}, me={"username": "anna", **ANNA},
+                     colleague={"username": "bruno"}, other_office={"name": "Tributi"},
+                     outsider={"username": "carla", "first_name": "Carla", "last_name": "Neri"},
+                     ticket={"description": "Ho ricevuto un avviso."})
+    desk.expert, desk.person = desk.outsider, desk.citizen
+    desk.stranger = desk.factories.operator(desk.factories.office(name="Polizia locale"),
+                                            username="dario")
+    services.add_note(desk.ticket, desk.me, "Nota interna per l'ufficio")
+    desk.internal = services.add_attachment(
+        desk.ticket, desk.me, SimpleUploadedFile("verbale.pdf", PDF_BYTES, "application/pdf"),
         visibility=Visibility.INTERNAL)
-    return type("Desk", (), {"office": office, "me": me, "colleague": colleague,
-                             "expert": expert, "stranger": stranger, "person": person,
-                             "ticket": ticket, "internal": internal, "factories": factories})
+    return desk
 
 
 def fresh(ticket):

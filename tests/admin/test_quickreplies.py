@@ -3,6 +3,7 @@ screens, and the reply box of the ticket page (with and without JavaScript)."""
 
 import datetime
 import json
+from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
@@ -12,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.support.desk import ANNA, BRUNO
 from wagtail_helpdesk import services
 from wagtail_helpdesk.demo.replies import default_office_replies
 from wagtail_helpdesk.models import EventKind, QuickReply, Ticket, TicketEvent
@@ -23,48 +25,43 @@ from wagtail_helpdesk.quickreplies.placeholders import (
     unknown_placeholders,
 )
 from wagtail_helpdesk.quickreplies.policy import can_manage, insertable_replies, visible_replies
-from wagtail_helpdesk.services import CitizenActor
 
 TODAY = datetime.date(2025, 3, 5)
 
 
 @pytest.fixture
-def desk(factories):
+def desk(make_desk):
     """Two offices; in URP two operators and a supervisor, in Lavori pubblici an
     operator and a supervisor; an administrator; a request to URP; replies of
     every kind."""
-    urp = factories.office(name="URP")
-    works = factories.office(name="Lavori pubblici")
-    me = factories.operator(urp, first_name="Anna", last_name="Bianchi")
-    colleague = factories.operator(urp, first_name="Bruno", last_name="Verdi")
-    outsider = factories.operator(works)
-    boss = factories.supervisor(urp, first_name="Carla", last_name="Neri")
-    other_boss = factories.supervisor(works)
-    admin = factories.administrator()
-    person = factories.citizen(given_name="Giovanna", family_name="Esposito")
-    service = factories.service(urp, name="Carta d'identità")
-    ticket = factories.request_ticket(CitizenActor(person), service_=service, citizen_=person)
+    desk = make_desk(office={"name": "URP"}, me=ANNA, colleague=BRUNO,
+                     other_office={"name": "Lavori pubblici"}, outsider=True,
+                     supervisor={"first_name": "Carla", "last_name": "Neri"},
+                     citizen={"given_name": "Giovanna", "family_name": "Esposito"},
+                     service={"name": "Carta d'identità"}, ticket=True)
+    urp, works, me, colleague, boss = (desk.office, desk.other_office, desk.me,
+                                       desk.colleague, desk.supervisor)
 
     def reply(title, shortcut, *, owner=None, office=None, **kwargs):
         kwargs.setdefault("body", f"Testo di {title} per {{cittadino}}.")
         return QuickReply.objects.create(title=title, shortcut=shortcut, owner=owner,
                                          office=office, **kwargs)
 
-    replies = type("Replies", (), {
-        "mine": reply("Saluti", "saluti", owner=me, category="Cortesia",
-                      body="Buongiorno {cittadino}, sono {operatore}."),
-        "colleagues": reply("Segreta del collega", "segreta", owner=colleague),
-        "urp": reply("Orari di apertura", "orari", office=urp, category="Informazioni",
-                     body="L'ufficio {ufficio} è aperto il lunedì."),
-        "works": reply("Cantieri", "cantieri", office=works),
-        "bosses": reply("Del responsabile", "capo", owner=boss),
-    })
-    return type("Desk", (), {
-        "urp": urp, "works": works, "me": me, "colleague": colleague, "outsider": outsider,
-        "boss": boss, "other_boss": other_boss, "admin": admin, "citizen": person,
-        "service": service, "ticket": Ticket.objects.get(pk=ticket.pk), "replies": replies,
-        "factories": factories, "reply": staticmethod(reply),
-    })
+    desk.urp, desk.works, desk.boss = urp, works, boss
+    desk.other_boss = desk.factories.supervisor(works)
+    desk.admin = desk.factories.administrator()
+    desk.ticket = Ticket.objects.get(pk=desk.ticket.pk)
+    desk.replies = SimpleNamespace(
+        mine=reply("Saluti", "saluti", owner=me, category="Cortesia",
+                   body="Buongiorno {cittadino}, sono {operatore}."),
+        colleagues=reply("Segreta del collega", "segreta", owner=colleague),
+        urp=reply("Orari di apertura", "orari", office=urp, category="Informazioni",
+                  body="L'ufficio {ufficio} è aperto il lunedì."),
+        works=reply("Cantieri", "cantieri", office=works),
+        bosses=reply("Del responsabile", "capo", owner=boss),
+    )
+    desk.reply = reply
+    return desk
 
 
 def soup(response):

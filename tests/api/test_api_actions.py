@@ -3,6 +3,7 @@ through the services layer, with the same rules as the admin."""
 
 import pytest
 
+from tests.support.desk import GIOVANNA
 from wagtail_helpdesk import services
 from wagtail_helpdesk.models import Attachment, TicketEvent
 
@@ -10,16 +11,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def desk(factories):
-    urp, tributi = factories.office(name="URP"), factories.office(name="Tributi")
-    me, colleague = factories.operator(urp), factories.operator(urp)
-    service = factories.service(urp, name="Carta d'identità")
-    person = factories.citizen(given_name="Giovanna", family_name="Esposito",
-                               fiscal_code="RSSMRA85T10A562S", email="g@example.org")
-    ticket = factories.request_ticket(service_=service, citizen_=person)
-    return type("Desk", (), {"urp": urp, "tributi": tributi, "me": me, "colleague": colleague,
-                             "service": service, "person": person, "ticket": ticket,
-                             "factories": factories})
+def desk(make_desk):
+    """URP (two operators, a service) and Tributi; a request of Giovanna's to URP."""
+    desk = make_desk(office={"name": "URP"}, colleague=True, other_office={"name": "Tributi"},
+                     service={"name": "Carta d'identità"},
+                     citizen={**GIOVANNA, "email": "g@example.org"},
+                     ticket=True, ticket_from="system")
+    desk.urp, desk.tributi, desk.person = desk.office, desk.other_office, desk.citizen
+    return desk
 
 
 def ok(response, status=200):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.support.desk import GIOVANNA
 from wagtail_helpdesk import services
 from wagtail_helpdesk.models import Channel, Kind, Ticket, Visibility
 
@@ -9,20 +10,19 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def desk(factories):
-    urp, tributi = factories.office(name="URP"), factories.office(name="Tributi")
-    me, colleague = factories.operator(urp), factories.operator(urp)
-    stranger = factories.operator(tributi)
-    service = factories.service(urp, name="Carta d'identità")
-    person = factories.citizen(given_name="Giovanna", family_name="Esposito",
-                               fiscal_code="RSSMRA85T10A562S")
-    mine = services.take_charge(factories.request_ticket(service_=service, citizen_=person), me)
-    pending = factories.request_ticket(service_=service, citizen_=person)
-    elsewhere = factories.request_ticket(service_=factories.service(tributi))
-    return type("Desk", (), {"urp": urp, "tributi": tributi, "me": me, "colleague": colleague,
-                             "stranger": stranger, "service": service, "person": person,
-                             "mine": mine, "pending": pending, "elsewhere": elsewhere,
-                             "factories": factories})
+def desk(make_desk):
+    """URP (two operators, a service, Giovanna's tickets: one in charge of "me",
+    one pending) and Tributi (an operator, a ticket)."""
+    desk = make_desk(office={"name": "URP"}, colleague=True, other_office={"name": "Tributi"},
+                     outsider=True, service={"name": "Carta d'identità"}, citizen=GIOVANNA)
+    desk.urp, desk.tributi, desk.stranger, desk.person = (
+        desk.office, desk.other_office, desk.outsider, desk.citizen)
+    factories = desk.factories
+    desk.mine = services.take_charge(
+        factories.request_ticket(service_=desk.service, citizen_=desk.person), desk.me)
+    desk.pending = factories.request_ticket(service_=desk.service, citizen_=desk.person)
+    desk.elsewhere = factories.request_ticket(service_=factories.service(desk.tributi))
+    return desk
 
 
 def ids(response):

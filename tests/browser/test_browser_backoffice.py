@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import log_in
 from wagtail_helpdesk.models import EventKind, QuickReply, Ticket
@@ -84,6 +85,15 @@ def test_supervisor_opens_the_dashboard(page, live_server, factories):
     assert page.locator("svg[role=img]").count() >= 1
     assert "Polizia Locale" in page.content()
 
+    # Every minute the helpdesk-dashboard controller swaps in fresh figures.
+    page.clock.install()
+    page.reload()
+    open_tile = page.locator('[data-refresh-key="tiles"] [data-figure="open"]')
+    expect(open_tile).to_have_text("3")
+    factories.request_ticket(service_=service)
+    page.clock.run_for(60_000)
+    expect(open_tile).to_have_text("4")
+
 
 def test_bulk_assign_presence_switch_and_map(page, live_server, factories):
     office = factories.office(name="Lavori pubblici")
@@ -94,8 +104,13 @@ def test_bulk_assign_presence_switch_and_map(page, live_server, factories):
     report = factories.report_ticket(category=factories.report_category(office))
     log_in(page, live_server, "anna")
 
+    # Every admin page posts the helpdesk-presence heartbeat when it opens.
+    with page.expect_response(lambda response: response.request.method == "POST"
+                              and "/presence/heartbeat/" in response.url) as beat:
+        page.goto(f"{live_server.url}/admin/helpdesk/tickets/?queue=all")
+    assert beat.value.status == 204
+
     # The availability switch submits itself when changed.
-    page.goto(f"{live_server.url}/admin/helpdesk/tickets/?queue=all")
     page.select_option("#helpdesk-presence-chosen", "busy")
     page.wait_for_selector("text=La tua disponibilità ora è: Occupato.")
     assert page.locator(".helpdesk-presence--busy").count() == 1
@@ -112,8 +127,27 @@ def test_bulk_assign_presence_switch_and_map(page, live_server, factories):
         pk__in=[t.pk for t in tickets])} == {"bruno"}
 
     # The report's place on the map (the marker; tiles are not reachable here).
+    page.clock.install()
     page.goto(f"{live_server.url}/admin/helpdesk/tickets/{report.pk}/")
     page.wait_for_selector("[data-map-ready] .leaflet-marker-icon")
+
+    # The helpdesk-ticket-watch controller: Bruno opens the ticket too, then
+    # takes it in charge; Anna's page shows him at the next poll, then the change.
+    viewers = page.locator(".helpdesk-watch__viewers")
+    changed = page.locator(".helpdesk-watch__changed")
+    expect(viewers).to_be_hidden()
+    other = page.context.browser.new_context(locale="it-IT")
+    bruno = other.new_page()
+    log_in(bruno, live_server, "bruno")
+    bruno.goto(f"{live_server.url}/admin/helpdesk/tickets/{report.pk}/")
+    page.clock.run_for(15_000)
+    expect(viewers).to_contain_text("Bruno Verdi")
+    expect(changed).to_be_hidden()
+    bruno.get_by_role("button", name="Prendi in carico").click()
+    bruno.wait_for_selector("text=Hai preso in carico il ticket")
+    other.close()
+    page.clock.run_for(15_000)
+    expect(changed).to_be_visible()
 
 
 def test_operator_links_a_declared_request_after_checking(page, live_server, factories):

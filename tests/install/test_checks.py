@@ -112,3 +112,81 @@ def test_development_sites_are_not_asked_for_a_login_throttle(settings):
     _without_axes(settings)
     settings.DEBUG = True
     assert _login_throttle_ids() == []
+
+
+# W018: a WAGTAIL_HELPDESK_* setting the app does not know ------------------------------
+
+def _unknown_settings():
+    from wagtail_helpdesk.checks import check_unknown_settings
+
+    return check_unknown_settings(None)
+
+
+def test_a_misspelt_setting_is_reported_with_the_right_name(settings):
+    settings.WAGTAIL_HELPDESK_ATACHMENT_MAX_BYTES = 20 * 1024 * 1024
+    [problem] = _unknown_settings()
+    assert problem.id == "wagtail_helpdesk.W018"
+    assert problem.level == checks.WARNING
+    assert "WAGTAIL_HELPDESK_ATACHMENT_MAX_BYTES" in problem.msg
+    assert "Did you mean WAGTAIL_HELPDESK_ATTACHMENT_MAX_BYTES?" in problem.hint
+    assert "wagtail_helpdesk.W018" in ids()
+
+
+def test_each_unknown_setting_is_reported_and_a_name_like_no_other_gets_no_guess(settings):
+    settings.WAGTAIL_HELPDESK_OIDC_CLIENTID = "https://comune.example.it/oidc/rp/"
+    settings.WAGTAIL_HELPDESK_SHOW_UNICORNS = True
+    found = {p.msg.split()[0]: p.hint for p in _unknown_settings()}
+    assert set(found) == {"WAGTAIL_HELPDESK_OIDC_CLIENTID", "WAGTAIL_HELPDESK_SHOW_UNICORNS"}
+    assert "Did you mean WAGTAIL_HELPDESK_OIDC_CLIENT_ID?" in found[
+        "WAGTAIL_HELPDESK_OIDC_CLIENTID"]
+    assert "Did you mean" not in found["WAGTAIL_HELPDESK_SHOW_UNICORNS"]
+
+
+def test_every_setting_the_app_knows_is_accepted(settings):
+    from wagtail_helpdesk.conf import DEFAULTS, PREFIX
+
+    for name, default in DEFAULTS.items():
+        setattr(settings, PREFIX + name, default)
+    assert _unknown_settings() == []
+
+
+def _names_in(path, *, assigned=False):
+    """The ``WAGTAIL_HELPDESK_*`` names in a file (with ``assigned``: only
+    those it sets, not environment variables that share the prefix)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / path).read_text()
+    pattern = (r"^\s*(WAGTAIL_HELPDESK_[A-Z0-9_]+)\s*=" if assigned
+               else r"\b(WAGTAIL_HELPDESK_[A-Z0-9_]+)")
+    # Prefixes of families ("WAGTAIL_HELPDESK_OIDC_*" in prose) are not names.
+    return {n for n in re.findall(pattern, text, re.MULTILINE) if not n.endswith("_")}
+
+
+def test_the_settings_of_the_tests_and_of_the_example_site_are_all_known():
+    """The settings in use (the tests' on top of the example site's), and every
+    name those files set, the demo's SPID/CIE branch included."""
+    from wagtail_helpdesk.conf import DEFAULTS, PREFIX
+
+    assert _unknown_settings() == []
+    names = set()
+    for path in ("example_site/settings.py", "tests/settings.py", "tests/cluster_settings.py"):
+        names |= _names_in(path, assigned=True)
+    assert "WAGTAIL_HELPDESK_OIDC_TRUST_ANCHOR" in names  # the demo's SPID/CIE branch
+    assert {n for n in names if n[len(PREFIX):] not in DEFAULTS} == set()
+
+
+def test_every_setting_the_package_names_is_known():
+    """No module or template reads a setting of its own outside conf.py."""
+    from pathlib import Path
+
+    import wagtail_helpdesk
+    from wagtail_helpdesk.conf import DEFAULTS, PREFIX
+
+    root = Path(wagtail_helpdesk.__file__).parent
+    names = set()
+    for path in [*root.rglob("*.py"), *root.rglob("*.html"), *root.rglob("*.txt")]:
+        if "locale" not in path.parts:
+            names |= _names_in(path)
+    assert names
+    assert {n for n in names if n[len(PREFIX):] not in DEFAULTS} == set()

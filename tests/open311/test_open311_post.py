@@ -312,7 +312,7 @@ def test_a_client_can_only_file_tickets(category, factories):
 
 
 def test_the_timeline_names_the_client(category, api_key):
-    from wagtail_helpdesk.admin.tickets.timeline import build_timeline
+    from wagtail_helpdesk.tickets.timeline import build_timeline
 
     filed_id(post(Client(), **fields(category, api_key)), "json")
     ticket = Ticket.objects.get()

@@ -22,15 +22,11 @@ from wagtail_helpdesk.services import SYSTEM, CitizenActor
 
 
 @pytest.fixture
-def desk(factories):
-    """An office with two operators and a fresh request from a citizen."""
-    office = factories.office(email="urp@comune.example.it")
-    anna, bruno = factories.operator(office), factories.operator(office)
-    person = factories.citizen()
-    ticket = factories.request_ticket(CitizenActor(person), service_=factories.service(office),
-                                      citizen_=person)
-    return type("Desk", (), {"office": office, "anna": anna, "bruno": bruno, "citizen": person,
-                                 "ticket": ticket, "factories": factories})
+def desk(make_desk):
+    """An office with two operators (Anna and Bruno) and a fresh request from a citizen."""
+    desk = make_desk(office={"email": "urp@comune.example.it"}, colleague=True, ticket=True)
+    desk.anna, desk.bruno = desk.me, desk.colleague
+    return desk
 
 
 def templates(ticket):

@@ -223,3 +223,39 @@ def test_citizen_draft_is_theirs(factories):
     draft = services.update_draft(draft, CitizenActor(person), service=factories.service(),
                                   description="Domanda")
     assert services.submit_ticket(draft, CitizenActor(person)).status == "new"
+
+
+def test_crea_ticket_completing_a_draft_is_all_or_nothing(factories, jpeg_upload,
+                                                          private_media):
+    """save_operator_ticket: a refused submission leaves the draft as it was —
+    no new citizen, no note, no file (not even on the storage)."""
+    from wagtail_helpdesk.models import Citizen
+
+    office = factories.office()
+    op = factories.operator(office)
+    draft = services.create_ticket(op, kind=Kind.REPORT, channel=Channel.DESK, draft=True,
+                                   report_category=factories.report_category(office))
+    with pytest.raises(GuardFailed) as exc:  # no subject: the submission is refused
+        services.save_operator_ticket(
+            op, draft=draft, new_citizen={"given_name": "Mario", "family_name": "Rossi"},
+            note="Richiamare", attachments=[jpeg_upload()], submit=True,
+            expected_version=draft.version, channel=Channel.DESK, subject="",
+            description="Lampione spento", address="Via Roma 1")
+    assert "subject" in exc.value.field_errors
+    draft.refresh_from_db()
+    assert draft.status == "draft" and draft.citizen is None and draft.description == ""
+    assert kinds(draft) == [EventKind.CREATED] and not draft.attachments.exists()
+    assert not Citizen.objects.exists()
+    assert not [p for p in private_media.rglob("*") if p.is_file()]
+
+
+def test_crea_ticket_new_and_submitted_in_one_call(factories):
+    office = factories.office()
+    op = factories.operator(office)
+    ticket = services.save_operator_ticket(
+        op, kind=Kind.REPORT, new_citizen={"given_name": "Mario", "family_name": "Rossi"},
+        note="Segnalata al telefono", submit=True, channel=Channel.PHONE,
+        report_category=factories.report_category(office), subject="Buca",
+        description="Davanti al civico 3", address="Via Roma 3")
+    assert ticket.status == "new" and ticket.citizen.family_name == "Rossi"
+    assert kinds(ticket) == [EventKind.CREATED, EventKind.NOTE, EventKind.SUBMITTED]

@@ -25,6 +25,8 @@ TYP = {"typ": "entity-statement+jwt"}
 
 
 def _key(use="sig"):
+    """A new key, unlike every other of this test (from the session's pool:
+    tests/support/rsa_pool.py)."""
     return RSAKey.generate_key(2048, parameters={"use": use}, auto_kid=True)
 
 

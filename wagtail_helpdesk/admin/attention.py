@@ -8,6 +8,7 @@ from wagtail.admin.menu import SubmenuMenuItem
 from wagtail.admin.ui.components import Component
 
 from ..permissions import ticket_policy
+from ..tickets.queries import visible_tickets
 from ..workflow import OPEN_STATUSES, Status
 
 CACHE_SECONDS = 30
@@ -24,10 +25,9 @@ def attention_count(user):
     cached = cache.get(key)
     if cached is not None:
         return cached
-    policy = ticket_policy()
-    if not policy.user_has_permission(user, "change"):
+    if not ticket_policy().user_has_permission(user, "change"):
         return 0
-    figures = policy.instances_user_has_any_permission_for(user, ["change"]).aggregate(
+    figures = visible_tickets(user, "change").aggregate(
         pending=Count("pk", filter=Q(status=Status.NEW, assignee__isnull=True)),
         unread=Sum("unread_count", filter=Q(assignee=user, status__in=OPEN_STATUSES)),
     )
@@ -57,9 +57,9 @@ class MyTicketsPanel(Component):
 
     def get_context_data(self, parent_context):
         request = parent_context["request"]
-        visible = ticket_policy().instances_user_has_any_permission_for(request.user, ["change"])
         mine = (
-            visible.filter(assignee=request.user, status__in=OPEN_STATUSES)
+            visible_tickets(request.user, "change")
+            .filter(assignee=request.user, status__in=OPEN_STATUSES)
             .select_related("citizen")
             .order_by("-unread_count", "due_at", "-last_activity_at")[: self.limit]
         )

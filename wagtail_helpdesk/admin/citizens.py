@@ -35,9 +35,9 @@ from wagtail.admin.widgets.button import HeaderButton
 from .. import services
 from ..errors import GuardFailed
 from ..models import Citizen
-from ..permissions import ticket_policy
 from ..services.erasure import REASON_MAX_LENGTH, can_erase, placeholder
 from ..services.lookup import matching, may_read_citizens, readable_citizens
+from ..tickets.queries import visible_tickets
 from .viewsets import MENU_HOOK
 
 #: How many of a citizen's tickets their page lists (most recent first).
@@ -51,11 +51,6 @@ def forbidden(request):
     """A plain 403 (raising PermissionDenied in the admin would redirect to the
     dashboard with a message, hiding the refusal from API-like clients and tests)."""
     return permission_denied(request, PermissionDenied())
-
-
-def visible_tickets(user):
-    """The tickets ``user`` may open (the permission policy's scope)."""
-    return ticket_policy().instances_user_has_any_permission_for(user, ["view"])
 
 
 def visible_citizens(user):

@@ -22,6 +22,7 @@ from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
 from ..models import Office
 from ..permissions import office_ids_for, ticket_policy
+from ..tickets.queries import visible_tickets
 from . import metrics
 
 URL_NAME = "wagtail_helpdesk_dashboard"
@@ -155,7 +156,7 @@ class DashboardView(WagtailAdminTemplateMixin, TemplateView):
         user = self.request.user
         form = OfficeFilterForm(self.request.GET or None, offices=self.offices)
         office = form.cleaned_data.get("office") if form.is_valid() else None
-        tickets = ticket_policy().instances_user_has_any_permission_for(user, ["dashboard"])
+        tickets = visible_tickets(user, "dashboard")
         members = get_user_model().objects.all()
         if office is not None:
             tickets = tickets.filter(office=office)

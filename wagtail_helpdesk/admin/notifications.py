@@ -17,6 +17,7 @@ from ..models import Notification, NotificationChannel, NotificationStatus
 from ..notifications import outbox, tasks
 from ..notifications.kinds import describe
 from ..permissions import ticket_policy
+from ..tickets.queries import visible_tickets
 from .viewsets import MENU_HOOK
 
 #: Skipped rows (a citizen not on App IO) are not failures: only the timeline notes them.
@@ -30,10 +31,8 @@ def may_see(user):
 def undelivered(user):
     """The failed or skipped notifications of tickets ``user`` supervises
     (and, for those who see every office, those without a ticket)."""
-    policy = ticket_policy()
-    tickets = policy.instances_user_has_any_permission_for(user, ["dashboard"])
-    scope = Q(ticket__in=tickets)
-    if policy.sees_all_offices(user):
+    scope = Q(ticket__in=visible_tickets(user, "dashboard"))
+    if ticket_policy().sees_all_offices(user):
         scope |= Q(ticket__isnull=True)
     return (Notification.objects.filter(scope, status__in=UNDELIVERED)
             .select_related("ticket"))

@@ -45,7 +45,8 @@ from ..quickreplies.policy import (
     quick_reply_policy,
     visible_replies,
 )
-from .tickets.detail import TicketDetailView, visible_tickets
+from ..tickets.queries import visible_ticket_or_404
+from .tickets.detail import PAGE_RELATED, TicketDetailView
 from .tickets.forms import ReplyForm
 from .viewsets import MENU_HOOK, HelpdeskMessagesMixin
 
@@ -335,7 +336,7 @@ class QuickReplyInspectView(QuickReplyObjectMixin, generic.InspectView):
 
 
 def _ticket_and_reply(request, ticket_pk, reply_pk):
-    ticket = get_object_or_404(visible_tickets(request.user), pk=ticket_pk)
+    ticket = visible_ticket_or_404(request.user, ticket_pk, related=PAGE_RELATED)
     reply = insertable_replies(request.user, ticket).filter(pk=reply_pk).first()
     return ticket, reply
 

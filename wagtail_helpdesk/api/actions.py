@@ -7,7 +7,7 @@ from ninja import Router
 
 from .. import services
 from ..models import Office, ResolutionType
-from ..permissions import ticket_policy
+from ..tickets.queries import assignable_users, visible_ticket_or_404
 from . import serialise
 from .schemas import (
     AssignIn,
@@ -20,7 +20,7 @@ from .schemas import (
     TransferIn,
     WaitingIn,
 )
-from .tickets import get_visible, one, read
+from .tickets import one, read
 
 router = Router(tags=["actions"])
 
@@ -35,17 +35,16 @@ def _act(request, ticket, action, data, *args, **kwargs):
 @router.post("/{ticket_id}/take-charge/", response=TicketOut, summary="Take charge")
 def take_charge(request, ticket_id: int, data: Expected | None = None):
     data = data or Expected()
-    ticket = get_visible(request.user, ticket_id)
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
     return _act(request, ticket, services.take_charge, data)
 
 
 @router.post("/{ticket_id}/assign/", response=TicketOut, summary="Assign to an operator")
 def assign(request, ticket_id: int, data: AssignIn):
-    ticket = get_visible(request.user, ticket_id)
-    # Only the people who work on this ticket's office: naming anyone else says
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
+    # Only the people who may be assigned this ticket: naming anyone else says
     # nothing about them (not even that they exist).
-    colleagues = ticket_policy().users_with_any_permission_for_instance(["change"], ticket)
-    assignee = one(colleagues.filter(is_active=True), data.assignee, "assignee",
+    assignee = one(assignable_users(ticket.office_id), data.assignee, "assignee",
                    _("No operator of this ticket's office with this id."))
     return _act(request, ticket, services.assign, data, assignee)
 
@@ -53,7 +52,7 @@ def assign(request, ticket_id: int, data: AssignIn):
 @router.post("/{ticket_id}/transfer/", response=TicketOut,
              summary="Transfer to another office")
 def transfer(request, ticket_id: int, data: TransferIn):
-    ticket = get_visible(request.user, ticket_id)
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
     office = one(Office.objects.all(), data.office, "office", _("No office with this id."))
     return _act(request, ticket, services.transfer, data, office, note=data.note)
 
@@ -62,20 +61,20 @@ def transfer(request, ticket_id: int, data: TransferIn):
              description="Public: the citizen is notified. To send files with it, upload "
                          "them first as public attachments.")
 def reply(request, ticket_id: int, data: TextIn):
-    ticket = get_visible(request.user, ticket_id)
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
     return _act(request, ticket, services.reply, data, data.body)
 
 
 @router.post("/{ticket_id}/note/", response=TicketOut, summary="Add a private note",
              description="Operators only; @username notifies a colleague.")
 def note(request, ticket_id: int, data: TextIn):
-    ticket = get_visible(request.user, ticket_id)
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
     return _act(request, ticket, services.add_note, data, data.body)
 
 
 @router.post("/{ticket_id}/priority/", response=TicketOut, summary="Set the priority")
 def priority(request, ticket_id: int, data: PriorityIn):
-    ticket = get_visible(request.user, ticket_id)
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
     return _act(request, ticket, services.set_priority, data, data.priority)
 
 
@@ -83,13 +82,13 @@ def priority(request, ticket_id: int, data: PriorityIn):
              summary="Wait for the citizen")
 def waiting(request, ticket_id: int, data: WaitingIn | None = None):
     data = data or WaitingIn()
-    ticket = get_visible(request.user, ticket_id)
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
     return _act(request, ticket, services.mark_waiting, data, message=data.message)
 
 
 @router.post("/{ticket_id}/resolve/", response=TicketOut, summary="Resolve")
 def resolve(request, ticket_id: int, data: ResolveIn):
-    ticket = get_visible(request.user, ticket_id)
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
     kind = one(ResolutionType.objects.filter(active=True), data.resolution_type,
                 "resolution_type", _("No active resolution type with this id."))
     return _act(request, ticket, services.resolve, data, kind, data.resolution_text)
@@ -98,5 +97,5 @@ def resolve(request, ticket_id: int, data: ResolveIn):
 @router.post("/{ticket_id}/reopen/", response=TicketOut, summary="Reactivate")
 def reopen(request, ticket_id: int, data: ReopenIn | None = None):
     data = data or ReopenIn()
-    ticket = get_visible(request.user, ticket_id)
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
     return _act(request, ticket, services.reopen, data, reason=data.reason)

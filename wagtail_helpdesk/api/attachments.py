@@ -11,9 +11,9 @@ from .. import services
 from ..attachments import serve_attachment
 from ..models import Attachment, Visibility
 from ..permissions import ticket_policy
+from ..tickets.queries import visible_ticket_or_404
 from . import serialise
 from .schemas import AttachmentOut
-from .tickets import get_visible
 
 router = Router(tags=["attachments"])
 
@@ -26,7 +26,7 @@ router = Router(tags=["attachments"])
 def upload(request, ticket_id: int, file: File[UploadedFile],
            visibility: Form[Literal["internal", "public"]] = "internal",
            expected_version: Form[int | None] = None):
-    ticket = get_visible(request.user, ticket_id)
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
     attachment = services.add_attachment(
         ticket, request.user, file,
         visibility=Visibility.PUBLIC if visibility == "public" else Visibility.INTERNAL,
@@ -40,7 +40,7 @@ def upload(request, ticket_id: int, file: File[UploadedFile],
                 "application/octet-stream": {"schema": {"type": "string",
                                                         "format": "binary"}}}}}})
 def download(request, ticket_id: int, attachment_id: int):
-    ticket = get_visible(request.user, ticket_id)
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
     files = Attachment.objects.filter(ticket=ticket)
     if not ticket_policy().user_has_permission_for_instance(request.user, "change", ticket):
         files = files.filter(visibility=Visibility.PUBLIC)

@@ -77,7 +77,7 @@ def attachment(request, a):
 
 
 def event(request, entry):
-    """A timeline entry (``admin.tickets.timeline.TimelineEntry``)."""
+    """A timeline entry (:class:`~wagtail_helpdesk.tickets.timeline.TimelineEntry`)."""
     e = entry.event
     return {"id": e.pk, "kind": e.kind, "title": str(entry.title), "internal": entry.internal,
             "created_at": e.created_at,

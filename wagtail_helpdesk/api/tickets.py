@@ -5,22 +5,22 @@ import hashlib
 
 from django.db import transaction
 from django.http import QueryDict
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
 from ninja.errors import ValidationError
 
 from .. import services
-from ..admin.tickets.filters import TicketFilterSet
-from ..admin.tickets.forms import available_actions
-from ..admin.tickets.timeline import build_timeline
 from ..conf import get_setting
 from ..errors import GuardFailed
 from ..models import Channel, Office, ReportCategory, Service, Ticket, Visibility
 from ..permissions import ticket_policy
 from ..services.identities import DECLARED, declared_citizen
 from ..services.lookup import FINDABLE, readable_citizens
-from ..ticket_search import search
+from ..tickets.actions import available_actions
+from ..tickets.filters import TicketFilterSet
+from ..tickets.queries import visible_ticket_or_404, visible_tickets
+from ..tickets.search import search
+from ..tickets.timeline import build_timeline
 from . import cursor, serialise
 from .schemas import (
     Ordering,
@@ -37,16 +37,6 @@ router = Router(tags=["tickets"])
 ACTION_PATHS = {"take_charge": "take-charge", "assign": "assign", "transfer": "transfer",
                 "set_priority": "priority", "mark_waiting": "waiting", "resolve": "resolve",
                 "reopen": "reopen", "reply": "reply", "note": "note"}
-
-
-def visible(user):
-    """The tickets ``user`` may see, with what a row shows joined in."""
-    return (ticket_policy().instances_user_has_any_permission_for(user, ["view"])
-            .select_related(*serialise.TICKET_RELATED))
-
-
-def get_visible(user, ticket_id):
-    return get_object_or_404(visible(user), pk=ticket_id)
 
 
 #: The admin list's date range parameters → the API's.
@@ -78,7 +68,8 @@ def _filter_data(filters):
 
 def _filtered(request, filters):
     filterset = TicketFilterSet(_filter_data(filters), request=request,
-                                queryset=visible(request.user))
+                                queryset=visible_tickets(request.user)
+                                .select_related(*serialise.TICKET_RELATED))
     if not filterset.is_valid():
         raise ValidationError([
             {"loc": ("query", FILTER_NAMES.get(name, name)),
@@ -135,7 +126,8 @@ def detail(request, ticket):
 @router.get("/{ticket_id}/", response=TicketDetailOut, url_name="ticket",
             summary="One ticket, with its timeline")
 def get_ticket(request, ticket_id: int):
-    return detail(request, get_visible(request.user, ticket_id))
+    return detail(request, visible_ticket_or_404(request.user, ticket_id,
+                                                 related=serialise.TICKET_RELATED))
 
 
 def one(queryset, pk, field, message):

@@ -95,37 +95,48 @@ class Flow(ABC):
 
     # -- handling a POST -----------------------------------------------------------------
     def handle(self, action, post, files):
-        """Apply ``action`` ("next", "back", "submit", "restart", "goto") and
-        save the wizard. Returns nothing: the view redirects in any case."""
-        wizard = self.wizard
+        """Apply ``action`` ("next", "back", "submit", "goto", "restart", "save",
+        "resume", "discard") and save the wizard, unless the POST is ignored.
+        Returns nothing: the view redirects in any case."""
+        if self._apply(action, post, files):
+            self.wizard.save()
+
+    def _apply(self, action, post, files):
+        """Apply ``action`` to the wizard; False when the POST is ignored (a
+        replay after sending, a bot's) and there is nothing to save."""
         if action == "restart":
-            wizard.restart()
-            wizard.save()
-            return
-        if wizard.done:
-            return  # a replayed POST after sending: nothing to do
+            self.wizard.restart()
+            return True
+        if self.wizard.done:
+            return False  # a replayed POST after sending: nothing to do
         if action in ("resume", "discard"):
             if self.can_save:
                 handler = self._resume if action == "resume" else self._discard
                 handler(_int(post.get("draft")))
-            wizard.save()
-            return
+            return True
         number, spec = self.current()
         forms = self.build_forms((number, spec), post, files)
         if any(form.is_bot for form in forms.values()):
-            return  # honeypot filled: ignore silently
+            return False  # honeypot filled: ignore silently
         if action == "save":
             if self.can_save:
                 self._save_draft(spec, post, files, forms)
-            wizard.save()
-            return
-        if action == "goto":
-            target = _int(post.get("step"))
-            if target and 1 <= target < number:
-                self._remember_typed(spec, post)
-                wizard.go(target)
-            wizard.save()
-            return
+        elif action == "goto":
+            self._go_to(_int(post.get("step")), number, spec, post)
+        else:
+            self._post_step(action, number, spec, post, files, forms)
+        return True
+
+    def _go_to(self, target, number, spec, post):
+        """Back to an earlier step (the step list's links), keeping what was typed."""
+        if target and 1 <= target < number:
+            self._remember_typed(spec, post)
+            self.wizard.go(target)
+
+    def _post_step(self, action, number, spec, post, files, forms):
+        """The step's own buttons ("back", "next", "submit"): forward only when
+        the step is valid; refused input is kept to be shown with its errors."""
+        wizard = self.wizard
         wizard.state["notices"] = []
         file_errors = self._take_files(spec, post, files)
         valid = all(form.is_valid() for form in forms.values()) and not file_errors
@@ -143,7 +154,6 @@ class Flow(ABC):
                 wizard.go(number + 1)
             elif action == "submit":
                 self._send()
-        wizard.save()
 
     def _remember_typed(self, spec, post):
         wizard = self.wizard

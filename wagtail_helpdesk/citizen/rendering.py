@@ -207,6 +207,7 @@ def title_prefix(request, page):
 
 
 def block_context(block, value, context):
+    """The ``helpdesk`` context of a form block: its current step, ready to render."""
     request = context.get("request")
     page = context.get("page")
     block_id = str(context.get("id") or "preview")
@@ -218,6 +219,30 @@ def block_context(block, value, context):
     if request is not None:
         setattr(request, FORM_RENDERED, True)
     number, spec = flow.current()
+    return {
+        **_identity(flow, page_id, block_id, dom_id),
+        **_step(flow, wizard, number, spec),
+        **_person(flow, wizard, request, page, page_id, number),
+        **privacy_notice(value, request, page),
+        **_result(wizard, request),
+        **_map(flow, value, page_id, block_id, spec),
+        **_headings(value, page, number, wizard.done),
+    }
+
+
+def _identity(flow, page_id, block_id, dom_id):
+    """Which form this is and where it posts to."""
+    try:
+        action = reverse("wagtail_helpdesk_submit", args=[page_id, block_id]) if page_id else ""
+    except NoReverseMatch:
+        action = ""
+    return {"flow": flow, "kind": flow.kind, "dom_id": dom_id, "action": action,
+            "is_preview": page_id is None}
+
+
+def _step(flow, wizard, number, spec):
+    """The current step: where it is among the steps, its forms (bound to the
+    refused input, if any, to show its errors), files and summary."""
     raw = wizard.state.get("raw")
     if raw is not None:
         data = QueryDict(mutable=True)
@@ -228,23 +253,8 @@ def block_context(block, value, context):
             form.is_valid()
     else:
         forms = flow.build_forms((number, spec))
-    try:
-        action = reverse("wagtail_helpdesk_submit", args=[page_id, block_id]) if page_id else ""
-    except NoReverseMatch:
-        action = ""
-    done = wizard.done
-    receipt_url = ""
-    if done and request is not None and done["ticket"] in (
-            request.session.get(RECEIPTS_KEY) or []):
-        receipt_url = reverse("wagtail_helpdesk_receipt", args=[done["ticket"]])
-    centre = value.get("map_centre")
-    centre = centre if isinstance(centre, dict) else {}
-    is_report = flow.kind == "report"
+    summary = spec.slug == "summary"
     return {
-        "flow": flow,
-        "kind": flow.kind,
-        "dom_id": dom_id,
-        "action": action,
         "step": number,
         "step_count": len(flow.steps),
         "steps": [{"number": i, "title": s.title, "current": i == number, "done": i < number}
@@ -257,25 +267,47 @@ def block_context(block, value, context):
                                  wizard.state.get("notices") or []),
         "files": wizard.files,
         "max_files": flow.max_files,
-        "summary": flow.summary() if spec.slug == "summary" else [],
-        "person_summary": flow.person() if spec.slug == "summary" else {},
+        "summary": flow.summary() if summary else [],
+        "person_summary": flow.person() if summary else {},
+    }
+
+
+def _person(flow, wizard, request, page, page_id, number):
+    """Who is filling the form: the login, the personal area, saved drafts
+    (not in a preview)."""
+    return {
         "verified": flow.verified,
+        "needs_login": flow.needs_login,
+        "login_url": _login_url(request, page) if flow.login_policy != "anonymous" else "",
+        "personal_area_url": personal_area_url(),
         "can_save": flow.can_save and page_id is not None,
         "saved": wizard.state.get("saved", False),
         "drafts": flow.drafts() if number == 1 and page_id is not None else [],
         "draft_days": get_setting("DRAFT_EXPIRY_DAYS"),
-        "needs_login": flow.needs_login,
-        "login_url": _login_url(request, page) if flow.login_policy != "anonymous" else "",
-        **privacy_notice(value, request, page),
-        "done": done,
-        "receipt_url": receipt_url,
+    }
+
+
+def _result(wizard, request):
+    """The ticket sent, and its receipt for the session that sent it."""
+    done = wizard.done
+    receipt_url = ""
+    if done and request is not None and done["ticket"] in (
+            request.session.get(RECEIPTS_KEY) or []):
+        receipt_url = reverse("wagtail_helpdesk_receipt", args=[done["ticket"]])
+    return {"done": done, "receipt_url": receipt_url}
+
+
+def _map(flow, value, page_id, block_id, spec):
+    """The report's map (its settings are there on a request too) and the
+    open reports near the chosen place."""
+    is_report = flow.kind == "report"
+    centre = value.get("map_centre")
+    centre = centre if isinstance(centre, dict) else {}
+    return {
         "map": {**map_settings(), "lat": centre.get("lat", ""), "lng": centre.get("lng", ""),
                 "zoom": value.get("map_zoom") or 14,
                 "bbox": flow.area.bbox if is_report else None,
                 "nearby_radius": value.get("nearby_radius") or 0,
                 **(_place_urls(value, page_id, block_id) if is_report else {})},
         "nearby": flow.nearby() if is_report and spec.slug == "summary" else [],
-        "is_preview": page_id is None,
-        "personal_area_url": personal_area_url(),
-        **_headings(value, page, number, done),
     }

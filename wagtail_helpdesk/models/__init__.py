@@ -8,6 +8,13 @@ from .catalogue import (
 )
 from .citizens import Citizen, CitizenLogin
 from .consults import TicketConsult
+from .conversations import (
+    AuthorKind,
+    Conversation,
+    ConversationMessage,
+    ConversationState,
+    Identity,
+)
 from .notifications import Notification, NotificationChannel, NotificationStatus
 from .oidc import IdentityProvider, ProviderProfile, TrustMark
 from .open311 import Open311Client
@@ -30,14 +37,19 @@ from .tickets import (
 __all__ = [
     "AppendOnlyError",
     "Attachment",
+    "AuthorKind",
     "Channel",
     "Citizen",
     "CitizenLogin",
+    "Conversation",
+    "ConversationMessage",
+    "ConversationState",
     "IdentityProvider",
     "ProviderProfile",
     "TrustMark",
     "EventKind",
     "HelpdeskSettings",
+    "Identity",
     "Kind",
     "Notification",
     "NotificationChannel",

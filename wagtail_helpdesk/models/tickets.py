@@ -30,6 +30,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     API = "api", _("API")
     OPEN311 = "open311", _("Open311")
+    CHAT = "chat", _("Chat")
 
 
 class Priority(models.IntegerChoices):
@@ -47,9 +48,6 @@ class Visibility(models.TextChoices):
 class TicketQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
-
-    def submitted(self):
-        return self.exclude(status=Status.DRAFT)
 
 
 class Ticket(models.Model):
@@ -233,6 +231,11 @@ class EventKind(models.TextChoices):
     CITIZEN_LINKED = "citizen_linked", _("Linked to a citizen")
     CONSULT_GRANTED = "consult_granted", _("Consult granted")
     CONSULT_REVOKED = "consult_revoked", _("Consult revoked")
+    CHAT_MESSAGE = "chat_message", _("Chat message")
+    CHAT_JOINED = "chat_joined", _("Joined the chat")
+    CHAT_LEFT = "chat_left", _("Left the chat")
+    CHAT_CLOSED = "chat_closed", _("Chat ended")
+    CHAT_TO_TICKET = "chat_to_ticket", _("Chat turned into a request")
 
 
 class AppendOnlyError(RuntimeError):

@@ -3,8 +3,9 @@ language, threaded per ticket, with a Reply-To that leads back to it.
 
 Threading (see docs/notifications.md):
 
-* ``Message-ID: <hd.<ticket>.<notification>.<sig>@<domain>>``, signed so the
-  inbound channel can trust it points to that ticket;
+* ``Message-ID: <hd.<ticket>.<notification>.<sig>@<domain>>``, signed so that
+  an inbound channel (planned; nothing reads replies yet) can trust it points
+  to that ticket;
 * ``In-Reply-To`` and ``References``: the ticket's root id
   ``<hd.<ticket>.0.<sig>@<domain>>``, the same for every message of the
   ticket, so mail programs show one conversation;
@@ -51,21 +52,6 @@ def domain():
 def message_id(ticket_id, notification_id):
     core = f"hd.{ticket_id}.{notification_id}"
     return f"<{core}.{sign(core)}@{domain()}>"
-
-
-def parse_message_id(value):
-    """(ticket id, notification id) of one of our Message-IDs, or None (for the
-    inbound channel: a forged or foreign id gives None)."""
-    text = (value or "").strip().strip("<>")
-    local, _, host = text.partition("@")
-    parts = local.split(".")
-    if host != domain() or len(parts) != 4 or parts[0] != "hd":
-        return None
-    core = ".".join(parts[:3])
-    if not (parts[1].isdigit() and parts[2].isdigit()
-            and hmac.compare_digest(sign(core), parts[3])):
-        return None
-    return int(parts[1]), int(parts[2])
 
 
 def reply_token(ticket_id):
@@ -122,12 +108,11 @@ def digest_tickets(notification):
     """The tickets of an operator's daily summary the recipient may still
     see (they may have left the office since the summary was queued); read
     once per notification (the delivery checks them, then renders them)."""
-    from ..permissions import ticket_policy
+    from ..tickets.queries import visible_tickets
 
     if not hasattr(notification, "_digest_tickets"):
         ids = notification.payload.get("tickets", [])
-        visible = ticket_policy().instances_user_has_any_permission_for(
-            notification.recipient_user, ["view"])
+        visible = visible_tickets(notification.recipient_user)
         notification._digest_tickets = {
             t.pk: t for t in visible.filter(pk__in=ids)
             .select_related("service", "report_category", "office")}

@@ -23,7 +23,13 @@ from .actions import (
 )
 from .actors import SYSTEM, CitizenActor, ClientActor
 from .citizens import register_citizen, set_citizen_preferences
-from .creation import create_ticket, delete_draft, submit_ticket, update_draft
+from .creation import (
+    create_ticket,
+    delete_draft,
+    save_operator_ticket,
+    submit_ticket,
+    update_draft,
+)
 from .erasure import erase_citizen
 from .identities import declared_citizen, link_citizen
 from .lookup import search_citizens
@@ -53,6 +59,7 @@ __all__ = [
     "reopen",
     "reply",
     "resolve",
+    "save_operator_ticket",
     "search_citizens",
     "set_citizen_preferences",
     "set_priority",

@@ -16,6 +16,7 @@ from ..workflow import Action, Status
 from . import consults, core, notify, routing
 from .actors import actor_user, authorise, is_operator
 from .attachments import check_uploads, store_attachments
+from .chatbase import follow_ticket
 
 
 def _require_text(text, field="body"):
@@ -95,6 +96,7 @@ def transfer(ticket, actor, office, *, note="", expected_version=None):
         core.save(t, ["status", "office", "assignee"], now)
         event = core.record(t, EventKind.TRANSFERRED, actor, now=now,
                             body=(note or "").strip(), data={"from": previous, "to": office.pk})
+        follow_ticket(t, now, actor)  # a live chat moves to the new queue with it
         notify.office(t, event, "transferred_in")
         routing.auto_assign(t, now)
     return t
@@ -285,6 +287,7 @@ def resolve(ticket, actor, resolution_type, resolution_text, *, expected_version
             body=t.resolution_text,
             data={"resolution_type": resolution_type.pk, "resolution_name": resolution_type.name},
         )
+        follow_ticket(t, now, actor)  # a live chat closes with it
         notify.citizen(t, event, "resolved")
     return t
 

@@ -1,5 +1,5 @@
 """Creating tickets (any channel, as draft or submitted), editing and
-submitting drafts, deleting drafts."""
+submitting drafts, deleting drafts; "Crea ticket"'s save as one step."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -12,6 +12,7 @@ from ..permissions import office_ids_for, ticket_policy
 from ..sla import add_working_days
 from ..workflow import Action, Status
 from . import core, notify, routing
+from .actions import add_attachment, add_note
 from .actors import (
     SYSTEM,
     CitizenActor,
@@ -22,6 +23,8 @@ from .actors import (
     owns,
 )
 from .attachments import check_uploads, store_attachments
+from .citizens import register_citizen
+from .identities import is_declared
 from .shortcodes import assign_short_code
 
 #: Fields of a draft that may be edited (by operators).
@@ -197,6 +200,41 @@ def create_ticket(
                 return existing
         raise
     return ticket
+
+
+def save_operator_ticket(actor, *, draft=None, kind=None, citizen=None, new_citizen=None,
+                         note="", attachments=(), submit=False, expected_version=None,
+                         **fields):
+    """Crea ticket: an operator's ticket on a citizen's behalf, new (``draft``
+    None, of ``kind``) or their ``draft`` completed (at ``expected_version``),
+    saved as a draft or, ``submit``, submitted. All or nothing: a refusal at
+    any step leaves no citizen, ticket, note or file behind.
+
+    The citizen is ``citizen`` (a registered one, chosen), else the one
+    ``new_citizen``'s details register, else — a draft that came with a
+    declared identity (an integration's) — the draft's own. ``fields`` are
+    the ticket's (:data:`DRAFT_FIELDS` but ``office`` and ``citizen``);
+    ``note`` is a private note and ``attachments`` are uploaded files.
+    """
+    with core.atomic_change() as written:
+        if citizen is None and new_citizen:
+            citizen = register_citizen(actor, **new_citizen)
+        if citizen is None and draft is not None and is_declared(draft.citizen):
+            citizen = draft.citizen
+        fields["citizen"] = citizen
+        if draft is None:
+            return create_ticket(actor, kind=kind, draft=not submit, note=note,
+                                 attachments=attachments, **fields)
+        ticket = update_draft(draft, actor, expected_version=expected_version, **fields)
+        if note.strip():
+            ticket = add_note(ticket, actor, note)
+        for uploaded in attachments:
+            stored = add_attachment(ticket, actor, uploaded)
+            # Committed with the rest or not at all: a later refusal removes it.
+            written.append((stored.file.storage, stored.file.name))
+        if submit:
+            ticket = submit_ticket(ticket, actor)
+        return ticket
 
 
 def _create(ticket, actor, *, now, channel, draft, note, checked, site, identity):

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 
 from ..models import NewTicketMail, OfficeMembership, OperatorPreferences
-from ..permissions import ticket_policy
+from ..tickets.queries import visible_tickets
 from ..workflow import Status
 from . import notify
 
@@ -37,7 +37,7 @@ def send_daily(user, until, now):
             return None  # the first run starts the count: summaries from the next period
         since = max(previous, until - timedelta(days=7))  # back from a long pause: a week
         offices = OfficeMembership.objects.filter(user=user).values("office_id")
-        new = (ticket_policy().instances_user_has_any_permission_for(user, ["view"])
+        new = (visible_tickets(user)
                .filter(office__in=offices, submitted_at__gte=since, submitted_at__lt=until)
                .exclude(status=Status.DRAFT))
         listed = list(new.order_by("submitted_at", "pk").values_list("pk", flat=True)[:LISTED])

@@ -8,17 +8,19 @@ status, resolution type, dates, service levels) remain. What is removed:
   those of the declared identities their tickets came with (kept on a ticket
   an operator linked to the citizen);
 * everything the citizen wrote: the tickets' subject and description, the
-  bodies of the citizen's timeline messages (replaced by a placeholder) —
+  bodies of the citizen's timeline and chat messages (replaced by a placeholder) —
   except the subject and description of an *open report*: the team still has
   to fix the problem, so those keep the text with the citizen's identifiers
   redacted (as in operators' texts);
 * the citizen's identifiers quoted in what operators wrote (replies, notes,
-  resolution texts): the text is kept, the identifiers are redacted;
+  chat messages, resolution texts): the text is kept, the identifiers are redacted;
 * every attachment of their tickets (files deleted once the transaction is
   committed, rows deleted) and the file names quoted in the timeline;
 * the place of an assistance request (it can only be about the person); the
   place of a *report* is kept: it is the public place of the problem;
-* the addresses of the notifications to the citizen; unsent ones are skipped.
+* the addresses of the notifications to the citizen; unsent ones are skipped;
+* the citizen's chats: the live ones close (the operator's place is freed) and
+  every one gets a new token, so the citizen's browser no longer opens them.
 
 Each ticket gets an internal ``PERSONAL_DATA_ERASED`` event and the citizen a
 Wagtail audit-log entry (``wagtail_helpdesk.erase_personal_data``). Neither
@@ -38,8 +40,11 @@ from django.utils.translation import gettext_lazy as _
 from ..errors import GuardFailed, PermissionDenied
 from ..models import (
     Attachment,
+    AuthorKind,
     Citizen,
     CitizenLogin,
+    Conversation,
+    ConversationMessage,
     EventKind,
     Kind,
     Notification,
@@ -51,6 +56,7 @@ from ..models import (
 from ..permissions import ticket_policy
 from . import core
 from .actors import SYSTEM, actor_user, is_operator
+from .chatbase import LIVE_STATES, new_token, shut
 
 logger = logging.getLogger(__name__)
 
@@ -171,115 +177,195 @@ def erase_for_retention(citizen, years):
 
 
 def _erase(actor, citizen, reason):
+    """The erasure, in one transaction: each step below removes one kind of
+    personal data (see the module's docstring)."""
     now = core.now()
-    text = placeholder()
     with core.atomic_change():
-        person = Citizen.objects.select_for_update().get(pk=citizen.pk)
-        if person.erased_at is not None:
-            raise GuardFailed(
-                _("The personal data of this citizen were already erased: nothing to do.")
-            )
-        user_id = person.user_id
-        tickets = list(
-            Ticket.objects.select_for_update(of=("self",)).select_related("service")
-            .filter(citizen=person).order_by("pk")
-        )
+        person = _lock_citizen(citizen)
+        user_id = person.user_id  # the SPID/CIE account, if any
+        tickets = _lock_tickets(person)
         ticket_ids = [t.pk for t in tickets]
-        # The declared identities these tickets came with (kept once linked):
-        # their identifiers are redacted and their records erased too.
-        # (A subquery, not a join: PostgreSQL refuses FOR UPDATE with DISTINCT.)
-        declared = list(Citizen.objects.select_for_update().filter(
-            pk__in=Ticket.objects.filter(pk__in=ticket_ids).values("declared_contact_id"),
-            erased_at__isnull=True))
+        declared = _lock_declared(ticket_ids)
         redact = chain([redactor(p) for p in (person, *declared)])
-        events = TicketEvent.objects.filter(ticket_id__in=ticket_ids)
 
-        # What the citizen wrote. Events are append-only: bulk updates are the
-        # one documented exception, for erasure.
-        events.filter(by_citizen=True).exclude(body="").update(body=text)
-        if redact is not None:
-            for pk, body in events.filter(by_citizen=False).exclude(body="").values_list(
-                "pk", "body"
-            ):
-                redacted = redact(body)
-                if redacted != body:
-                    TicketEvent.objects.filter(pk=pk).update(body=redacted)
-        # File names quoted in the timeline; notification details may quote addresses.
-        events.filter(kind=EventKind.ATTACHMENT_ADDED).update(data={"name": text})
-        for pk, data in events.filter(kind__in=_NOTIFICATION_EVENTS).values_list("pk", "data"):
-            channel = (data or {}).get("channel")
-            kept = {"channel": channel} if channel in NotificationChannel.values else {}
-            if kept != data:
-                TicketEvent.objects.filter(pk=pk).update(data=kept)
-        if user_id is not None:
-            events.filter(actor_id=user_id).update(actor=None)
-
-        # Attachments: the rows go now, the files once the deletion is committed.
-        attachments = list(
-            Attachment.objects.filter(ticket_id__in=ticket_ids).values_list("pk", "file")
-        )
-        storage = Attachment._meta.get_field("file").storage
-        names = [name for _pk, name in attachments if name]
-        Attachment.objects.filter(pk__in=[pk for pk, _name in attachments]).delete()
-        if names:
-            transaction.on_commit(lambda: _delete_files(storage, names), robust=True)
-
-        # Notifications: nothing more is sent to the citizen, no address is kept.
-        to_citizen = Notification.objects.filter(
-            Q(recipient_citizen=person)
-            | Q(ticket_id__in=ticket_ids, template__startswith="citizen/")
-        )
-        skipped = to_citizen.filter(status__in=_UNSENT).update(
-            status=NotificationStatus.SKIPPED, address="", last_error=""
-        )
-        to_citizen.update(address="", last_error="")
-
-        for t in tickets:
-            if _keeps_problem(t):
-                # An open report: what the problem is stays for the team that
-                # fixes it, without the citizen's identifiers.
-                if redact is not None:
-                    # The placeholder may be longer than what it replaces.
-                    t.subject = redact(t.subject)[:Ticket._meta.get_field("subject").max_length]
-                    t.description = redact(t.description)
-            else:
-                # A request's default subject is its service's name: nothing personal.
-                if t.subject and not (t.service and t.subject == t.service.name[:200]):
-                    t.subject = text
-                t.description = text if t.description else ""
-            if t.resolution_text and redact is not None:
-                t.resolution_text = redact(t.resolution_text)
-            if t.kind != Kind.REPORT:
-                t.address, t.latitude, t.longitude = "", None, None
-            if user_id is not None and t.created_by_id == user_id:
-                t.created_by = None
-            # Not core.save(): the erasure is not an interaction with the
-            # citizen, so "last interaction" (lists, statistics) stays as it was.
-            t.version += 1
-            t.updated_at = now
-            t.save(update_fields=["subject", "description", "resolution_text", "address",
-                                  "latitude", "longitude", "created_by", "version",
-                                  "updated_at"])
-            core.record(t, EventKind.PERSONAL_DATA_ERASED, actor, now=now,
+        _erase_timeline(ticket_ids, redact, user_id)
+        _close_chats(person, ticket_ids, actor, now)
+        _erase_chats(ticket_ids, redact)
+        files = _delete_attachments(ticket_ids)
+        skipped = _silence_notifications(person, ticket_ids)
+        for ticket in tickets:
+            _erase_ticket(ticket, redact, user_id, now)
+            core.record(ticket, EventKind.PERSONAL_DATA_ERASED, actor, now=now,
                         data={"reason": reason})
+        _erase_people(person, declared, now)
+        if user_id is not None:
+            _close_account(user_id)
 
-        _blank(person, now)
-        person.user = None
-        person.save()
-        for contact in declared:
-            _blank(contact, now)
-            contact.save()
-        if user_id is not None:  # the SPID/CIE account: its identities and names go too
-            from django.contrib.auth import get_user_model
-
-            CitizenLogin.objects.filter(user_id=user_id).delete()
-            get_user_model().objects.filter(pk=user_id, is_staff=False).update(
-                first_name="", last_name="", email="", is_active=False)
-
-        _audit(person, actor, reason=reason, tickets=len(tickets), files=len(attachments),
+        _audit(person, actor, reason=reason, tickets=len(tickets), files=files,
                notifications=skipped)
     citizen.refresh_from_db()
     return citizen
+
+
+def _lock_citizen(citizen):
+    """``citizen``'s row, locked; refused when already erased."""
+    person = Citizen.objects.select_for_update().get(pk=citizen.pk)
+    if person.erased_at is not None:
+        raise GuardFailed(
+            _("The personal data of this citizen were already erased: nothing to do.")
+        )
+    return person
+
+
+def _lock_tickets(person):
+    """The citizen's tickets, locked (not their services)."""
+    return list(
+        Ticket.objects.select_for_update(of=("self",)).select_related("service")
+        .filter(citizen=person).order_by("pk")
+    )
+
+
+def _lock_declared(ticket_ids):
+    """The declared identities these tickets came with (kept once linked):
+    their identifiers are redacted and their records erased too."""
+    # A subquery, not a join: PostgreSQL refuses FOR UPDATE with DISTINCT.
+    return list(Citizen.objects.select_for_update().filter(
+        pk__in=Ticket.objects.filter(pk__in=ticket_ids).values("declared_contact_id"),
+        erased_at__isnull=True))
+
+
+def _erase_timeline(ticket_ids, redact, user_id):
+    """What the citizen wrote, their identifiers in operators' texts, quoted
+    file names and notification addresses, their account as an actor.
+
+    Events are append-only: bulk updates are the one documented exception,
+    for erasure.
+    """
+    text = placeholder()
+    events = TicketEvent.objects.filter(ticket_id__in=ticket_ids)
+    events.filter(by_citizen=True).exclude(body="").update(body=text)
+    if redact is not None:
+        for pk, body in events.filter(by_citizen=False).exclude(body="").values_list(
+            "pk", "body"
+        ):
+            redacted = redact(body)
+            if redacted != body:
+                TicketEvent.objects.filter(pk=pk).update(body=redacted)
+    events.filter(kind=EventKind.ATTACHMENT_ADDED).update(data={"name": text})
+    for pk, data in events.filter(kind__in=_NOTIFICATION_EVENTS).values_list("pk", "data"):
+        channel = (data or {}).get("channel")
+        kept = {"channel": channel} if channel in NotificationChannel.values else {}
+        if kept != data:
+            TicketEvent.objects.filter(pk=pk).update(data=kept)
+    if user_id is not None:
+        events.filter(actor_id=user_id).update(actor=None)
+
+
+def _close_chats(person, ticket_ids, actor, now):
+    """The citizen's conversations (of their tickets, or started by them),
+    locked after the tickets: the live ones close, and every one gets a new
+    token hash, so the erased citizen's browser can open none of them."""
+    chats = (Conversation.objects.select_for_update(of=("self",)).select_related("ticket")
+             .filter(Q(ticket_id__in=ticket_ids) | Q(citizen=person)).order_by("pk"))
+    for c in chats:
+        if c.state in LIVE_STATES:
+            shut(c, actor, now, reason="erased")
+        c.token_hash = new_token()[1]
+        c.save(update_fields=["token_hash"])
+
+
+def _erase_chats(ticket_ids, redact):
+    """The chats' transcripts: what the citizen wrote, their identifiers in
+    the operators' messages."""
+    messages = ConversationMessage.objects.filter(conversation__ticket_id__in=ticket_ids)
+    messages.filter(author_kind=AuthorKind.CITIZEN).update(body=placeholder(), data={})
+    if redact is not None:
+        for pk, body in messages.exclude(author_kind=AuthorKind.CITIZEN).exclude(
+            body=""
+        ).values_list("pk", "body"):
+            redacted = redact(body)
+            if redacted != body:
+                ConversationMessage.objects.filter(pk=pk).update(body=redacted)
+
+
+def _delete_attachments(ticket_ids):
+    """Delete the tickets' attachments: the rows now, the files once the
+    deletion is committed. Returns how many."""
+    attachments = list(
+        Attachment.objects.filter(ticket_id__in=ticket_ids).values_list("pk", "file")
+    )
+    storage = Attachment._meta.get_field("file").storage
+    names = [name for _pk, name in attachments if name]
+    Attachment.objects.filter(pk__in=[pk for pk, _name in attachments]).delete()
+    if names:
+        transaction.on_commit(lambda: _delete_files(storage, names), robust=True)
+    return len(attachments)
+
+
+def _silence_notifications(person, ticket_ids):
+    """Nothing more is sent to the citizen, no address is kept. Returns how
+    many unsent notifications were skipped."""
+    to_citizen = Notification.objects.filter(
+        Q(recipient_citizen=person)
+        | Q(ticket_id__in=ticket_ids, template__startswith="citizen/")
+    )
+    skipped = to_citizen.filter(status__in=_UNSENT).update(
+        status=NotificationStatus.SKIPPED, address="", last_error=""
+    )
+    to_citizen.update(address="", last_error="")
+    return skipped
+
+
+def _erase_ticket(ticket, redact, user_id, now):
+    """The ticket's texts, place and author."""
+    if _keeps_problem(ticket):
+        # An open report: what the problem is stays for the team that fixes
+        # it, without the citizen's identifiers.
+        if redact is not None:
+            # The placeholder may be longer than what it replaces.
+            limit = Ticket._meta.get_field("subject").max_length
+            ticket.subject = redact(ticket.subject)[:limit]
+            ticket.description = redact(ticket.description)
+    else:
+        text = placeholder()
+        # A request's default subject is its service's name: nothing personal.
+        if ticket.subject and not (
+                ticket.service and ticket.subject == ticket.service.name[:200]):
+            ticket.subject = text
+        ticket.description = text if ticket.description else ""
+    if ticket.resolution_text and redact is not None:
+        ticket.resolution_text = redact(ticket.resolution_text)
+    if ticket.kind != Kind.REPORT:
+        ticket.address, ticket.latitude, ticket.longitude = "", None, None
+    if user_id is not None and ticket.created_by_id == user_id:
+        ticket.created_by = None
+    # Not core.save(): the erasure is not an interaction with the citizen, so
+    # "last interaction" (lists, statistics) stays as it was.
+    ticket.version += 1
+    ticket.updated_at = now
+    ticket.save(update_fields=["subject", "description", "resolution_text", "address",
+                               "latitude", "longitude", "created_by", "version",
+                               "updated_at"])
+
+
+def _erase_people(person, declared, now):
+    """The citizen's record and their declared identities' records."""
+    _blank(person, now)
+    person.user = None
+    person.save()
+    for contact in declared:
+        _blank(contact, now)
+        contact.save()
+
+
+def _close_account(user_id):
+    """The citizen's SPID/CIE account: its identities and names go, it can no
+    longer log in (staff accounts are left alone)."""
+    from django.contrib.auth import get_user_model
+
+    CitizenLogin.objects.filter(user_id=user_id).delete()
+    get_user_model().objects.filter(pk=user_id, is_staff=False).update(
+        first_name="", last_name="", email="", is_active=False)
 
 
 def _keeps_problem(ticket):

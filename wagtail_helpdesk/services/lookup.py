@@ -25,6 +25,7 @@ from ..errors import PermissionDenied
 from ..fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
 from ..models import Citizen
 from ..permissions import ticket_policy
+from ..tickets.queries import visible_tickets
 from ..workflow import Status
 
 #: The most citizens a search answers.
@@ -110,13 +111,11 @@ def readable(user):
     the citizen (True, False, or a ticket of theirs exists)."""
     if not may_read_citizens(user):
         return Value(False)
-    policy = ticket_policy()
-    if policy.sees_all_offices(user):
+    if ticket_policy().sees_all_offices(user):
         return Value(True)
     # A submitted ticket: a draft (which its author may delete without a
     # trace) never opens a record.
-    tickets = policy.instances_user_has_any_permission_for(user, ["view"]).exclude(
-        status=Status.DRAFT)
+    tickets = visible_tickets(user).exclude(status=Status.DRAFT)
     return Exists(tickets.filter(citizen_id=OuterRef("pk")))
 
 

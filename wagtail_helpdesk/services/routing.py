@@ -1,16 +1,16 @@
-"""Automatic assignment (round robin) and @mentions in private notes.
+"""Automatic assignment (round robin), and how @mentions in private notes are
+written (:data:`MENTION`, at most :data:`MAX_MENTIONS`).
 
 Called from inside other services' transactions, never on their own.
 """
 
 import re
 
-from django.contrib.auth import get_user_model
-from django.db.models import F, Q
+from django.db.models import F
 
 from .. import workflow
 from ..errors import HelpdeskError
-from ..models import EventKind, OfficeMembership
+from ..models import Channel, EventKind, OfficeMembership
 from ..permissions import ticket_policy
 from ..workflow import Action, Status
 from . import core, notify, presence
@@ -31,6 +31,8 @@ def auto_assign(ticket, now):
     office = ticket.office
     if office is None or not office.auto_assign or ticket.status != Status.NEW:
         return None
+    if ticket.channel == Channel.CHAT:
+        return None  # its conversation's queue decides who takes it
     candidates = (
         OfficeMembership.objects.select_for_update()
         .filter(office=office, user__is_active=True)
@@ -56,21 +58,3 @@ def auto_assign(ticket, now):
         notify.operator(ticket, event, "assigned", user)
         return user
     return None
-
-
-def mentioned_users(ticket, body, author):
-    """The colleagues an ``@username`` in ``body`` names who may see the ticket
-    (at most :data:`MAX_MENTIONS`)."""
-    names = sorted({m.lower().rstrip(".") for m in MENTION.findall(body or "")})[:MAX_MENTIONS]
-    if not names:
-        return []
-    User = get_user_model()
-    query = Q()
-    for name in names:
-        query |= Q(**{f"{User.USERNAME_FIELD}__iexact": name})
-    policy = ticket_policy()
-    return [
-        u for u in User.objects.filter(query, is_active=True).order_by("pk")
-        if u.pk != getattr(author, "pk", None)
-        and policy.user_has_permission_for_instance(u, "view", ticket)
-    ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -24,8 +24,10 @@ from ...errors import HelpdeskError, StaleTicket
 from ...formats import person_name
 from ...models import Priority
 from ...permissions import ticket_policy
-from .detail import TicketDetailView, visible_tickets
-from .forms import ACTION_FORMS, consulting
+from ...tickets.actions import consulting
+from ...tickets.queries import visible_ticket_or_404, visible_tickets
+from .detail import PAGE_RELATED, TicketDetailView
+from .forms import ACTION_FORMS
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def _forbidden(request, ticket, form, exc):
 def ticket_action(request, pk, action):
     if action not in ACTIONS:
         raise Http404
-    ticket = get_object_or_404(visible_tickets(request.user), pk=pk)
+    ticket = visible_ticket_or_404(request.user, pk, related=PAGE_RELATED)
     user = request.user
     form_class = ACTION_FORMS[action]
     form = form_class(request.POST, request.FILES, ticket=ticket, user=user)
@@ -161,7 +163,7 @@ def ticket_action(request, pk, action):
         messages.warning(request, exc.message)
         # Show the ticket as it is now; the form keeps the operator's text and
         # carries the current version, so they can send it again once checked.
-        fresh = visible_tickets(user).filter(pk=pk).first()
+        fresh = visible_tickets(user).select_related(*PAGE_RELATED).filter(pk=pk).first()
         if fresh is None:  # moved out of the operator's offices meanwhile
             return redirect(reverse("helpdesk_tickets:index"))
         data = request.POST.copy()

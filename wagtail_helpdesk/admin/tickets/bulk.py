@@ -10,7 +10,6 @@ action cannot apply to are listed with the reason.
 from abc import abstractmethod
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -22,8 +21,8 @@ from ... import services
 from ...errors import HelpdeskError
 from ...formats import person_name
 from ...models import Priority, Ticket
-from ...permissions import office_ids_for, ticket_policy
 from ...services import presence
+from ...tickets.queries import assignable_users, visible_tickets
 from ...workflow import Action, allowed_actions
 from .forms import ObjectChoiceField
 
@@ -37,8 +36,7 @@ class TicketBulkAction(BulkAction):
     workflow_action = None
 
     def visible(self):
-        return ticket_policy().instances_user_has_any_permission_for(
-            self.request.user, ["change"])
+        return visible_tickets(self.request.user, "change")
 
     def get_all_objects_in_listing_query(self, parent_id):
         return self.visible().order_by("-last_activity_at").values_list(
@@ -140,16 +138,10 @@ class AssignBulkAction(TicketBulkAction):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        user = self.request.user
+        # The tickets are the user's to change (visible with "change"): whoever
+        # may be assigned one of them is offered, as on each ticket's page.
         offices = {t.office_id for t in self.get_actionable_objects()[0]}
-        if not ticket_policy().sees_all_offices(user):
-            offices &= set(office_ids_for(user))
-        operators = (
-            get_user_model().objects.filter(
-                is_active=True, helpdesk_memberships__office_id__in=offices)
-            .distinct().order_by("first_name", "last_name", "username")
-        )
-        kwargs["operators"] = list(operators)
+        kwargs["operators"] = list(assignable_users(*offices))
         return kwargs
 
     def apply(self, ticket, data):

@@ -19,6 +19,7 @@ from ...formats import person_name
 from ...models import TicketConsult
 from ...permissions import ticket_policy
 from ...services import consults as service
+from ...tickets.queries import visible_ticket_or_404
 from ...workflow import Status
 from .forms import ConsultForm
 
@@ -50,9 +51,9 @@ def _page(request, ticket, form=None, status=200):
 
 
 def _ticket(request, pk):
-    from .detail import visible_tickets
+    from .detail import PAGE_RELATED
 
-    return get_object_or_404(visible_tickets(request.user), pk=pk)
+    return visible_ticket_or_404(request.user, pk, related=PAGE_RELATED)
 
 
 def _forbidden(request, ticket, exc, form=None):

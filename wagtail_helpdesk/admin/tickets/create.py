@@ -4,7 +4,6 @@ parses, the services layer decides."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +14,7 @@ from ... import services
 from ...errors import HelpdeskError
 from ...models import Office
 from ...permissions import office_ids_for, ticket_policy
-from ...services.identities import is_declared
+from ...tickets.queries import visible_tickets
 from ...workflow import Status
 from .create_forms import TicketDraftForm
 
@@ -34,8 +33,8 @@ class TicketCreateView(WagtailAdminTemplateMixin, TemplateView):
         if not policy.user_has_permission(request.user, "add"):
             raise PermissionDenied
         if pk is not None:
-            visible = policy.instances_user_has_any_permission_for(request.user, ["change"])
-            self.draft = get_object_or_404(visible, pk=pk, status=Status.DRAFT)
+            self.draft = get_object_or_404(visible_tickets(request.user, "change"),
+                                           pk=pk, status=Status.DRAFT)
         if policy.sees_all_offices(request.user):
             self.offices = Office.objects.active()
         else:
@@ -85,8 +84,12 @@ class TicketCreateView(WagtailAdminTemplateMixin, TemplateView):
                 messages.error(request, _("The ticket could not be saved: check the fields."))
             return self.render_to_response(self.get_context_data(form=form, searched=True))
         try:
-            with transaction.atomic():
-                ticket = self.save(form, submit=intent == "submit")
+            ticket = services.save_operator_ticket(
+                request.user, draft=self.draft, kind=form.cleaned_data["kind"],
+                citizen=form.cleaned_data.get("citizen"), new_citizen=form.new_citizen(),
+                note=form.cleaned_data["note"], attachments=form.cleaned_data["attachments"],
+                submit=intent == "submit", expected_version=request.POST.get("version"),
+                **form.ticket_fields())
         except HelpdeskError as exc:
             for field, error in exc.field_errors.items():
                 form.add_error(field if field in form.fields else None, error)
@@ -97,31 +100,6 @@ class TicketCreateView(WagtailAdminTemplateMixin, TemplateView):
             return redirect("helpdesk_tickets:detail", ticket.pk)
         messages.success(request, _("Draft saved: you can finish it later under “My drafts”."))
         return redirect("helpdesk_tickets:edit_draft", ticket.pk)
-
-    def save(self, form, *, submit):
-        user = self.request.user
-        citizen = form.cleaned_data.get("citizen")
-        if citizen is None and (new := form.new_citizen()):
-            citizen = services.register_citizen(user, **new)
-        if citizen is None and self.draft is not None and is_declared(self.draft.citizen):
-            # A draft that came with a declared identity (an integration's) keeps
-            # it: the form offers only registered citizens to choose from.
-            citizen = self.draft.citizen
-        fields = {**form.ticket_fields(), "citizen": citizen}
-        note, files = form.cleaned_data["note"], form.cleaned_data["attachments"]
-        if self.draft is None:
-            return services.create_ticket(user, kind=form.cleaned_data["kind"], draft=not submit,
-                                          note=note, attachments=files, **fields)
-        ticket = services.update_draft(self.draft, user,
-                                       expected_version=self.request.POST.get("version"),
-                                       **fields)
-        if note.strip():
-            ticket = services.add_note(ticket, user, note)
-        for uploaded in files:
-            services.add_attachment(ticket, user, uploaded)
-        if submit:
-            ticket = services.submit_ticket(ticket, user)
-        return ticket
 
     def delete_draft(self):
         try:

@@ -31,23 +31,23 @@ from ...permissions import ticket_policy
 from ...quickreplies.policy import quick_reply_policy
 from ...services.identities import claimed_citizen
 from ...services.lookup import citizen_match
+from ...tickets.actions import available_actions
+from ...tickets.queries import visible_ticket_or_404, visible_tickets
+from ...tickets.timeline import build_timeline
 from ...workflow import Status
 from . import viewers
 from .consults import consult_panel
-from .forms import ACTION_FORMS, available_actions
+from .forms import ACTION_FORMS
 from .replybox import reply_box_choices
-from .timeline import build_timeline
 
 #: How many of the citizen's other tickets the page lists.
 OTHER_TICKETS = 5
 
 
-def visible_tickets(user):
-    """The tickets ``user`` may open, with what the page shows joined in."""
-    return ticket_policy().instances_user_has_any_permission_for(user, ["view"]).select_related(
-        "citizen", "office", "assignee", "created_by", "service", "report_category",
-        "resolution_type", "declared_contact",
-    )
+#: What the page shows of a ticket, joined in (also for the views that show
+#: the page again: actions, consults, linking, quick replies).
+PAGE_RELATED = ("citizen", "office", "assignee", "created_by", "service", "report_category",
+                "resolution_type", "declared_contact")
 
 
 class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
@@ -60,7 +60,7 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
     unread = None
 
     def dispatch(self, request, pk):
-        self.ticket = get_object_or_404(visible_tickets(request.user), pk=pk)
+        self.ticket = visible_ticket_or_404(request.user, pk, related=PAGE_RELATED)
         return super().dispatch(request, pk)
 
     def get(self, request, *args, **kwargs):
@@ -127,7 +127,7 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
         if ticket.citizen_id is None:
             return []
         return list(
-            ticket_policy().instances_user_has_any_permission_for(self.request.user, ["view"])
+            visible_tickets(self.request.user)
             .filter(citizen_id=ticket.citizen_id).exclude(pk=ticket.pk)
             .only("pk", "short_code", "subject", "status", "kind", "last_activity_at")
             .order_by("-last_activity_at")[:OTHER_TICKETS]
@@ -192,8 +192,8 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
 @require_safe
 def attachment_download(request, pk, attachment_pk):
     """Stream an attachment from the private storage to whoever may see its ticket."""
-    visible = ticket_policy().instances_user_has_any_permission_for(request.user, ["view"])
     attachment = get_object_or_404(
-        Attachment.objects.filter(ticket__in=visible), pk=attachment_pk, ticket_id=pk
+        Attachment.objects.filter(ticket__in=visible_tickets(request.user)),
+        pk=attachment_pk, ticket_id=pk,
     )
     return serve_attachment(attachment)

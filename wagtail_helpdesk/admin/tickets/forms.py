@@ -19,10 +19,10 @@ from ...conf import get_setting
 from ...formats import person_name
 from ...formfields import MultipleFileField
 from ...models import Office, OfficeMembership, Priority, ResolutionType
-from ...permissions import is_consultant, office_ids_for, ticket_policy
 from ...services import presence
 from ...services.consults import candidates
-from ...workflow import allowed_actions
+from ...tickets.actions import OFFERED
+from ...tickets.queries import assignable_users
 
 
 class ObjectChoiceField(forms.ChoiceField):
@@ -103,12 +103,8 @@ class AssignForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        operators = (
-            ticket_policy().users_with_any_permission_for_instance(["change"], self.ticket)
-            .filter(is_active=True).exclude(pk=self.ticket.assignee_id)
-            .order_by("first_name", "last_name", "username")
-        )
-        operators = list(operators)
+        operators = list(assignable_users(self.ticket.office_id)
+                         .exclude(pk=self.ticket.assignee_id))
         self.fields["assignee"].set_objects(operators, presence.name_and_status(operators))
 
 
@@ -232,38 +228,9 @@ def _colleague_label(user):
     return f"{name} ({offices})" if offices else name
 
 
-def consulting(user, ticket):
-    """Whether ``user`` sees ``ticket`` only because it is shared with them
-    (one query, only for users outside the ticket's office)."""
-    policy = ticket_policy()
-    if policy.sees_all_offices(user) or (
-            ticket.office_id is not None and ticket.office_id in office_ids_for(user)):
-        return False
-    return policy.user_has_permission(user, "view") and is_consultant(user, ticket)
-
-
-#: The page's actions, in the order they are offered.
-ACTION_FORMS = {
-    form.action: form
-    for form in (TakeChargeForm, AssignForm, TransferForm, PriorityForm, WaitingForm,
-                 ResolveForm, ReopenForm, ReplyForm, NoteForm)
-}
-
-
-def available_actions(ticket, user, *, can_change=None):
-    """The slugs of the actions ``user`` may offer on ``ticket`` now: allowed by
-    the workflow in its status and by the permission policy ("change").
-
-    Guards are the services' job; only the obvious refusal ("take charge" of a
-    ticket that is already yours) is not offered.
-    """
-    if can_change is None:
-        can_change = ticket_policy().user_has_permission_for_instance(user, "change", ticket)
-    allowed = allowed_actions(ticket.status)
-    if not can_change:
-        # A colleague the ticket is shared with for a consult: private notes only.
-        return ["note"] if "note" in allowed and consulting(user, ticket) else []
-    slugs = [slug for slug in ACTION_FORMS if slug in allowed]
-    if ticket.assignee_id is not None and ticket.assignee_id == user.pk:
-        slugs = [slug for slug in slugs if slug != "take_charge"]
-    return slugs
+_FORMS = {form.action: form for form in (TakeChargeForm, AssignForm, TransferForm, PriorityForm,
+                                         WaitingForm, ResolveForm, ReopenForm, ReplyForm,
+                                         NoteForm)}
+#: The page's actions' forms, in the order they are offered (a form for every
+#: offered action: a missing one fails here, at import).
+ACTION_FORMS = {slug: _FORMS[slug] for slug in OFFERED}

@@ -3,7 +3,7 @@ identity to the registered citizen it claims to be, once they have checked
 it (e.g. by phone). One POST, one service call; the page says what happened."""
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.admin import messages
@@ -11,12 +11,13 @@ from wagtail.admin import messages
 from ... import services
 from ...errors import HelpdeskError
 from ...services.identities import claimed_citizen
-from .detail import visible_tickets
+from ...tickets.queries import visible_ticket_or_404
+from .detail import PAGE_RELATED
 
 
 @require_POST
 def link_citizen(request, pk):
-    ticket = get_object_or_404(visible_tickets(request.user), pk=pk)
+    ticket = visible_ticket_or_404(request.user, pk, related=PAGE_RELATED)
     citizen = claimed_citizen(ticket)
     if citizen is None or str(citizen.pk) != request.POST.get("citizen", ""):
         messages.error(request, _("No registered citizen matches the declared fiscal code "

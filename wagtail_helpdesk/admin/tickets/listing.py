@@ -10,12 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.views.generic import IndexView
 
-from ...permissions import ticket_policy
-from ...ticket_search import search
+from ...tickets.filters import TicketFilterSet
+from ...tickets.queries import visible_tickets
+from ...tickets.queues import BY_SLUG, DEFAULT, QUEUES
+from ...tickets.search import search
 from ..presence import PresenceSwitch
 from . import columns
-from .filters import TicketFilterSet
-from .queues import BY_SLUG, DEFAULT, QUEUES
 
 
 class TicketIndexView(IndexView):
@@ -52,11 +52,8 @@ class TicketIndexView(IndexView):
         return [switch, *buttons] if switch else buttons
 
     def get_base_queryset(self):
-        return (
-            ticket_policy()
-            .instances_user_has_any_permission_for(self.request.user, ["view"])
-            .select_related("citizen", "service", "report_category", "office", "assignee")
-        )
+        return visible_tickets(self.request.user).select_related(
+            "citizen", "service", "report_category", "office", "assignee")
 
     def search_queryset(self, queryset):
         if not self.is_searching:

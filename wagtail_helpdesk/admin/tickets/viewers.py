@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
 from ...formats import person_name
-from ...permissions import ticket_policy
+from ...tickets.queries import visible_tickets
 
 #: A viewer not heard from for this many seconds has left.
 VIEWER_TTL = 45
@@ -43,11 +43,7 @@ def register(ticket_id, user, now=None):
 
 @require_safe
 def ticket_viewers(request, pk):
-    ticket = get_object_or_404(
-        ticket_policy().instances_user_has_any_permission_for(request.user, ["view"])
-        .only("pk", "version"),
-        pk=pk,
-    )
+    ticket = get_object_or_404(visible_tickets(request.user).only("pk", "version"), pk=pk)
     try:
         seen_version = int(request.GET.get("version", ""))
     except ValueError:

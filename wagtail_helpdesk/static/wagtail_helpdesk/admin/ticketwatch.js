@@ -1,61 +1,85 @@
-// Ticket page: every few seconds, ask who else has the ticket open and whether
-// it changed since the page was loaded; show both in the page's live region.
-// Stops polling while the tab is hidden. Works without it: the page itself
-// lists the colleagues seen when it was rendered.
-(function () {
+/*
+ * Who else has the ticket open, and whether it changed since the page was
+ * loaded (Stimulus controller "helpdesk-ticket-watch", registered with
+ * Wagtail's own Stimulus app).
+ *
+ * Every few seconds asks the ticket's viewers/ URL and shows both in the
+ * element, a live region. Nothing is asked while the tab is hidden; it asks at
+ * once when the tab is shown again. The page works without it: it lists the
+ * colleagues seen when it was rendered.
+ *
+ * <div aria-live="polite" data-controller="helpdesk-ticket-watch"
+ *      data-helpdesk-ticket-watch-url-value="/admin/helpdesk/tickets/1/viewers/"
+ *      data-helpdesk-ticket-watch-version-value="3"
+ *      data-helpdesk-ticket-watch-interval-value="15000">
+ *   <p data-helpdesk-ticket-watch-target="viewers" hidden>
+ *     Also on this ticket now: <strong data-helpdesk-ticket-watch-target="names"></strong>
+ *   </p>
+ *   <p data-helpdesk-ticket-watch-target="changed" hidden>Someone else changed it…</p>
+ * </div>
+ */
+(() => {
     'use strict';
 
-    function start(box) {
-        var url = box.getAttribute('data-url');
-        var version = box.getAttribute('data-version');
-        var every = parseInt(box.getAttribute('data-every'), 10) || 15000;
-        var viewers = box.querySelector('[data-watch-viewers]');
-        var names = box.querySelector('[data-watch-names]');
-        var changed = box.querySelector('[data-watch-changed]');
-        var timer = null;
+    const stimulus = window.StimulusModule;
+    const app = window.wagtail && window.wagtail.app;
+    if (!stimulus || !app) return;
 
-        function show(data) {
-            var list = (data.viewers || []).join(', ');
-            if (names.textContent !== list) {
-                names.textContent = list;
-            }
-            viewers.hidden = !list;
-            if (data.changed) {
-                changed.hidden = false;
-            }
+    class TicketWatchController extends stimulus.Controller {
+        static targets = ['viewers', 'names', 'changed'];
+
+        static values = {
+            /** The ticket's viewers/ URL (JSON: viewers, version, changed). */
+            url: String,
+            /** The ticket's version when the page was rendered. */
+            version: Number,
+            /** Milliseconds between two requests. */
+            interval: { type: Number, default: 15000 },
+        };
+
+        initialize() {
+            this.poll = this.poll.bind(this);
+            this.resume = this.resume.bind(this);
         }
 
-        function poll() {
-            if (document.hidden) {
-                return;
-            }
-            fetch(url + '?version=' + encodeURIComponent(version), {
+        connect() {
+            this.timer = window.setInterval(this.poll, this.intervalValue || 15000);
+            document.addEventListener('visibilitychange', this.resume);
+        }
+
+        disconnect() {
+            window.clearInterval(this.timer);
+            document.removeEventListener('visibilitychange', this.resume);
+        }
+
+        /** The tab is shown again: ask at once. */
+        resume() {
+            if (!document.hidden) this.poll();
+        }
+
+        poll() {
+            if (document.hidden) return;
+            fetch(`${this.urlValue}?version=${encodeURIComponent(this.versionValue)}`, {
                 credentials: 'same-origin',
                 headers: { Accept: 'application/json' },
             })
-                .then(function (response) {
-                    return response.ok ? response.json() : null;
+                .then((response) => (response.ok ? response.json() : null))
+                .then((data) => {
+                    if (data) this.show(data);
                 })
-                .then(function (data) {
-                    if (data) {
-                        show(data);
-                    }
-                })
-                .catch(function () {});
+                .catch(() => {
+                    /* The next tick tries again. */
+                });
         }
 
-        timer = window.setInterval(poll, every);
-        document.addEventListener('visibilitychange', function () {
-            if (!document.hidden) {
-                poll();
-            }
-        });
-        window.addEventListener('pagehide', function () {
-            window.clearInterval(timer);
-        });
+        show(data) {
+            const names = (data.viewers || []).join(', ');
+            // Only touch the live region when something changed.
+            if (this.namesTarget.textContent !== names) this.namesTarget.textContent = names;
+            this.viewersTarget.hidden = !names;
+            if (data.changed) this.changedTarget.hidden = false;
+        }
     }
 
-    document.addEventListener('DOMContentLoaded', function () {
-        document.querySelectorAll('[data-helpdesk-watch]').forEach(start);
-    });
+    app.register('helpdesk-ticket-watch', TicketWatchController);
 })();

@@ -13,9 +13,9 @@ import re
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 
-from .fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
-from .models import ShortCodeSequence
-from .services.shortcodes import format_sequential
+from ..fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
+from ..models import ShortCodeSequence
+from ..services.shortcodes import format_sequential
 
 _NUMBER = re.compile(r"^#?(\d{1,12})$")
 _YEAR_NUMBER = re.compile(r"^(\d{4})\s*[-/]\s*(\d{1,9})$")

@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
-from ...models import Channel, Kind, Office, Priority, ReportCategory, Service, Ticket
-from ...permissions import office_ids_for, ticket_policy
-from ...workflow import Status
+from ..models import Channel, Kind, Office, Priority, ReportCategory, Service, Ticket
+from ..permissions import office_ids_for, ticket_policy
+from ..workflow import Status
 from . import queues
 
 

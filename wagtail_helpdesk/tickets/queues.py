@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ...models import TicketConsult
-from ...workflow import OPEN_STATUSES, Status
+from ..models import TicketConsult
+from ..workflow import OPEN_STATUSES, Status
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,77 @@
+"""Erasing a citizen's personal data reaches their chats' transcripts."""
+
+from django.contrib.auth import get_user_model
+
+from wagtail_helpdesk import services
+from wagtail_helpdesk.models import (
+    AuthorKind,
+    Conversation,
+    ConversationMessage,
+    EventKind,
+    TicketEvent,
+)
+from wagtail_helpdesk.services import conversations
+from wagtail_helpdesk.services.erasure import placeholder
+
+
+def test_erasure_blanks_what_the_citizen_wrote_and_their_names_in_replies(
+        desk, factories, django_capture_on_commit_callbacks):
+    user = get_user_model().objects.create_user("spid-giulia", password="pw")
+    citizen = factories.citizen(user=user, fiscal_code=factories.FISCAL_CODES[0],
+                                given_name="Giulia", family_name="Bianchi")
+    c = desk.start(user=user, body="Sono Giulia Bianchi, la mia TARI è sbagliata.")
+    conversations.accept(c, desk.operator)
+    conversations.send(c, desk.operator, "Buongiorno Giulia Bianchi, controllo subito.", "o-1")
+    other = desk.start(body="Un'altra persona scrive qui.")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erase_citizen(factories.administrator(), citizen, reason="Richiesta art. 17")
+
+    texts = dict(c.messages.exclude(author_kind=AuthorKind.SYSTEM)
+                 .values_list("author_kind", "body"))
+    assert texts[AuthorKind.CITIZEN] == placeholder()
+    reply = texts[AuthorKind.OPERATOR]
+    assert "Giulia" not in reply and "Bianchi" not in reply
+    assert reply.startswith("Buongiorno ") and reply.endswith(", controllo subito.")
+    # Someone else's chat is untouched.
+    assert ConversationMessage.objects.get(conversation=other, seq=1).body == (
+        "Un'altra persona scrive qui.")
+
+
+def test_erasure_closes_the_citizens_live_chats_and_their_tokens_stop_working(
+        desk, factories, django_capture_on_commit_callbacks, settings):
+    settings.WAGTAIL_HELPDESK_CHAT_CAPACITY = 1
+    user = get_user_model().objects.create_user("spid-paolo", password="pw")
+    citizen = factories.citizen(user=user, fiscal_code=factories.FISCAL_CODES[0])
+    active = desk.start(user=user)
+    conversations.accept(active, desk.operator)
+    waiting = desk.start(user=user)
+    ended = desk.start(user=user)
+    conversations.to_ticket(ended)
+    other = desk.start(body="Un'altra persona scrive qui.")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erase_citizen(factories.administrator(), citizen, reason="Richiesta art. 17")
+
+    for c, state in ((active, "closed"), (waiting, "closed"), (ended, "ticket")):
+        current = Conversation.objects.get(pk=c.pk)
+        assert current.state == state
+        assert conversations.by_token(c.token) is None
+    for c in (active, waiting):
+        assert conversations.messages_after(c, 0)[-1].event == "closed"
+        assert TicketEvent.objects.filter(ticket_id=c.ticket_id,
+                                          kind=EventKind.CHAT_CLOSED).exists()
+    # The operator's place is free; someone else's chat goes on.
+    assert conversations.accept(other, desk.operator).state == "active"
+    assert conversations.by_token(other.token).pk == other.pk
+
+
+def test_erasing_a_linked_citizen_closes_the_chat_they_started_declared(desk, factories):
+    code = "RSSMRA85T10A562S"
+    registered = factories.citizen(fiscal_code=code)
+    c = desk.start(person={"given_name": "Mario", "email": "m@example.org",
+                           "fiscal_code": code})
+    services.link_citizen(c.ticket, desk.operator, registered)
+    services.erase_citizen(factories.administrator(), registered)
+    assert Conversation.objects.get(pk=c.pk).state == "closed"
+    assert conversations.by_token(c.token) is None

@@ -1,0 +1,52 @@
+"""The short-polling fallback (networks that block WebSockets): ``GET
+…/messages/?after=N`` answers at once with the rows after N, never waits.
+
+The citizen's request carries the conversation's token in the
+``X-Helpdesk-Chat-Token`` header; an operator's, their session.
+"""
+
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from ..models import Conversation
+from ..services import conversations
+from .rows import batch, by_operator, citizens
+
+TOKEN_HEADER = "X-Helpdesk-Chat-Token"  # noqa: S105 (a header name)
+
+
+def _after(request):
+    try:
+        return max(int(request.GET.get("after", 0)), 0)
+    except ValueError:
+        return None
+
+
+def _answer(request, conversation, own):
+    after = _after(request)
+    if after is None:
+        return JsonResponse({"error": _("This request is not valid.")}, status=400)
+    return JsonResponse(batch(conversation, conversations.messages_after(conversation, after),
+                              own))
+
+
+@never_cache
+@require_GET
+def citizen_messages(request):
+    conversation = conversations.by_token(request.headers.get(TOKEN_HEADER, ""))
+    if conversation is None:
+        return JsonResponse(
+            {"error": _("This conversation does not exist or has expired.")}, status=403)
+    return _answer(request, conversation, citizens)
+
+
+@never_cache
+@require_GET
+def operator_messages(request, conversation_id):
+    conversation = (Conversation.objects.select_related("ticket", "citizen")
+                    .filter(pk=conversation_id).first())
+    if conversation is None or not conversations.can_read(request.user, conversation):
+        return JsonResponse({"error": _("You cannot see this conversation.")}, status=403)
+    return _answer(request, conversation, by_operator(request.user.pk))
