@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from django.test import Client
 
 from wagtail_helpdesk.conversations.asgi import application
@@ -25,8 +26,17 @@ def on_own_loop(test):
     rest of the session, and a loop cannot be started inside another."""
     @functools.wraps(test)
     def run(*args, **kwargs):
+        async def body():
+            try:
+                await test(*args, **kwargs)
+            finally:
+                # The database connections the test opened through Channels'
+                # sync threads: left open, PostgreSQL cannot drop the test
+                # database at the end of the session.
+                await database_sync_to_async(connections.close_all)()
+
         with ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, test(*args, **kwargs)).result()
+            return pool.submit(asyncio.run, body()).result()
 
     return run
 
