@@ -1,10 +1,9 @@
 """Claims under real concurrency (PostgreSQL): one winner, capacity kept."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
+from tests.support.concurrency import race
 from wagtail_helpdesk.errors import GuardFailed
 from wagtail_helpdesk.models import Conversation
 from wagtail_helpdesk.services import conversations
@@ -13,36 +12,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True,
                                                          serialized_rollback=True)]
 
 
-def race(calls):
-    """Run ``calls`` at once (one thread each); their results and errors."""
-    barrier = threading.Barrier(len(calls))
-    results, errors, lock = [], [], threading.Lock()
-
-    def work(call):
-        try:
-            barrier.wait(timeout=30)
-            result = call()
-            with lock:
-                results.append(result)
-        except GuardFailed as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
-
-
 def test_twenty_operators_accepting_the_same_conversation_one_wins(desk, factories):
     assert connection.vendor == "postgresql"
     c = desk.start()
     operators = [factories.operator(desk.office) for _ in range(20)]
-    results, errors = race([lambda op=op: conversations.accept(c, op) for op in operators])
+    results, errors = race([lambda op=op: conversations.accept(c, op) for op in operators],
+                           refusals=GuardFailed)
     assert len(results) == 1 and len(errors) == 19
     assert all("already accepted" in str(e.message) for e in errors)
     winner = results[0].operator
@@ -54,7 +29,8 @@ def test_twenty_operators_accepting_the_same_conversation_one_wins(desk, factori
 def test_concurrent_accepts_never_exceed_the_capacity(desk, settings):
     settings.WAGTAIL_HELPDESK_CHAT_CAPACITY = 3
     chats = [desk.start() for _ in range(10)]
-    results, errors = race([lambda c=c: conversations.accept(c, desk.operator) for c in chats])
+    results, errors = race([lambda c=c: conversations.accept(c, desk.operator) for c in chats],
+                           refusals=GuardFailed)
     assert len(results) == 3 and len(errors) == 7
     assert Conversation.objects.filter(operator=desk.operator, state="active").count() == 3
     assert Conversation.objects.filter(state="waiting").count() == 7
@@ -65,7 +41,7 @@ def test_concurrent_next_offers_share_the_queue_within_capacity(desk, factories,
     chats = [desk.start() for _ in range(6)]
     operators = [desk.operator, desk.colleague, factories.operator(desk.office)]
     calls = [lambda op=op: conversations.accept_next(op) for op in operators for _ in range(4)]
-    results, errors = race(calls)
+    results, errors = race(calls, refusals=GuardFailed)
     taken = [c.pk for c in results if c is not None]
     assert sorted(taken) == sorted(c.pk for c in chats)  # each one once, none lost
     for op in operators:

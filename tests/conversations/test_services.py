@@ -17,7 +17,7 @@ from wagtail_helpdesk.models import (
     Ticket,
     TicketEvent,
 )
-from wagtail_helpdesk.services import SYSTEM, conversations
+from wagtail_helpdesk.services import SYSTEM, CitizenActor, conversations
 from wagtail_helpdesk.services import presence as presence_service
 from wagtail_helpdesk.workflow import Status
 
@@ -310,3 +310,19 @@ def test_system_cannot_write_and_client_ids_are_checked(desk):
         conversations.send(c, conversations.citizen_actor(c), "testo", "x" * 65)
     with pytest.raises(GuardFailed):
         conversations.send(c, conversations.citizen_actor(c), "testo", None)
+
+
+def test_a_declared_identity_never_touches_the_registered_citizen_it_names(desk, factories):
+    registered = factories.citizen(fiscal_code=factories.FISCAL_CODES[0], given_name="Maria",
+                                   family_name="Rossi", email="maria@example.org", phone="")
+    before = Citizen.objects.values().get(pk=registered.pk)
+    c = desk.start(person={"given_name": "Maria", "family_name": "Rossi",
+                           "email": "maria@example.org", "phone": "333 1234567",
+                           "fiscal_code": factories.FISCAL_CODES[0]})
+    # A record of its own, holding the claim; the registered one unchanged and unlinked.
+    assert c.identity == "declared" and c.citizen != registered and c.citizen.declared
+    assert c.citizen.declared_fiscal_code == factories.FISCAL_CODES[0]
+    assert not c.citizen.fiscal_code and c.ticket.citizen == c.citizen
+    assert Citizen.objects.values().get(pk=registered.pk) == before
+    assert not registered.tickets.exists()
+    assert not conversations.can_read(CitizenActor(registered), c)

@@ -1,13 +1,12 @@
 """Boundaries of the services layer found in review: drafts, citizens, outbox,
 validation, and concurrent changes."""
 
-import threading
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections
 from wagtail.permissions import policy_registry
 
+from tests.support.concurrency import race
 from wagtail_helpdesk import services
 from wagtail_helpdesk.errors import GuardFailed
 from wagtail_helpdesk.models import (
@@ -235,24 +234,8 @@ def test_concurrent_changes_are_serialised_by_the_row_lock(factories):
     office = factories.office()
     ops = [factories.operator(office) for _ in range(10)]
     ticket = factories.request_ticket(service_=factories.service(office))
-    barrier = threading.Barrier(len(ops))
-    errors = []
-
-    def work(op):
-        try:
-            barrier.wait(timeout=30)
-            services.add_note(Ticket.objects.get(pk=ticket.pk), op, f"nota di {op.username}")
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(op,)) for op in ops]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    race([lambda op=op: services.add_note(Ticket.objects.get(pk=ticket.pk), op,
+                                          f"nota di {op.username}") for op in ops])
     ticket.refresh_from_db()
     assert ticket.version == 11
     assert ticket.events.filter(kind=EventKind.NOTE, visibility=Visibility.INTERNAL).count() == 10
