@@ -200,6 +200,9 @@ DEFAULTS = {
     "CHAT_MESSAGE_MAX_CHARS": 2000,
     # Messages per sender per conversation per minute (None: no limit).
     "CHAT_RATE_PER_MINUTE": 30,
+    # An operator who leaves the citizen's message unanswered this many seconds
+    # loses the conversation back to the queue (0: never).
+    "CHAT_ANSWER_TIMEOUT": 300,
     "CHAT_POLL_BATCH": 200,  # messages returned by one "after N" request at most
 }
 

@@ -15,6 +15,8 @@ from datetime import datetime
 
 from django.utils import dateformat, timezone, translation
 from django.utils.formats import get_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 #: Day, month name, year.
 DATE = "j F Y"
@@ -72,3 +74,27 @@ def format_datetime(value):
 def person_name(user):
     """How an operator (a Django user) is named on screen: full name, else username."""
     return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def format_duration(value):
+    """A duration the way people say it: "45 min", "2 h 15 min", "3 days 4 h".
+
+    Each number stays with its unit (no-break space) when the line wraps."""
+    if value is None:
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 1:
+        return str(_("less than a minute"))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(ngettext("%(count)d day", "%(count)d days", days) % {"count": days})
+        if days < 10 and hours:
+            parts.append(str(_("%(count)d h")) % {"count": hours})
+    else:
+        if hours:
+            parts.append(str(_("%(count)d h")) % {"count": hours})
+        if minutes:
+            parts.append(str(_("%(count)d min")) % {"count": minutes})
+    return " ".join(part.replace(" ", "\u00a0") for part in parts)

@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.generic import TemplateView
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
+from ..formats import format_duration
 from ..models import Office
 from ..permissions import office_ids_for, ticket_policy
 from ..tickets.queries import visible_tickets
@@ -28,30 +28,6 @@ from . import metrics
 URL_NAME = "wagtail_helpdesk_dashboard"
 FRAGMENT_HEADER = "X-Helpdesk-Fragment"
 REFRESH_SECONDS = 60
-
-
-def format_duration(value):
-    """A duration the way people say it: "45 min", "2 h 15 min", "3 days 4 h".
-
-    Each number stays with its unit (no-break space) when the line wraps."""
-    if value is None:
-        return ""
-    minutes = int(value.total_seconds() // 60)
-    if minutes < 1:
-        return str(_("less than a minute"))
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = []
-    if days:
-        parts.append(ngettext("%(count)d day", "%(count)d days", days) % {"count": days})
-        if days < 10 and hours:
-            parts.append(str(_("%(count)d h")) % {"count": hours})
-    else:
-        if hours:
-            parts.append(str(_("%(count)d h")) % {"count": hours})
-        if minutes:
-            parts.append(str(_("%(count)d min")) % {"count": minutes})
-    return " ".join(part.replace(" ", "\u00a0") for part in parts)
 
 
 class OfficeFilterForm(forms.Form):

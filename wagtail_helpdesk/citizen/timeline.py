@@ -17,6 +17,9 @@ TITLES = {
     EventKind.REOPENED: _("Reactivated"),
     EventKind.ATTACHMENT_ADDED: _("File added"),
     EventKind.RATING: _("Your rating"),
+    EventKind.CHAT_MESSAGE: _("Chat message"),
+    EventKind.CHAT_TO_TICKET: _("The chat became this request"),
+    EventKind.CHAT_CALLBACK: _("You asked to be called back"),
 }
 WAITING_TITLE = _("The office needs something from you")
 #: Public events a citizen does not need to see (delivery outcomes and the like).

@@ -33,10 +33,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from ..errors import HelpdeskError
-from ..models import Conversation, ConversationState, Office
-from ..models.conversations import HELD_STATES
+from ..models import Conversation, ConversationParticipant, ConversationState, Office
+from ..models.conversations import ENDED_STATES, HELD_STATES
 from ..permissions import office_ids_for, ticket_policy
 from ..services import conversations
+from ..services.chatbase import LIVE_STATES
 from . import groups
 from .rows import batch, by_operator, citizens
 
@@ -44,7 +45,8 @@ TYPING_EVERY = 2.0  # seconds: at most one "is writing" per socket
 MAX_FRAME = 64 * 1024  # characters of one incoming frame
 
 #: The type of each field a frame may carry (when present and not null).
-FIELDS = {"token": str, "client_id": str, "body": str, "seq": int, "conversation": int}
+FIELDS = {"token": str, "client_id": str, "body": str, "seq": int, "conversation": int,
+          "private": bool}
 
 
 class Refused(PermissionDenied):
@@ -59,7 +61,12 @@ def _well_formed(content):
     """Whether every known field of the frame has its type (a boolean is no number)."""
     for name, kind in FIELDS.items():
         value = content.get(name)
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+        if value is None:
+            continue
+        if kind is bool:
+            if not isinstance(value, bool):
+                return False
+        elif not isinstance(value, kind) or isinstance(value, bool):
             return False
     return True
 
@@ -147,10 +154,11 @@ class _ChatConsumer(AsyncJsonWebsocketConsumer):
                               "seq": message.seq})
 
 
-def _messages(conversation, content, own):
+def _messages(conversation, content, own, internal=False):
     after = max(content.get("seq") or 0, 0)
     conversation.refresh_from_db(fields=["state", "last_seq"])
-    return batch(conversation, conversations.messages_after(conversation, after), own)
+    return batch(conversation,
+                 conversations.messages_after(conversation, after, internal=internal), own)
 
 
 class CitizenConsumer(_ChatConsumer):
@@ -217,8 +225,12 @@ def _operator_setup(user):
     else:
         offices = list(office_ids_for(user))
     held = Conversation.objects.filter(operator=user, state__in=HELD_STATES)
+    taking_part = ConversationParticipant.objects.filter(
+        user=user, ended_at__isnull=True, conversation__state__in=LIVE_STATES)
+    ids = [*held.values_list("pk", flat=True),
+           *taking_part.values_list("conversation_id", flat=True)]
     return ([groups.operator_group(user.pk)] + [groups.queue_group(pk) for pk in offices]
-            + [groups.conversation_group(pk) for pk in held.values_list("pk", flat=True)])
+            + [groups.conversation_group(pk) for pk in dict.fromkeys(ids)])
 
 
 def _session_user(session_key, user_id):
@@ -258,6 +270,22 @@ def _operator_conversation(session_key, user_id, content):
     return user, c
 
 
+def _watch(user, c):
+    """May ``user`` follow ``c`` live? Its queue's operators preview a
+    waiting conversation and anyone who may read it looks at an ended one;
+    a live one is followed by its operator and participants, and by a
+    supervisor — who is then monitoring it, recorded and told
+    (:func:`~wagtail_helpdesk.services.chatteam.monitor`)."""
+    if c.state in (ConversationState.WAITING, *ENDED_STATES):
+        return c
+    if c.operator_id == user.pk or conversations.participant(c, user) is not None:
+        return c
+    if not ticket_policy().user_has_permission(user, "dashboard"):
+        raise PermissionDenied(_("Only the operator of this conversation and the supervisors "
+                                 "of its queue can follow it."))
+    return conversations.monitor(c, user)
+
+
 class OperatorConsumer(_ChatConsumer):
     """One socket per operator's browser: their queues, their conversations,
     and those they watch. The session is checked again on every frame."""
@@ -291,13 +319,14 @@ class OperatorConsumer(_ChatConsumer):
     async def frame_send(self, content):
         user, c = await self.current(content)
         message = await database_sync_to_async(conversations.send)(
-            c, user, content.get("body"), content.get("client_id"))
+            c, user, content.get("body"), content.get("client_id"),
+            private=bool(content.get("private")))
         await self.sent(message)
 
     async def frame_after(self, content):
         user, c = await self.current(content)
         await self.send_json(await database_sync_to_async(_messages)(
-            c, content, by_operator(user.pk)))
+            c, content, by_operator(user.pk), internal=True))
 
     async def frame_typing(self, content):
         user, c = await self.current(content)
@@ -305,7 +334,8 @@ class OperatorConsumer(_ChatConsumer):
             await self.typing(c.pk)
 
     async def frame_watch(self, content):
-        _user, c = await self.current(content)
+        user, c = await self.current(content)
+        c = await database_sync_to_async(_watch)(user, c)
         await self.join(groups.conversation_group(c.pk))
         await self.send_json({"type": "watching", "conversation": c.pk, "state": c.state,
                               "last_seq": c.last_seq})

@@ -20,6 +20,17 @@ def notice_text(message):
                          "operator.") % {"office": data.get("office", "")},
         "to_ticket": _("The conversation became the request %(reference)s: we will answer "
                        "by e-mail.") % {"reference": data.get("reference", "")},
+        "callback": _("The conversation became the request %(reference)s: we will call you "
+                      "back.") % {"reference": data.get("reference", "")},
+        "consult": _("%(name)s was invited to consult: only operators read your exchange "
+                     "with them.") % {"name": name},
+        "colleague_joined": _("%(name)s, a colleague, joined the conversation.")
+        % {"name": name},
+        "colleague_left": _("%(name)s left the conversation.") % {"name": name},
+        "monitored": _("%(name)s, a supervisor, is following this conversation.")
+        % {"name": name},
+        "supervisor_joined": _("%(name)s, a supervisor, joined the conversation.")
+        % {"name": name},
     }
     return texts.get(message.event, "")
 
@@ -39,7 +50,16 @@ def row(message, mine=False):
         "body": message.body if message.author_kind != AuthorKind.SYSTEM else notice_text(message),
         "event": message.event,
         "created": message.created_at.isoformat(),
+        "visibility": message.visibility,
+        "attachment": _attachment(message),
     }
+
+
+def _attachment(message):
+    a = message.attachment if message.attachment_id else None
+    if a is None:
+        return None
+    return {"id": a.pk, "name": a.original_name, "size": a.size, "content_type": a.content_type}
 
 
 def citizens(message):

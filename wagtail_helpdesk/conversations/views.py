@@ -24,12 +24,12 @@ def _after(request):
         return None
 
 
-def _answer(request, conversation, own):
+def _answer(request, conversation, own, internal=False):
     after = _after(request)
     if after is None:
         return JsonResponse({"error": _("This request is not valid.")}, status=400)
-    return JsonResponse(batch(conversation, conversations.messages_after(conversation, after),
-                              own))
+    rows = conversations.messages_after(conversation, after, internal=internal)
+    return JsonResponse(batch(conversation, rows, own))
 
 
 @never_cache
@@ -49,4 +49,4 @@ def operator_messages(request, conversation_id):
                     .filter(pk=conversation_id).first())
     if conversation is None or not conversations.can_read(request.user, conversation):
         return JsonResponse({"error": _("You cannot see this conversation.")}, status=403)
-    return _answer(request, conversation, by_operator(request.user.pk))
+    return _answer(request, conversation, by_operator(request.user.pk), internal=True)

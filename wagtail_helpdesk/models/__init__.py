@@ -1,4 +1,5 @@
 from .catalogue import (
+    ChatRouting,
     Office,
     OfficeMembership,
     ReportCategory,
@@ -12,8 +13,10 @@ from .conversations import (
     AuthorKind,
     Conversation,
     ConversationMessage,
+    ConversationParticipant,
     ConversationState,
     Identity,
+    ParticipantRole,
 )
 from .notifications import Notification, NotificationChannel, NotificationStatus
 from .oidc import IdentityProvider, ProviderProfile, TrustMark
@@ -39,10 +42,12 @@ __all__ = [
     "Attachment",
     "AuthorKind",
     "Channel",
+    "ChatRouting",
     "Citizen",
     "CitizenLogin",
     "Conversation",
     "ConversationMessage",
+    "ConversationParticipant",
     "ConversationState",
     "IdentityProvider",
     "ProviderProfile",
@@ -55,6 +60,7 @@ __all__ = [
     "NotificationChannel",
     "NotificationStatus",
     "Office",
+    "ParticipantRole",
     "NewTicketMail",
     "OperatorPreferences",
     "OperatorPresence",

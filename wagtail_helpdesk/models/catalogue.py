@@ -15,6 +15,12 @@ class ActiveQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
+class ChatRouting(models.TextChoices):
+    OFFER = "offer", _("Offered to every available operator")
+    ROUND_ROBIN = "round_robin", _("Automatic, in turn (round robin)")
+    LEAST_BUSY = "least_busy", _("Automatic, to the least busy operator")
+
+
 class Office(index.Indexed, models.Model):
     """An office (ufficio) that owns tickets; its members are the operators."""
 
@@ -42,6 +48,15 @@ class Office(index.Indexed, models.Model):
             "When nobody is available the ticket waits in the queue."
         ),
     )
+    chat_routing = models.CharField(
+        _("live chat routing"), max_length=12, choices=ChatRouting.choices,
+        default=ChatRouting.OFFER,
+        help_text=_(
+            "How waiting conversations reach this office's operators: offered to every "
+            "available operator (the first to accept takes it), or handed automatically to "
+            "an available operator with a free place, in turn or to the least busy."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     objects = ActiveQuerySet.as_manager()
@@ -52,6 +67,7 @@ class Office(index.Indexed, models.Model):
         MultiFieldPanel([FieldPanel("email"), FieldPanel("phone")], heading=_("Contacts")),
         FieldPanel("members"),
         FieldPanel("auto_assign"),
+        FieldPanel("chat_routing"),
         FieldPanel("active"),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
@@ -75,6 +91,9 @@ class OfficeMembership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     #: When automatic assignment last handed this member a ticket (round robin).
     last_auto_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: When a conversation of this office was last handed to this member
+    #: (the turn of the chat's round robin).
+    last_chat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("office membership")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .catalogue import Office
 from .citizens import Citizen
-from .tickets import Ticket
+from .tickets import Attachment, Ticket, Visibility
 
 
 class ConversationState(models.TextChoices):
@@ -56,6 +56,10 @@ class Conversation(models.Model):
     #: SHA-256 of the secret the citizen's browser holds (never stored in clear).
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     last_seq = models.PositiveIntegerField(default=0, editable=False)
+    #: The citizen's device and browser, as "Smartphone · Firefox" (no full user agent).
+    device = models.CharField(_("device"), max_length=60, blank=True)
+    #: The number the citizen asked to be called back at, if any.
+    callback_phone = models.CharField(_("call-back number"), max_length=40, blank=True)
 
     created_at = models.DateTimeField(_("started"), default=timezone.now)
     #: When it (last) entered the queue: the order of the queue and its wait.
@@ -107,6 +111,13 @@ class ConversationMessage(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                blank=True, related_name="+")
     body = models.TextField(_("text"), blank=True)
+    #: ``internal``: between operators only (a consult's talk, a monitoring
+    #: notice); never shown to the citizen.
+    visibility = models.CharField(_("visibility"), max_length=10, choices=Visibility.choices,
+                                  default=Visibility.PUBLIC)
+    #: A file sent in the chat (stored as the ticket's attachment).
+    attachment = models.ForeignKey(Attachment, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("attachment"))
     #: System notices: what happened ("joined", "left", …) and its details.
     event = models.CharField(max_length=20, blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -129,3 +140,41 @@ class ConversationMessage(models.Model):
 
     def __str__(self):
         return f"{self.conversation_id}#{self.seq}"
+
+
+class ParticipantRole(models.TextChoices):
+    CONSULTANT = "consultant", _("Consulted colleague")
+    SUPERVISOR = "supervisor", _("Supervisor")
+
+
+class ConversationParticipant(models.Model):
+    """A colleague in a conversation besides its operator: a consulted
+    colleague or a supervisor. Not ``public``: they read it and talk with
+    the operator only (internal messages), or — a supervisor — only watch.
+    ``public``: they write to the citizen too. Active while ``ended_at`` is
+    empty; one active row per user and conversation."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
+                                     related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="helpdesk_chat_participations",
+                             verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=12, choices=ParticipantRole.choices)
+    public = models.BooleanField(_("writes to the citizen"), default=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    started_at = models.DateTimeField(_("since"), default=timezone.now)
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        verbose_name = _("chat participant")
+        verbose_name_plural = _("chat participants")
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"],
+                                    condition=Q(ended_at__isnull=True),
+                                    name="helpdesk_chatpart_one_active"),
+        ]
+
+    def __str__(self):
+        return f"{self.conversation_id}:{self.user_id} ({self.role})"

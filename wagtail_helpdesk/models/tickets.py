@@ -236,6 +236,9 @@ class EventKind(models.TextChoices):
     CHAT_LEFT = "chat_left", _("Left the chat")
     CHAT_CLOSED = "chat_closed", _("Chat ended")
     CHAT_TO_TICKET = "chat_to_ticket", _("Chat turned into a request")
+    CHAT_CALLBACK = "chat_callback", _("Call-back requested")
+    CHAT_INVITED = "chat_invited", _("Colleague invited to the chat")
+    CHAT_MONITORED = "chat_monitored", _("Chat monitored")
 
 
 class AppendOnlyError(RuntimeError):

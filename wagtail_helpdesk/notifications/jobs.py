@@ -24,6 +24,7 @@ AUTO_RESOLVE = "wagtail_helpdesk.notifications.jobs.auto_resolve_waiting"
 RETENTION = "wagtail_helpdesk.notifications.jobs.retention"
 EXPIRE_DRAFTS = "wagtail_helpdesk.notifications.jobs.expire_drafts"
 DAILY_DIGESTS = "wagtail_helpdesk.notifications.jobs.daily_digests"
+CHAT_QUEUES = "wagtail_helpdesk.notifications.jobs.chat_queues"
 
 
 def in_chunks(queryset, size=500):
@@ -155,3 +156,13 @@ def expire_drafts(now=None):
         except HelpdeskError as exc:  # sent or deleted meanwhile
             log.info("Draft %s not expired: %s", draft.pk, exc)
     return count
+
+
+def chat_queues(now=None):
+    """The live chat's minute: conversations of operators gone offline or not
+    answering go back to their queue, and automatic queues hand out what
+    waits (:func:`~wagtail_helpdesk.services.chatrouting.housekeeping`)."""
+    from ..services.chatrouting import housekeeping
+
+    back, out = housekeeping(now)
+    return {"handed_back": back, "handed_out": out}

@@ -9,14 +9,19 @@ in a circle.
 
 import hashlib
 import secrets
+from functools import partial
+
+from django.db import transaction
 
 from ..conversations import groups
 from ..models import (
     AuthorKind,
     Conversation,
     ConversationMessage,
+    ConversationParticipant,
     ConversationState,
     EventKind,
+    OfficeMembership,
     Ticket,
     Visibility,
 )
@@ -29,6 +34,17 @@ State = ConversationState
 
 #: States in which a conversation is still going (it may still change).
 LIVE_STATES = (State.WAITING, State.ACTIVE, State.WRAPUP)
+
+
+def dispatch_on_commit(office_ids):
+    """Once the transaction commits, hand the offices' waiting conversations
+    to available operators where their routing is automatic
+    (:func:`.chatrouting.dispatch`)."""
+    from .chatrouting import dispatch
+
+    ids = [pk for pk in office_ids if pk]
+    if ids:
+        transaction.on_commit(partial(dispatch, ids))
 
 
 def may_work(user, ticket):
@@ -55,21 +71,39 @@ def lock(conversation):
             .select_related("ticket", "citizen").get(pk=conversation.pk))
 
 
-def append(c, kind, *, body="", author=None, client_id=None, event="", data=None, now):
+def append(c, kind, *, body="", author=None, client_id=None, event="", data=None, now,
+           visibility=Visibility.PUBLIC, attachment=None):
     """Add a message with the next ``seq`` (``c`` is locked, or new)."""
     c.last_seq += 1
     c.updated_at = now
     Conversation.objects.filter(pk=c.pk).update(last_seq=c.last_seq, updated_at=now)
     return ConversationMessage.objects.create(
         conversation=c, seq=c.last_seq, client_id=client_id, author_kind=kind, author=author,
-        body=body, event=event, data=data or {}, created_at=now)
+        body=body, event=event, data=data or {}, created_at=now, visibility=visibility,
+        attachment=attachment)
 
 
-def notice(c, event, now, user=None, **data):
-    """A system notice in the conversation (rendered in the reader's language)."""
+def display_name(user):
+    return user.first_name or user.get_username()
+
+
+def notice(c, event, now, user=None, *, visibility=Visibility.PUBLIC, **data):
+    """A system notice in the conversation (rendered in the reader's language);
+    ``internal``: for the operators only."""
     if user is not None:
-        data["name"] = user.first_name or user.get_username()
-    return append(c, AuthorKind.SYSTEM, event=event, data=data, now=now)
+        data["name"] = display_name(user)
+    return append(c, AuthorKind.SYSTEM, event=event, data=data, now=now, visibility=visibility)
+
+
+def end_participations(c, now, users=None):
+    """The colleagues taking part in ``c`` (or only ``users``) leave it.
+    Returns their ids (to signal them)."""
+    rows = ConversationParticipant.objects.filter(conversation_id=c.pk, ended_at__isnull=True)
+    if users is not None:
+        rows = rows.filter(user_id__in=users)
+    ids = list(rows.values_list("user_id", flat=True))
+    rows.update(ended_at=now)
+    return ids
 
 
 def shut(c, actor, now, *, reason, name=None):
@@ -83,7 +117,11 @@ def shut(c, actor, now, *, reason, name=None):
     core.record(c.ticket, EventKind.CHAT_CLOSED, actor, now=now, visibility=Visibility.PUBLIC,
                 data={"conversation": c.pk, "messages": c.last_seq, "reason": reason})
     notice(c, "closed", now, name)
-    groups.announce(c, queues=[c.office_id], operators=[operator_id])
+    colleagues = end_participations(c, now)
+    groups.announce(c, queues=[c.office_id], operators=[operator_id, *colleagues])
+    if operator_id:  # a place is free: the operator's queues may hand them another
+        dispatch_on_commit(list(OfficeMembership.objects.filter(user_id=operator_id)
+                                .values_list("office_id", flat=True)))
     return c
 
 
@@ -115,5 +153,8 @@ def follow_ticket(ticket, now, actor):
     c.queued_at = c.updated_at = now
     c.save(update_fields=["office", "state", "operator", "queued_at", "updated_at"])
     notice(c, "transferred", now, office=ticket.office.name)
-    groups.announce(c, queues=[previous_office, c.office_id], operators=[previous_operator])
+    colleagues = end_participations(c, now)
+    groups.announce(c, queues=[previous_office, c.office_id],
+                    operators=[previous_operator, *colleagues])
+    dispatch_on_commit([c.office_id])
     return c

@@ -24,7 +24,7 @@ from ..workflow import OPEN_STATUSES, Action
 from . import core, presence
 from .actions import transfer as transfer_ticket
 from .actors import SYSTEM, is_operator
-from .chatbase import State, lock, may_work, notice
+from .chatbase import State, dispatch_on_commit, lock, may_work, notice
 
 
 def _lock_operator(operator):
@@ -45,7 +45,7 @@ def _check_capacity(operator):
                             "before accepting another.") % {"count": capacity})
 
 
-def _claim(conversation, operator, now):
+def _claim(conversation, operator, now, automatic=False):
     """Claim ``conversation`` as the operator checked it (its queue, its
     ticket): locked again, the permission checked again on the locked ticket,
     and the conditional update names the queue checked, so that a transfer
@@ -74,15 +74,19 @@ def _claim(conversation, operator, now):
             core.record(t, EventKind.ASSIGNED, operator, now=now,
                         data={"from": previous, "to": operator.pk})
     c.ticket = t
+    data = {"conversation": c.pk, "waited": int((now - c.queued_at).total_seconds())}
+    if automatic:
+        data["automatic"] = True
     core.record(t, EventKind.CHAT_JOINED, operator, now=now, visibility=Visibility.PUBLIC,
-                data={"conversation": c.pk, "waited": int((now - c.queued_at).total_seconds())})
+                data=data)
     notice(c, "joined", now, operator)
     groups.announce(c, queues=[c.office_id], operators=[operator.pk])
     return c
 
 
-def accept(conversation, operator):
-    """The operator accepts a waiting conversation of a queue they work on."""
+def accept(conversation, operator, *, automatic=False):
+    """The operator accepts a waiting conversation of a queue they work on
+    (``automatic``: handed to them by the queue's routing)."""
     if not is_operator(operator):
         raise PermissionDenied(_("Only an operator can accept a conversation."))
     now = core.now()
@@ -92,7 +96,7 @@ def accept(conversation, operator):
         if not may_work(operator, current.ticket):
             raise PermissionDenied(_("You cannot work on the tickets of this office."))
         _check_capacity(operator)
-        return _claim(current, operator, now)
+        return _claim(current, operator, now, automatic)
 
 
 def accept_next(operator):
@@ -146,6 +150,7 @@ def release(conversation, actor, *, reason="left"):
                     data={"conversation": c.pk, "operator": previous.pk, "reason": reason})
         notice(c, "left", now, previous)
         groups.announce(c, queues=[c.office_id], operators=[previous.pk])
+        dispatch_on_commit([c.office_id])
     return c
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import throttle
 from ..conf import get_setting
 from ..conversations import groups
+from ..conversations.devices import describe
 from ..errors import GuardFailed
 from ..models import (
     AuthorKind,
@@ -28,6 +29,7 @@ from ..models import (
     Identity,
     Kind,
     Ticket,
+    TicketEvent,
     Visibility,
 )
 from ..permissions import ticket_policy
@@ -35,18 +37,31 @@ from ..workflow import Status
 from . import core
 from .actions import resolve
 from .actors import SYSTEM, CitizenActor, actor_user, is_operator
+from .attachments import check_uploads, store_attachments
 from .chatbase import (
     State,
     append,
+    dispatch_on_commit,
     follow_ticket,
     lock,
-    may_work,
     new_token,
     notice,
     shut,
     token_hash,
 )
-from .chatqueue import accept, accept_next, release, requeue_absent, transfer
+from .chatqueue import accept, accept_next, held, release, requeue_absent, transfer
+from .chatrouting import availability, dispatch, housekeeping, position
+from .chatteam import (
+    add_to_chat,
+    consult_candidates,
+    invite,
+    join,
+    leave,
+    may_write,
+    monitor,
+    participant,
+    participants,
+)
 from .creation import create_ticket
 from .identities import declared_citizen
 from .submissions import verified_citizen
@@ -54,10 +69,16 @@ from .submissions import verified_citizen
 CLIENT_ID_MAX = 64
 
 __all__ = [
-    "accept", "accept_next", "by_token", "can_read", "citizen_actor", "close", "end",
-    "follow_ticket", "messages_after", "release", "requeue_absent", "send", "start",
-    "to_ticket", "transfer",
+    "accept", "accept_next", "add_to_chat", "availability", "by_token", "can_read",
+    "citizen_actor", "close", "consult_candidates", "dispatch", "end", "follow_ticket",
+    "held", "housekeeping", "invite", "join", "leave", "messages_after", "monitor",
+    "participant", "participants", "position", "rate", "release", "requeue_absent", "send",
+    "send_file", "start", "to_ticket", "transfer",
 ]
+
+RATING_COMMENT_MAX = 1000
+#: The longest call-back number accepted (digits, spaces, "+", "-", "/", "." and brackets).
+PHONE_MAX = 40
 
 
 def by_token(token):
@@ -120,25 +141,31 @@ def _check_client_id(client_id):
 
 def _record_message(c, message, actor, now):
     """The message on the ticket's timeline; no notification (it is live)."""
-    core.record(c.ticket, EventKind.CHAT_MESSAGE, actor, now=now, visibility=Visibility.PUBLIC,
-                body=message.body, data={"conversation": c.pk, "seq": message.seq})
+    event = core.record(c.ticket, EventKind.CHAT_MESSAGE, actor, now=now,
+                        visibility=message.visibility, body=message.body,
+                        data={"conversation": c.pk, "seq": message.seq})
+    if message.visibility == Visibility.INTERNAL:
+        return event
     tickets = Ticket.objects.filter(pk=c.ticket_id)
     if message.author_kind == AuthorKind.CITIZEN:
         tickets.update(last_activity_at=now, updated_at=now, last_citizen_activity_at=now)
     else:
         tickets.update(last_activity_at=now, updated_at=now)
         tickets.filter(first_response_at__isnull=True).update(first_response_at=now)
+    return event
 
 
-def start(*, service, body, user=None, person=None, office=None, site=None, client_id=None):
+def start(*, service, body, user=None, person=None, office=None, site=None, client_id=None,
+          user_agent=""):
     """A citizen starts a conversation about ``service`` with ``body``.
 
     Logged in with SPID/CIE (``user``): the verified citizen. Otherwise
     ``person`` (given_name, family_name, email…) is a declared identity, kept
     for this ticket only. Creates the chat ticket (submitted, in the queue of
     ``office`` or the service's office) and the conversation, with ``body`` as
-    the first message. Returns the conversation; its ``token`` attribute is
-    the citizen's secret, given only here.
+    the first message. ``user_agent``: the browser's, kept only as a short
+    description of the device. Returns the conversation; its ``token``
+    attribute is the citizen's secret, given only here.
     """
     if not get_setting("CHAT_ENABLED"):
         raise GuardFailed(_("The chat is not available at the moment."))
@@ -161,26 +188,30 @@ def start(*, service, body, user=None, person=None, office=None, site=None, clie
                                identity=identity)
         c = Conversation.objects.create(
             ticket=ticket, office_id=ticket.office_id, citizen=citizen, identity=identity,
-            token_hash=hashed, created_at=now, queued_at=now, updated_at=now)
+            token_hash=hashed, created_at=now, queued_at=now, updated_at=now,
+            device=str(describe(user_agent))[:60])
         c.ticket = ticket
         actor = citizen_actor(c)
         message = append(c, AuthorKind.CITIZEN, body=body, author=actor_user(actor),
                           client_id=client_id and _check_client_id(client_id), now=now)
         _record_message(c, message, actor, now)
         groups.announce(c, queues=[c.office_id])
+        dispatch_on_commit([c.office_id])
     c.token = token
     return c
 
 
-def _author(actor, c):
+def _author(actor, c, private=False):
     """The author kind of ``actor`` in ``c`` (locked), or PermissionDenied."""
     if isinstance(actor, CitizenActor):
         if not is_its_citizen(actor, c):
             raise PermissionDenied(_("You can only act on your own requests."))
+        if private:
+            raise PermissionDenied(_("Only operators write private messages."))
         if c.state not in (State.WAITING, State.ACTIVE):
             raise GuardFailed(_("This conversation has ended."))
         return AuthorKind.CITIZEN
-    if not is_operator(actor) or c.operator_id != actor.pk or not may_work(actor, c.ticket):
+    if not may_write(actor, c, private=private):
         raise PermissionDenied(_("Only the operator who accepted this conversation can "
                                  "write in it."))
     if c.state != State.ACTIVE:
@@ -215,28 +246,25 @@ def _stored(conversation, actor, client_id, *, strict=True):
     return existing
 
 
-def send(conversation, actor, body, client_id):
-    """Send a message. Idempotent: the same ``client_id`` again, from the same
-    author, returns the message the first send stored (a retry stores
-    nothing twice)."""
+def _check_sender(actor, client_id):
     client_id = _check_client_id(client_id)
     if actor is SYSTEM or actor is None:
         raise PermissionDenied(_("Only the citizen and the operator write in a conversation."))
-    existing = _stored(conversation, actor, client_id, strict=False)
-    if existing is not None:
-        return existing
-    body = _check_body(body)
-    _throttle(conversation, actor)
+    return client_id
+
+
+def _store(conversation, actor, client_id, private, make):
+    """Lock, check who writes, then ``make(c, kind, now)`` the message —
+    unless ``actor`` already sent ``client_id`` (returned as it is)."""
     now = core.now()
     try:
-        with transaction.atomic():
+        with core.atomic_change() as written:
             c = lock(conversation)
-            kind = _author(actor, c)
+            kind = _author(actor, c, private)
             existing = _stored(c, actor, client_id)
             if existing is not None:  # the same message, sent twice at once
                 return existing
-            message = append(c, kind, body=body, author=actor_user(actor),
-                              client_id=client_id, now=now)
+            message = make(c, kind, now, written)
             _record_message(c, message, actor, now)
             groups.announce(c)
     except IntegrityError:
@@ -248,13 +276,61 @@ def send(conversation, actor, body, client_id):
     return message
 
 
-def messages_after(conversation, after=0, limit=None):
+def send(conversation, actor, body, client_id, *, private=False):
+    """Send a message. Idempotent: the same ``client_id`` again, from the same
+    author, returns the message the first send stored (a retry stores
+    nothing twice). ``private``: between operators only (a consult's talk)."""
+    client_id = _check_sender(actor, client_id)
+    existing = _stored(conversation, actor, client_id, strict=False)
+    if existing is not None:
+        return existing
+    body = _check_body(body)
+    _throttle(conversation, actor)
+    visibility = Visibility.INTERNAL if private else Visibility.PUBLIC
+
+    def make(c, kind, now, written):
+        return append(c, kind, body=body, author=actor_user(actor), client_id=client_id,
+                      now=now, visibility=visibility)
+
+    return _store(conversation, actor, client_id, private, make)
+
+
+def send_file(conversation, actor, upload, client_id, *, private=False):
+    """Send a file (checked as the forms' uploads, stored privately as the
+    ticket's attachment); idempotent by ``client_id`` as :func:`send`."""
+    client_id = _check_sender(actor, client_id)
+    existing = _stored(conversation, actor, client_id, strict=False)
+    if existing is not None:
+        return existing
+    if upload is None:
+        raise GuardFailed(_("Choose a file first."), {"attachments": _("Choose a file.")})
+    (checked,) = check_uploads([upload])
+    _throttle(conversation, actor)
+    visibility = Visibility.INTERNAL if private else Visibility.PUBLIC
+
+    def make(c, kind, now, written):
+        event = core.record(c.ticket, EventKind.ATTACHMENT_ADDED, actor, now=now,
+                            visibility=visibility, data={"name": checked.original_name,
+                                                         "conversation": c.pk})
+        (attachment,) = store_attachments(c.ticket, event, actor, [checked], written, now=now,
+                                          visibility=visibility)
+        return append(c, kind, body=checked.original_name, author=actor_user(actor),
+                      client_id=client_id, now=now, visibility=visibility,
+                      attachment=attachment)
+
+    return _store(conversation, actor, client_id, private, make)
+
+
+def messages_after(conversation, after=0, limit=None, *, internal=False):
     """The messages with ``seq`` greater than ``after``, in order (at most
-    ``limit``, default ``CHAT_POLL_BATCH``)."""
+    ``limit``, default ``CHAT_POLL_BATCH``). ``internal``: the operators'
+    own messages too (never for the citizen)."""
     limit = limit or get_setting("CHAT_POLL_BATCH")
-    return list(ConversationMessage.objects.filter(conversation_id=conversation.pk,
-                                                   seq__gt=max(int(after), 0))
-                .select_related("author").order_by("seq")[:limit])
+    rows = ConversationMessage.objects.filter(conversation_id=conversation.pk,
+                                              seq__gt=max(int(after), 0))
+    if not internal:
+        rows = rows.filter(visibility=Visibility.PUBLIC)
+    return list(rows.select_related("author", "attachment").order_by("seq")[:limit])
 
 
 def end(conversation, actor):
@@ -297,10 +373,23 @@ def close(conversation, operator, resolution_type, text):
         return lock(c)
 
 
-def to_ticket(conversation, actor=None):
+def _check_phone(phone):
+    phone = " ".join((phone or "").split())
+    digits = sum(ch.isdigit() for ch in phone)
+    if not phone or len(phone) > PHONE_MAX or digits < 6 \
+            or any(not (ch.isdigit() or ch in " +-/.()") for ch in phone):
+        message = _("Enter a phone number we can call, such as 333 1234567.")
+        raise GuardFailed(message, {"phone": message})
+    return phone
+
+
+def to_ticket(conversation, actor=None, *, callback_phone=""):
     """The citizen stops waiting: the conversation becomes a plain assistance
     request, in its office's queue, answered by e-mail. ``actor``: the
-    citizen (default) or ``SYSTEM`` (a timeout)."""
+    citizen (default) or ``SYSTEM`` (a timeout). With ``callback_phone`` the
+    citizen asks to be called back at that number ("Richiamatemi"): the
+    request says so on its timeline, for the operators."""
+    phone = _check_phone(callback_phone) if callback_phone else ""
     now = core.now()
     with transaction.atomic():
         c = lock(conversation)
@@ -310,11 +399,48 @@ def to_ticket(conversation, actor=None):
         if c.state != State.WAITING:
             raise GuardFailed(_("Only a conversation still waiting for an operator can "
                                 "become a request."))
-        c.state, c.closed_at = State.TICKET, now
-        c.save(update_fields=["state", "closed_at"])
+        c.state, c.closed_at, c.callback_phone = State.TICKET, now, phone
+        c.save(update_fields=["state", "closed_at", "callback_phone"])
         core.record(c.ticket, EventKind.CHAT_TO_TICKET, actor, now=now,
                     visibility=Visibility.PUBLIC, data={"conversation": c.pk,
                                                         "messages": c.last_seq})
-        notice(c, "to_ticket", now, reference=c.ticket.reference)
+        if phone:
+            core.record(c.ticket, EventKind.CHAT_CALLBACK, actor, now=now,
+                        visibility=Visibility.PUBLIC, body=phone,
+                        data={"conversation": c.pk, "phone": phone})
+        notice(c, "callback" if phone else "to_ticket", now, reference=c.ticket.reference)
         groups.announce(c, queues=[c.office_id])
     return c
+
+
+def rate(conversation, actor, score, comment=""):
+    """The citizen rates the conversation (1–5, optional comment), once, when
+    the chat is over (wrap-up or closed): the ticket's ``rating`` event, read
+    by the supervisors' figures like any rating."""
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise GuardFailed(_("Choose a rating from 1 to 5."),
+                          {"score": _("Choose a rating from 1 to 5.")})
+    comment = (comment or "").strip()
+    if len(comment) > RATING_COMMENT_MAX:
+        raise GuardFailed(_("The comment is too long."),
+                          {"comment": _("At most %(n)d characters.") % {"n": RATING_COMMENT_MAX}})
+    now = core.now()
+    with transaction.atomic():
+        c = lock(conversation)
+        if not (isinstance(actor, CitizenActor) and is_its_citizen(actor, c)):
+            raise PermissionDenied(_("You can only act on your own requests."))
+        if c.state not in (State.WRAPUP, State.CLOSED) or c.accepted_at is None:
+            raise GuardFailed(_("You can rate the conversation once it is over."))
+        if TicketEvent.objects.filter(ticket_id=c.ticket_id, kind=EventKind.RATING,
+                                      data__conversation=c.pk).exists():
+            raise GuardFailed(_("This conversation has already been rated: thank you."))
+        resolved = (TicketEvent.objects.filter(ticket_id=c.ticket_id, kind=EventKind.RESOLVED)
+                    .order_by("-pk").values_list("pk", flat=True).first())
+        return core.record(c.ticket, EventKind.RATING, actor, now=now,
+                           visibility=Visibility.PUBLIC, body=comment, by_citizen=True,
+                           data={"score": score, "conversation": c.pk,
+                                 "resolved_event": resolved})

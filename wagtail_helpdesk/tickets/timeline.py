@@ -1,12 +1,14 @@
 """The ticket page's timeline: every event, oldest first, with what it changed,
 its files and the names it refers to, in a fixed number of queries."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.utils.html import format_html, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from ..formats import person_name
+from ..formats import format_duration, person_name
 from ..models import Channel, EventKind, NotificationChannel, Office, Priority, Visibility
 from ..notifications.kinds import describe
 from ..services.routing import MENTION
@@ -36,6 +38,14 @@ EVENT_ICONS = {
     EventKind.CITIZEN_LINKED: "link",
     EventKind.CONSULT_GRANTED: "group",
     EventKind.CONSULT_REVOKED: "cross",
+    EventKind.CHAT_MESSAGE: "comment",
+    EventKind.CHAT_JOINED: "login",
+    EventKind.CHAT_LEFT: "logout",
+    EventKind.CHAT_CLOSED: "circle-check",
+    EventKind.CHAT_TO_TICKET: "mail",
+    EventKind.CHAT_CALLBACK: "mobile-alt",
+    EventKind.CHAT_INVITED: "group",
+    EventKind.CHAT_MONITORED: "view",
 }
 
 
@@ -166,6 +176,45 @@ def _notification(data, names):
         yield _("Error: %(error)s") % {"error": data["error"]}
 
 
+def _chat_joined(data, names):
+    role = data.get("role")
+    if role == "supervisor":
+        yield _("As the queue's supervisor")
+    elif role == "consultant":
+        yield _("As a consulted colleague, now writing to the citizen")
+    else:
+        if data.get("automatic"):
+            yield _("Handed over automatically by the queue")
+        if isinstance(data.get("waited"), int):
+            yield _("The citizen waited %(duration)s") % {
+                "duration": format_duration(timedelta(seconds=data["waited"]))}
+
+
+def _chat_left(data, names):
+    reason = data.get("reason")
+    if reason == "left":
+        yield _("The operator left the conversation")
+    elif reason == "offline":
+        yield _("The operator went offline: the conversation went back to the queue")
+    elif reason == "unanswered":
+        yield _("The citizen's message went unanswered too long: the conversation went back "
+                "to the queue")
+
+
+def _chat_invited(data, names):
+    yield _("%(name)s invited to consult on the chat") % {
+        "name": names.user(data.get("colleague"))}
+
+
+def _chat_monitored(data, names):
+    yield _("A supervisor followed the chat; the operator was told")
+
+
+def _chat_callback(data, names):
+    if data.get("phone"):
+        yield _("Call back at %(phone)s") % {"phone": data["phone"]}
+
+
 DETAILS = {
     EventKind.ASSIGNED: _assigned,
     EventKind.TRANSFERRED: _transferred,
@@ -184,6 +233,11 @@ DETAILS = {
     EventKind.SLA_WARNING: _sla_warning,
     EventKind.NOTIFICATION_SENT: _notification,
     EventKind.NOTIFICATION_FAILED: _notification,
+    EventKind.CHAT_JOINED: _chat_joined,
+    EventKind.CHAT_LEFT: _chat_left,
+    EventKind.CHAT_INVITED: _chat_invited,
+    EventKind.CHAT_MONITORED: _chat_monitored,
+    EventKind.CHAT_CALLBACK: _chat_callback,
 }
 
 
@@ -251,8 +305,9 @@ def build_timeline(ticket, attachments):
         if ids is not None:
             ids.update(v for v in (data.get("from"), data.get("to")) if isinstance(v, int))
         user_ids.update(v for v in data.get("mentions", ()) if isinstance(v, int))
-        if isinstance(data.get("consultant"), int):
-            user_ids.add(data["consultant"])
+        for key in ("consultant", "colleague"):
+            if isinstance(data.get(key), int):
+                user_ids.add(data[key])
     # One query each, always (an empty list would skip it): the page makes the
     # same number of queries whatever its timeline holds.
     names = _Names(get_user_model().objects.in_bulk([*user_ids, 0]),
