@@ -75,3 +75,27 @@ def test_erasing_a_linked_citizen_closes_the_chat_they_started_declared(desk, fa
     services.erase_citizen(factories.administrator(), registered)
     assert Conversation.objects.get(pk=c.pk).state == "closed"
     assert conversations.by_token(c.token) is None
+
+
+def test_erasure_removes_the_call_back_number_the_device_and_the_chats_files(
+        desk, factories, jpeg_upload, django_capture_on_commit_callbacks):
+    from wagtail_helpdesk.models import Attachment
+
+    user = get_user_model().objects.create_user("spid-rita", password="pw")
+    citizen = factories.citizen(user=user, fiscal_code=factories.FISCAL_CODES[0])
+    sent = conversations.accept(desk.start(user=user, user_agent="Mozilla/5.0 (iPhone) "
+                                           "Safari/604.1"), desk.operator)
+    message = conversations.send_file(sent, conversations.citizen_actor(sent),
+                                      jpeg_upload("rita-rossi-bolletta.jpg"), "f-1")
+    called = conversations.to_ticket(desk.start(user=user), callback_phone="333 7654321")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erase_citizen(factories.administrator(), citizen, reason="Richiesta art. 17")
+
+    rows = Conversation.objects.filter(pk__in=[sent.pk, called.pk])
+    assert set(rows.values_list("callback_phone", "device")) == {("", "")}
+    callback = TicketEvent.objects.get(ticket=called.ticket, kind=EventKind.CHAT_CALLBACK)
+    assert "7654321" not in callback.body and callback.data == {}
+    message.refresh_from_db()
+    assert message.attachment_id is None and "rita" not in message.body
+    assert not Attachment.objects.filter(ticket=sent.ticket).exists()

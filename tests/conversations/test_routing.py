@@ -92,7 +92,8 @@ def test_the_job_hands_back_an_offline_operators_conversation_and_a_silent_ones(
     answered = desk.start()
     conversations.accept(answered, desk.colleague)
     conversations.send(answered, desk.colleague, "Eccomi", "o-1")
-    presence_service.choose(desk.operator, Presence.OFFLINE)
+    # The operator's browser went away (no heartbeat): offline by the job's clock.
+    presence_service.touch(desk.operator, now=timezone.now() - timedelta(hours=2))
     presence_service.choose(desk.colleague, Presence.AVAILABLE)
     later = timezone.now() + timedelta(minutes=5)
     result = jobs.chat_queues(now=later)
@@ -224,3 +225,22 @@ def test_a_supervisor_of_another_office_cannot_join(desk):
     c = conversations.accept(desk.start(), desk.operator)
     with pytest.raises(PermissionDenied):
         conversations.join(c, factories.supervisor(factories.office()))
+
+
+def test_choosing_offline_hands_the_conversations_back_at_once(desk):
+    c = conversations.accept(desk.start(), desk.operator)
+    presence_service.choose(desk.operator, Presence.OFFLINE)
+    c.refresh_from_db()
+    assert c.state == "waiting" and c.operator_id is None
+    left = TicketEvent.objects.get(ticket=c.ticket, kind=EventKind.CHAT_LEFT)
+    assert left.data["reason"] == "offline"
+
+
+def test_becoming_available_hands_over_what_an_automatic_queue_holds(
+        desk, django_capture_on_commit_callbacks):
+    route(desk, ChatRouting.ROUND_ROBIN)
+    c = desk.start()
+    with django_capture_on_commit_callbacks(execute=True):
+        presence_service.choose(desk.colleague, Presence.AVAILABLE)
+    c.refresh_from_db()
+    assert c.state == "active" and c.operator_id == desk.colleague.pk

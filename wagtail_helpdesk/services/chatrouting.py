@@ -29,10 +29,11 @@ from ..models import (
     ConversationMessage,
     Office,
     OfficeMembership,
+    Presence,
 )
 from ..models.conversations import HELD_STATES
 from . import presence
-from .chatbase import State, may_work
+from .chatbase import State, dispatch_on_commit, may_work
 
 #: Conversations handed out by one dispatch of one office at most.
 DISPATCH_BATCH = 50
@@ -165,6 +166,26 @@ def unanswered(now=None):
     return [row["conversation_id"] for row in last
             if row["citizen"] and row["citizen"] < late
             and (row["operator"] is None or row["operator"] < row["citizen"])]
+
+
+def after_presence_change(user, status):
+    """An operator chose ``status``: offline, their active conversations go
+    back to their queues now; available (or automatic), their automatic
+    queues may hand them the conversations waiting."""
+    from .actors import SYSTEM
+    from .chatqueue import release
+
+    if status == Presence.OFFLINE:
+        for pk in Conversation.objects.filter(operator_id=user.pk, state=State.ACTIVE) \
+                .values_list("pk", flat=True):
+            try:
+                release(Conversation(pk=pk), SYSTEM, reason="offline")
+            except HelpdeskError:
+                continue  # it changed meanwhile
+    elif status in ("", Presence.AVAILABLE):
+        offices = OfficeMembership.objects.filter(user_id=user.pk).values_list("office_id",
+                                                                                flat=True)
+        dispatch_on_commit(list(offices))
 
 
 def housekeeping(now=None):

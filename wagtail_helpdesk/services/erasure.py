@@ -277,8 +277,13 @@ def _close_chats(person, ticket_ids, actor, now):
 def _erase_chats(ticket_ids, redact):
     """The chats' transcripts: what the citizen wrote, their identifiers in
     the operators' messages."""
+    Conversation.objects.filter(ticket_id__in=ticket_ids).update(callback_phone="", device="")
+    TicketEvent.objects.filter(ticket_id__in=ticket_ids, kind=EventKind.CHAT_CALLBACK).update(
+        body=placeholder(), data={})
     messages = ConversationMessage.objects.filter(conversation__ticket_id__in=ticket_ids)
     messages.filter(author_kind=AuthorKind.CITIZEN).update(body=placeholder(), data={})
+    # A file's name may say who sent it (the file itself goes with the ticket's).
+    messages.filter(attachment__isnull=False).update(body=placeholder())
     if redact is not None:
         for pk, body in messages.exclude(author_kind=AuthorKind.CITIZEN).exclude(
             body=""

@@ -83,10 +83,15 @@ def touch(user, now=None):
 
 
 def choose(user, status, now=None):
-    """The operator chose a status ("" = automatic again)."""
+    """The operator chose a status ("" = automatic again). Going offline hands
+    their live conversations back to the queues at once; becoming available
+    lets automatic queues hand them some (:mod:`.chatrouting`)."""
     if status and status not in Presence.values:
         raise ValueError(status)
     now = now or timezone.now()
     OperatorPresence.objects.update_or_create(
         user=user, defaults={"chosen": status, "changed_at": now, "last_seen_at": now}
     )
+    from .chatrouting import after_presence_change
+
+    after_presence_change(user, status)
