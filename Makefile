@@ -9,7 +9,7 @@ PORT ?= 8000
 .PHONY: demo test test-postgres lint check-migrations messages check-messages install clean help
 
 help:
-	@echo "make demo            set up and start the demo site (web + worker) on http://$(HOST):$(PORT)/"
+	@echo "make demo            set up and start the demo site (ASGI server with the live chat, and the worker) on http://$(HOST):$(PORT)/"
 	@echo "make test            set up and run the whole test suite (SQLite)"
 	@echo "make test-postgres   the suite against PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test)"
 	@echo "make lint            ruff"
@@ -41,10 +41,10 @@ demo: install
 	@bash scripts/run-demo.sh "$(PY)" "$(HOST)" "$(PORT)"
 
 test: install
-	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
 """The example site as an ASGI application: the site and the help desk's live
-chat (WebSockets under /ws/helpdesk/). Serve it with daphne or uvicorn, e.g.
-``daphne example_site.asgi:application``; a WSGI site may keep its own
-server and send only /ws/ (and /helpdesk/chat/) to this one."""
+chat (WebSockets under /ws/helpdesk/). Serve it with uvicorn or daphne, as
+``make demo`` does: ``uvicorn example_site.asgi:application --ws
+websockets-sansio --lifespan off``; a WSGI site may keep its own server and
+send only /ws/ (and /helpdesk/chat/) to this one."""
 
 import os
 

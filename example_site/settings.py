@@ -3,8 +3,10 @@
 Everything environment-specific comes from the environment:
 
 * ``DATABASE_URL``  default SQLite in ``var/db.sqlite3``; e.g. ``postgres://postgres@127.0.0.1:5432/helpdesk``
+* ``DATABASE_POOL`` PostgreSQL: a connection pool of at most that many connections a process
 * ``REDIS_URL``     when set, django-q2's broker, the cache and the chat's channel layer use Redis
 * ``WAGTAIL_HELPDESK_REDIS_URL``  the chat's channel layer only (default: ``REDIS_URL``)
+* ``WAGTAIL_HELPDESK_REDIS_PREFIX``  the chat's channel names in Redis (default ``asgi``)
 * ``SECRET_KEY``, ``DEBUG`` (default on), ``ALLOWED_HOSTS`` (comma separated)
 * ``VAR_DIR``       where the SQLite file, media and private files live (default ``./var``)
 """
@@ -102,6 +104,14 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" \
+        and os.environ.get("DATABASE_POOL"):
+    # psycopg's connection pool (pip install 'psycopg[pool]'), of at most
+    # DATABASE_POOL connections a process: what an ASGI server wants, as every
+    # chat frame borrows a connection for a moment (with CONN_MAX_AGE=0 and no
+    # pool, each one opens and closes a connection of its own).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": int(os.environ["DATABASE_POOL"])}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker use the file at the same time.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -122,12 +132,16 @@ else:
 
 # Live chat (Django Channels): the in-memory layer serves one ASGI process;
 # with WAGTAIL_HELPDESK_REDIS_URL (or REDIS_URL) every process shares Redis
-# through the pub/sub layer (no per-channel capacity to overflow).
+# through the pub/sub layer (no per-channel capacity to overflow). Redis'
+# pub/sub ignores the database number: sites sharing one Redis server need a
+# prefix each (WAGTAIL_HELPDESK_REDIS_PREFIX, default "asgi").
 ASGI_APPLICATION = "example_site.asgi.application"
 CHANNELS_REDIS_URL = os.environ.get("WAGTAIL_HELPDESK_REDIS_URL") or REDIS_URL
 if CHANNELS_REDIS_URL:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                                  "CONFIG": {"hosts": [CHANNELS_REDIS_URL]}}}
+    CHANNEL_LAYERS = {"default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [CHANNELS_REDIS_URL],
+                   "prefix": os.environ.get("WAGTAIL_HELPDESK_REDIS_PREFIX") or "asgi"}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -156,7 +170,8 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # STATIC_ROOT under hashed names (app.3f2a….css) with gzip and brotli copies
 # beside them, and WhiteNoise serves them: the compressed copy the browser
 # asks for, cacheable for a year (a new version gets a new name). With DEBUG
-# on (`make demo`), runserver serves the sources as they are.
+# on (`make demo`), WhiteNoise serves the sources as they are, from the apps'
+# folders, and urls.py the uploaded media, in the one ASGI process.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

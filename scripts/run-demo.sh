@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start the demo web server and a django-q2 worker together; Ctrl-C stops both.
+# Start the demo site (one ASGI server, uvicorn: the pages, the admin and the
+# live chat's WebSockets) and a django-q2 worker together; Ctrl-C stops both.
 set -u
 PY="$1"; HOST="$2"; PORT="$3"
 pids=()
@@ -34,7 +35,22 @@ if [ "${DEMO_SPID:-1}" != "0" ]; then
     spid_pid=""
   fi
 fi
-echo "==> Starting the web server and the worker…"
+# The live chat's channel layer: the worker's chat jobs (automatic offers,
+# conversations handed back when their operator goes offline) signal the
+# sockets of the web server, another process: that takes Redis. Without a
+# Redis on 127.0.0.1:6379 the in-memory layer serves the web server alone, and
+# what the worker changes reaches the sockets with the next message.
+if [ -z "${WAGTAIL_HELPDESK_REDIS_URL:-}${REDIS_URL:-}" ]; then
+  if "$PY" -c 'import redis; redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping()' 2>/dev/null; then
+    export WAGTAIL_HELPDESK_REDIS_URL="redis://127.0.0.1:6379/2"
+    chat_layer="Redis at $WAGTAIL_HELPDESK_REDIS_URL (shared by the web server and the worker)"
+  else
+    chat_layer="in memory (no Redis on 127.0.0.1:6379: the worker's changes reach open chats with their next message)"
+  fi
+else
+  chat_layer="Redis at ${WAGTAIL_HELPDESK_REDIS_URL:-$REDIS_URL}"
+fi
+echo "==> Starting the web server (ASGI: uvicorn) and the worker…"
 # A fresh REST API token for "operatore" (the previous demo token is revoked).
 api_token="$("$PY" manage.py shell -c '
 from django.contrib.auth import get_user_model
@@ -47,13 +63,24 @@ print(APIToken.create_token(user=user, name="make demo")[1])
 # helpdesk_worker: django-q2's cluster, stopping cleanly on SIGTERM (docs/notifications.md).
 "$PY" manage.py helpdesk_worker &
 pids+=($!)
-"$PY" manage.py runserver --noreload "$HOST:$PORT" &
+# One ASGI process serves everything: pages, admin, static files and media
+# (DEBUG: from the apps' folders and MEDIA_ROOT) and the chat's WebSockets.
+"$PY" -m uvicorn example_site.asgi:application --host "$HOST" --port "$PORT" \
+  --ws websockets-sansio --timeout-graceful-shutdown 3 --lifespan off &
 pids+=($!)
+# Wait until it answers, so the addresses below work when they are printed.
+for _ in $(seq 1 200); do
+  "$PY" -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' \
+    "$HOST" "$PORT" 2>/dev/null && break
+  kill -0 "${pids[-1]}" 2>/dev/null || break
+  sleep 0.1
+done
 cat <<MSG
 
   Demo site running (Ctrl-C stops the web server and the worker):
     Website:  http://$HOST:$PORT/
     Admin:    http://$HOST:$PORT/admin/   (Helpdesk is in the side menu)
+    Live chat: WebSockets at ws://$HOST:$PORT/ws/helpdesk/   (channel layer: $chat_layer)
     Logins (password "demo"):
       operatore      operator (URP, Lavori pubblici)
       responsabile   supervisor (URP, Polizia Locale e Mobilità, Lavori pubblici,

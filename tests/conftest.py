@@ -1,6 +1,8 @@
 import os
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 from tests.support.api import caller  # noqa: F401 (REST API calls with a token, checked against OpenAPI)
 from tests.support.appio_fake import fake_io  # noqa: F401 (App IO built from its spec)
@@ -19,6 +21,27 @@ def _on_postgres():
 
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+class SerialWSGIServer(WSGIServer):
+    """The browser tests' live server on SQLite: one request at a time.
+
+    With the in-memory test database, Django gives every request thread of
+    its threaded live server the *same* SQLite connection. Two requests at
+    once (a page and the script it starts: the presence heartbeat, the chat
+    notifier) can then deadlock: one thread holds the connection's mutex
+    inside a query that calls a Python function (``django_datetime_cast_date``)
+    and waits for the GIL, while the other holds the GIL and waits for the
+    mutex. Seen as a browser test hanging for ever on the dashboard. Serving
+    requests one after the other (Django then closes each connection) rules
+    it out; on PostgreSQL each thread has its own connection."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+if not _on_postgres():
+    LiveServerThread.server_class = SerialWSGIServer
 
 
 def _has_chromium():

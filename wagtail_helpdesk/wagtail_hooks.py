@@ -3,7 +3,7 @@ the Helpdesk menu, admin CSS/JS, account panels, log actions, bulk actions
 and home panels. What they register lives in ``admin/``."""
 
 from django.templatetags.static import static
-from django.urls import path, reverse
+from django.urls import include, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -42,6 +42,7 @@ def register_helpdesk_urls():
         path("helpdesk/presence/", presence.choose_presence, name=presence.URL_NAME),
         path("helpdesk/presence/heartbeat/", presence.heartbeat,
              name=presence.HEARTBEAT_URL_NAME),
+        path("helpdesk/chat/", include("wagtail_helpdesk.admin.chat.urls")),
     ]
 
 
@@ -51,6 +52,24 @@ def register_dashboard_menu_item():
         _("Supervisor dashboard"), reverse(dashboard.URL_NAME), name="helpdesk-dashboard",
         icon_name="tasks", order=110,
     )
+
+
+@hooks.register(MENU_HOOK)
+def register_chat_workspace_menu_item():
+    from .admin.chat.workspace import ConversationsMenuItem
+
+    return ConversationsMenuItem(
+        _("Conversations"), reverse("wagtail_helpdesk_chat:workspace"),
+        name="helpdesk-chat-workspace", icon_name="comment", order=105,
+    )
+
+
+@hooks.register(MENU_HOOK)
+def register_chat_board_menu_item():
+    from .admin.chat.board import BoardMenuItem
+
+    return BoardMenuItem(_("Live chat board"), reverse("wagtail_helpdesk_chat:board"),
+                         name="helpdesk-chat-board", icon_name="view", order=111)
 
 
 @hooks.register("insert_global_admin_css")
@@ -73,6 +92,15 @@ def presence_heartbeat_js():
         static("wagtail_helpdesk/admin/presence.js"), reverse(presence.HEARTBEAT_URL_NAME),
         HEARTBEAT_EVERY * 1000,
     )
+
+
+@hooks.register("insert_global_admin_js")
+def chat_notifier_js():
+    # The incoming-conversation notifier (``chatnotify.js``): its element asks
+    # the workspace's ``incoming/`` endpoint; non-operators get a 403 and it stops.
+    from .admin.chat.workspace import notifier_html
+
+    return notifier_html()
 
 
 @hooks.register("register_account_settings_panel")

@@ -7,7 +7,11 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
-from wagtail_helpdesk.blocks import AssistanceRequestBlock, TerritorialReportBlock
+from wagtail_helpdesk.blocks import (
+    AssistanceRequestBlock,
+    ChatLauncherBlock,
+    TerritorialReportBlock,
+)
 
 
 class ContentBlocks(blocks.StreamBlock):
@@ -15,6 +19,7 @@ class ContentBlocks(blocks.StreamBlock):
     paragraph = blocks.RichTextBlock(label=_("Paragraph"))
     assistance_request = AssistanceRequestBlock()
     report = TerritorialReportBlock()
+    chat = ChatLauncherBlock()
 
 
 class HomePage(Page):

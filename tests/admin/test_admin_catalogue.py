@@ -49,11 +49,12 @@ def test_create_an_office_with_members(admin_client, factories):
     op = factories.operator()
     response = admin_client.post(reverse("helpdesk_offices:add"), {
         "name": "Ufficio Tributi", "slug": "tributi", "email": "tributi@comune.example.it",
-        "phone": "", "members": [op.pk], "active": "on",
+        "phone": "", "members": [op.pk], "chat_routing": "least_busy", "active": "on",
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     office = Office.objects.get(slug="tributi")
     assert list(office.members.all()) == [op]
+    assert office.chat_routing == "least_busy"
 
 
 def test_service_form_errors_keep_what_was_typed(admin_client, factories):

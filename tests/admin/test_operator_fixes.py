@@ -177,7 +177,7 @@ def test_the_italian_message_is_not_wagtails_generic_one(client, factories):
 
 @pytest.mark.parametrize(("viewset", "data", "noun"), [
     ("helpdesk_offices", {"name": "Ufficio Tributi", "slug": "tributi", "email": "", "phone": "",
-                          "active": "on"}, "Office"),
+                          "chat_routing": "offer", "active": "on"}, "Office"),
     ("helpdesk_service_categories", {"name": "Anagrafe", "slug": "anagrafe", "sort_order": "0",
                                      "active": "on"}, "Service category"),
     ("helpdesk_resolution_types", {"name": "Ritirata", "slug": "ritirata", "sort_order": "0",
@@ -196,7 +196,8 @@ def test_catalogue_messages(admin_client, viewset, data, noun):
 def test_office_update_and_delete_messages(admin_client):
     office = Office.objects.create(name="Tributi", slug="tributi")
     response = post(admin_client, reverse("helpdesk_offices:edit", args=[office.pk]), {
-        "name": "Ufficio Tributi", "slug": "tributi", "email": "", "phone": "", "active": "on"})
+        "name": "Ufficio Tributi", "slug": "tributi", "email": "", "phone": "",
+        "chat_routing": "offer", "active": "on"})
     assert messages_of(response) == ["Office “Ufficio Tributi” updated."]
     response = post(admin_client, reverse("helpdesk_offices:delete", args=[office.pk]))
     assert messages_of(response) == ["Office “Ufficio Tributi” deleted."]

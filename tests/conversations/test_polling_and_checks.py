@@ -38,6 +38,38 @@ def test_operators_poll_only_the_conversations_they_may_see(desk, client):
     assert client.get(f"/helpdesk/chat/{c.pk + 99}/messages/").status_code == 403
 
 
+@pytest.mark.django_db
+def test_polling_a_live_chat_is_for_its_operator_or_a_supervisor_who_is_recorded(
+        desk, client, factories):
+    from wagtail_helpdesk.models import EventKind, TicketEvent
+
+    c = conversations.accept(desk.start(), desk.operator)
+    conversations.send(c, desk.operator, "Solo tra noi", "o-1", private=True)
+    url = f"/helpdesk/chat/{c.pk}/messages/"
+    client.force_login(desk.colleague)  # same office, no supervisor
+    assert client.get(url, {"after": 0}).status_code == 403
+    boss = factories.supervisor(desk.office)
+    client.force_login(boss)
+    rows = client.get(url, {"after": 0}).json()["messages"]
+    assert "Solo tra noi" in [r["body"] for r in rows]
+    assert TicketEvent.objects.filter(ticket=c.ticket, kind=EventKind.CHAT_MONITORED,
+                                      actor=boss).exists()
+
+
+@pytest.mark.django_db
+def test_a_citizen_polling_too_fast_is_slowed_down_and_told(desk, client):
+    from wagtail_helpdesk.conversations.views import POLLS_PER_MINUTE
+
+    c = desk.start()
+    with mock.patch("wagtail_helpdesk.throttle.time.time", return_value=1_800_000_030.0):
+        for _n in range(POLLS_PER_MINUTE):  # all within one minute
+            assert client.get(URL, {"after": 0}, HTTP_X_HELPDESK_CHAT_TOKEN=c.token
+                              ).status_code == 200
+        refused = client.get(URL, {"after": 0}, HTTP_X_HELPDESK_CHAT_TOKEN=c.token)
+    assert refused.status_code == 429 and refused["Retry-After"]
+    assert refused.json()["error"]
+
+
 def ids():
     return [m.id for m in (*checks.check_chat_transport(None),
                            *checks.check_chat_layer_shared(None))]

@@ -244,3 +244,20 @@ def test_becoming_available_hands_over_what_an_automatic_queue_holds(
         presence_service.choose(desk.colleague, Presence.AVAILABLE)
     c.refresh_from_db()
     assert c.state == "active" and c.operator_id == desk.colleague.pk
+
+
+def test_a_citizen_who_queued_long_is_not_taken_from_the_operator_who_just_accepted(
+        desk, settings):
+    settings.WAGTAIL_HELPDESK_CHAT_ANSWER_TIMEOUT = 60
+    c = desk.start()
+    Conversation.objects.filter(pk=c.pk).update(queued_at=timezone.now() - timedelta(minutes=10))
+    ConversationMessage.objects.filter(conversation=c).update(
+        created_at=timezone.now() - timedelta(minutes=10))
+    conversations.accept(c, desk.operator)
+    assert conversations.unanswered() == []
+    assert conversations.unanswered(timezone.now() + timedelta(minutes=2)) == [c.pk]
+    # A private note to a colleague is no answer to the citizen.
+    conversations.send(c, desk.operator, "Nota interna", "o-1", private=True)
+    assert conversations.unanswered(timezone.now() + timedelta(minutes=2)) == [c.pk]
+    conversations.send(c, desk.operator, "Eccomi", "o-2")
+    assert conversations.unanswered(timezone.now() + timedelta(minutes=2)) == []

@@ -326,3 +326,12 @@ def test_a_declared_identity_never_touches_the_registered_citizen_it_names(desk,
     assert Citizen.objects.values().get(pk=registered.pk) == before
     assert not registered.tickets.exists()
     assert not conversations.can_read(CitizenActor(registered), c)
+
+
+def test_the_chat_tickets_timeline_is_in_order_of_time(desk):
+    c = desk.start()
+    events = list(TicketEvent.objects.filter(ticket=c.ticket).order_by("pk")
+                  .values_list("kind", "created_at"))
+    assert events[0][0] == EventKind.CREATED
+    times = [when for _kind, when in events]
+    assert times == sorted(times)

@@ -149,3 +149,55 @@ def test_an_operator_or_another_offices_supervisor_cannot_monitor(desk, active):
     with pytest.raises(PermissionDenied):
         conversations.monitor(active, factories.supervisor(factories.office()))
     assert not TicketEvent.objects.filter(kind=EventKind.CHAT_MONITORED).exists()
+
+
+def test_handing_back_ends_the_colleagues_and_the_share_made_for_the_consult(desk, active):
+    conversations.invite(active, desk.operator, desk.stranger)
+    conversations.add_to_chat(active, desk.operator, desk.stranger)
+    boss = factories.supervisor(desk.office)
+    conversations.monitor(active, boss)
+    conversations.release(active, desk.operator)
+    assert not conversations.participants(active).exists()
+    assert not TicketConsult.objects.filter(ticket=active.ticket).exists()
+    revoked = TicketEvent.objects.get(ticket=active.ticket, kind=EventKind.CONSULT_REVOKED)
+    assert revoked.data["consultant"] == desk.stranger.pk
+    c = conversations.accept(active, desk.colleague)
+    with pytest.raises(PermissionDenied):  # not in the new operator's chat
+        conversations.send(c, desk.stranger, "Sono ancora qui", "s-1")
+    assert not conversations.can_read(desk.stranger, c)
+
+
+def test_a_share_made_before_the_chat_outlives_it(desk, active):
+    from wagtail_helpdesk.services import consults
+
+    consults.grant(active.ticket, desk.operator, desk.stranger)
+    conversations.invite(active, desk.operator, desk.stranger)  # can see it already
+    conversations.close(active, desk.operator, desk.resolution, "Fatto.")
+    assert TicketConsult.objects.filter(ticket=active.ticket, consultant=desk.stranger).exists()
+
+
+def test_closing_ends_the_share_made_for_the_consult(desk, active):
+    conversations.invite(active, desk.operator, desk.stranger)
+    conversations.close(active, desk.operator, desk.resolution, "Fatto.")
+    assert not TicketConsult.objects.filter(ticket=active.ticket).exists()
+    assert not conversations.can_read(desk.stranger, active)
+
+
+def test_a_monitoring_supervisor_writes_nothing_not_even_privately(desk, active):
+    boss = factories.supervisor(desk.office)
+    conversations.monitor(active, boss)
+    with pytest.raises(PermissionDenied):
+        conversations.send(active, boss, "Nota", "b-1", private=True)
+
+
+def test_following_a_live_chat_is_for_its_people_and_supervisors_who_are_recorded(desk, active):
+    # A colleague of the office (no supervisor) may read the ticket, not follow the live chat.
+    with pytest.raises(PermissionDenied):
+        conversations.follow(desk.colleague, active)
+    assert conversations.follow(desk.operator, active) == active
+    boss = factories.supervisor(desk.office)
+    conversations.follow(boss, active)
+    assert TicketEvent.objects.filter(ticket=active.ticket, kind=EventKind.CHAT_MONITORED,
+                                      actor=boss).count() == 1
+    waiting = desk.start()
+    assert conversations.follow(desk.colleague, waiting) == waiting  # a preview before accepting

@@ -1,5 +1,5 @@
 """Private messages and monitoring through the sockets: the citizen never
-receives the operators' private talk, a supervisor who follows a live
+receives the operators' private talk, nor a signal that it happened, a supervisor who follows a live
 conversation is recorded, an operator who is no supervisor cannot follow
 a colleague's conversation."""
 
@@ -38,7 +38,9 @@ async def test_a_private_frame_reaches_the_consultant_and_never_the_citizen(chat
     rows = (await next_of(consultant, "messages"))["messages"]
     private = [r for r in rows if r["body"] == "Tra noi: è un caso noto?"]
     assert private and private[0]["visibility"] == "internal"
-    # The citizen hears that something was stored, but the rows hold none of it.
+    # The citizen does not even hear that something was written...
+    assert await citizen.receive_nothing(timeout=0.5)
+    # ...and the rows hold none of it.
     await citizen.send_json_to({"type": "after", "seq": 0})
     rows = (await next_of(citizen, "messages"))["messages"]
     assert all(r["visibility"] == "public" for r in rows)
@@ -71,3 +73,13 @@ async def test_watching_a_live_conversation_is_monitoring_and_only_for_superviso
     assert await database_sync_to_async(monitored)() == [boss.pk]
     for ws in (colleague, supervisor):
         await ws.disconnect()
+
+
+@on_own_loop
+async def test_an_office_colleague_cannot_read_a_live_chat_by_asking_after_n(chat):
+    desk, c, _token = chat
+    colleague = await operator_socket(desk.colleague)
+    await colleague.send_json_to({"type": "after", "conversation": c.pk, "seq": 0})
+    refused = await next_of(colleague, "error")
+    assert refused["conversation"] == c.pk
+    await colleague.disconnect()

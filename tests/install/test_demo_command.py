@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 from wagtail.models import Site
 
-from wagtail_helpdesk.demo import builder, data
+from wagtail_helpdesk.demo import builder, chats, data
 from wagtail_helpdesk.demo.plans import plan_tickets
 from wagtail_helpdesk.groups import ADMINISTRATORS, OPERATORS, SUPERVISORS
 from wagtail_helpdesk.models import (
@@ -112,10 +112,9 @@ def test_site_settings_get_a_sender_only_where_empty():
 def test_tickets_cover_both_kinds_every_channel_and_every_status():
     run_demo()
     tickets = Ticket.objects.all()
-    assert tickets.count() == TICKETS
+    assert tickets.count() == TICKETS + len(chats.CHATS)
     assert set(tickets.values_list("kind", flat=True)) == set(Kind.values)
-    # Live chats join the demo with the citizens' chat widget (issue 16).
-    assert set(tickets.values_list("channel", flat=True)) == set(Channel.values) - {Channel.CHAT}
+    assert set(tickets.values_list("channel", flat=True)) == set(Channel.values)
     assert set(tickets.values_list("status", flat=True)) == set(Status.values)
     assert not tickets.exclude(status=Status.DRAFT).filter(short_code__isnull=True).exists()
     assert not tickets.filter(kind=Kind.REQUEST, citizen__isnull=True).exists()
@@ -124,9 +123,34 @@ def test_tickets_cover_both_kinds_every_channel_and_every_status():
     for ticket in tickets:
         assert ticket.subject and ticket.description
         assert "{" not in ticket.subject + ticket.description
-        if ticket.kind == Kind.REQUEST:
+        if ticket.kind == Kind.REQUEST and ticket.channel != Channel.CHAT:
             assert ticket.subject in request_subjects
     assert len(set(tickets.values_list("subject", flat=True))) > TICKETS // 2
+
+
+def test_live_chats_are_waiting_active_and_closed_with_their_messages():
+    from wagtail_helpdesk.models import Conversation
+
+    run_demo()
+    found = {c.ticket.service.slug: c for c in Conversation.objects.select_related(
+        "ticket__service", "operator").order_by("pk")}
+    assert list(found) == [slug for slug, *_rest in chats.CHATS]
+    for slug, person, lines, outcome in chats.CHATS:
+        c = found[slug]
+        assert c.state == outcome and c.ticket.channel == Channel.CHAT
+        assert c.citizen.given_name == person["given_name"]
+        bodies = list(c.messages.filter(author_kind__in=["citizen", "operator"])
+                      .order_by("seq").values_list("author_kind", "body"))
+        assert bodies == lines
+        assert (c.operator.username if c.operator else None) == (
+            None if outcome == "waiting" else chats.OPERATOR)
+    closed = found["biblioteca-eventi"]
+    assert closed.ticket.status == Status.RESOLVED
+    rating = closed.ticket.events.get(kind=EventKind.RATING)
+    assert rating.data["conversation"] == closed.pk
+    # Built once: a second run adds no chat.
+    run_demo()
+    assert Conversation.objects.count() == len(chats.CHATS)
 
 
 def test_reports_are_placed_in_the_town_with_an_address():
@@ -154,7 +178,9 @@ def test_tickets_have_consistent_timelines_spread_over_two_months():
     created = list(Ticket.objects.values_list("created_at", flat=True))
     assert min(created) < now - timedelta(days=14)
     assert min(created) > now - timedelta(days=61)
-    for ticket in Ticket.objects.select_related("service", "report_category"):
+    # The live chats happen now, not in the dated history.
+    history = Ticket.objects.exclude(channel=Channel.CHAT)
+    for ticket in history.select_related("service", "report_category"):
         events = list(ticket.events.order_by("pk"))
         times = [e.created_at for e in events]
         assert events[0].kind == EventKind.CREATED
@@ -180,7 +206,8 @@ def test_tickets_have_consistent_timelines_spread_over_two_months():
 
 def test_citizens_have_names_and_valid_fiscal_codes():
     run_demo()
-    citizens = Citizen.objects.all()
+    # Besides the people who typed their name in a live chat (declared, no fiscal code).
+    citizens = Citizen.objects.filter(conversations__isnull=True)
     assert citizens.count() == builder.CITIZENS
     for citizen in citizens:
         assert citizen.given_name and citizen.family_name
@@ -224,7 +251,7 @@ def test_refuses_to_run_with_debug_off():
 def test_force_runs_with_debug_off():
     run_demo("--force", debug=False)
     assert get_user_model().objects.filter(username="operatore").exists()
-    assert Ticket.objects.count() == TICKETS
+    assert Ticket.objects.count() == TICKETS + len(chats.CHATS)
 
 
 def test_summary_shows_counts_per_status_and_the_logins():

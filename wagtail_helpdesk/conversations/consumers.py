@@ -34,7 +34,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 from ..errors import HelpdeskError
 from ..models import Conversation, ConversationParticipant, ConversationState, Office
-from ..models.conversations import ENDED_STATES, HELD_STATES
+from ..models.conversations import HELD_STATES
 from ..permissions import office_ids_for, ticket_policy
 from ..services import conversations
 from ..services.chatbase import LIVE_STATES
@@ -43,6 +43,9 @@ from .rows import batch, by_operator, citizens
 
 TYPING_EVERY = 2.0  # seconds: at most one "is writing" per socket
 MAX_FRAME = 64 * 1024  # characters of one incoming frame
+#: Frames one socket may send per minute (sends are limited further by the
+#: services; a client types, asks "after N" on each signal, and sends).
+FRAMES_PER_MINUTE = 240
 
 #: The type of each field a frame may carry (when present and not null).
 FIELDS = {"token": str, "client_id": str, "body": str, "seq": int, "conversation": int,
@@ -91,7 +94,19 @@ class _ChatConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data is None or len(text_data) > MAX_FRAME:
             return await self.error(_("This request is not valid."))
+        if not self._counted():
+            with translation.override(_language(self.scope)):
+                return await self.error(_("Too many requests: wait a little, then try "
+                                          "again."))
         await super().receive(text_data=text_data, **kwargs)
+
+    def _counted(self):
+        """Count a frame; False past ``FRAMES_PER_MINUTE`` in this minute."""
+        minute = int(time.monotonic() // 60)
+        if getattr(self, "_minute", None) != minute:
+            self._minute, self._frames = minute, 0
+        self._frames += 1
+        return self._frames <= FRAMES_PER_MINUTE
 
     @classmethod
     async def decode_json(cls, text_data):
@@ -230,7 +245,13 @@ def _operator_setup(user):
     ids = [*held.values_list("pk", flat=True),
            *taking_part.values_list("conversation_id", flat=True)]
     return ([groups.operator_group(user.pk)] + [groups.queue_group(pk) for pk in offices]
-            + [groups.conversation_group(pk) for pk in dict.fromkeys(ids)])
+            + [name for pk in dict.fromkeys(ids) for name in _conversation_groups(pk)])
+
+
+def _conversation_groups(pk):
+    """An operator following conversation ``pk`` hears its signals and those
+    of its operators-only rows."""
+    return (groups.conversation_group(pk), groups.staff_group(pk))
 
 
 def _session_user(session_key, user_id):
@@ -268,22 +289,6 @@ def _operator_conversation(session_key, user_id, content):
     if c is None or not conversations.can_read(user, c):
         raise PermissionDenied(_("You cannot see this conversation."))
     return user, c
-
-
-def _watch(user, c):
-    """May ``user`` follow ``c`` live? Its queue's operators preview a
-    waiting conversation and anyone who may read it looks at an ended one;
-    a live one is followed by its operator and participants, and by a
-    supervisor — who is then monitoring it, recorded and told
-    (:func:`~wagtail_helpdesk.services.chatteam.monitor`)."""
-    if c.state in (ConversationState.WAITING, *ENDED_STATES):
-        return c
-    if c.operator_id == user.pk or conversations.participant(c, user) is not None:
-        return c
-    if not ticket_policy().user_has_permission(user, "dashboard"):
-        raise PermissionDenied(_("Only the operator of this conversation and the supervisors "
-                                 "of its queue can follow it."))
-    return conversations.monitor(c, user)
 
 
 class OperatorConsumer(_ChatConsumer):
@@ -325,6 +330,7 @@ class OperatorConsumer(_ChatConsumer):
 
     async def frame_after(self, content):
         user, c = await self.current(content)
+        c = await database_sync_to_async(conversations.follow)(user, c)
         await self.send_json(await database_sync_to_async(_messages)(
             c, content, by_operator(user.pk), internal=True))
 
@@ -335,14 +341,16 @@ class OperatorConsumer(_ChatConsumer):
 
     async def frame_watch(self, content):
         user, c = await self.current(content)
-        c = await database_sync_to_async(_watch)(user, c)
-        await self.join(groups.conversation_group(c.pk))
+        c = await database_sync_to_async(conversations.follow)(user, c)
+        for name in _conversation_groups(c.pk):
+            await self.join(name)
         await self.send_json({"type": "watching", "conversation": c.pk, "state": c.state,
                               "last_seq": c.last_seq})
 
     async def frame_accept(self, content):
         user, c = await self.current(content)
         c = await database_sync_to_async(conversations.accept)(c, user)
-        await self.join(groups.conversation_group(c.pk))
+        for name in _conversation_groups(c.pk):
+            await self.join(name)
         await self.send_json({"type": "accepted", "conversation": c.pk,
                               "last_seq": c.last_seq})

@@ -22,6 +22,12 @@ def conversation_group(pk):
     return f"helpdesk.chat.c{pk}"
 
 
+def staff_group(pk):
+    """The operators following conversation ``pk`` (never its citizen): the
+    signals of rows only operators read."""
+    return f"helpdesk.chat.s{pk}"
+
+
 def operator_group(pk):
     return f"helpdesk.chat.o{pk}"
 
@@ -45,10 +51,12 @@ def signal(conversation):
             "state": conversation.state, "office": conversation.office_id}
 
 
-def announce(conversation, *, queues=(), operators=()):
+def announce(conversation, *, queues=(), operators=(), internal=False):
     """Once the current transaction commits, signal the conversation's group
-    and the given queues (office ids) and operators (user ids)."""
-    names = [conversation_group(conversation.pk)]
+    (``internal``: only its operators — the citizen does not even learn that
+    something was written) and the given queues (office ids) and operators
+    (user ids)."""
+    names = [(staff_group if internal else conversation_group)(conversation.pk)]
     names += [queue_group(pk) for pk in queues if pk]
     names += [operator_group(pk) for pk in operators if pk]
     transaction.on_commit(partial(send, list(dict.fromkeys(names)), signal(conversation)))

@@ -163,6 +163,8 @@ class ConversationParticipant(models.Model):
     public = models.BooleanField(_("writes to the citizen"), default=False)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+")
+    #: The ticket was shared with them for this consult: the share ends with it.
+    granted = models.BooleanField(default=False, editable=False)
     started_at = models.DateTimeField(_("since"), default=timezone.now)
     ended_at = models.DateTimeField(_("until"), null=True, blank=True)
 

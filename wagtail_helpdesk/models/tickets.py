@@ -239,6 +239,7 @@ class EventKind(models.TextChoices):
     CHAT_CALLBACK = "chat_callback", _("Call-back requested")
     CHAT_INVITED = "chat_invited", _("Colleague invited to the chat")
     CHAT_MONITORED = "chat_monitored", _("Chat monitored")
+    CHAT_TRANSCRIPT = "chat_transcript", _("Chat transcript sent by e-mail")
 
 
 class AppendOnlyError(RuntimeError):

@@ -10,6 +10,7 @@ TEMPLATES = {
     "citizen/waiting": _("Request for information to the citizen"),
     "citizen/resolved": _("“Resolved” to the citizen"),
     "citizen/reopened": _("“Reactivated” to the citizen"),
+    "citizen/chat_transcript": _("Chat transcript to the citizen"),
     "operator/assigned": _("“Assigned to you” to the operator"),
     "operator/citizen_message": _("Citizen's message to the operator"),
     "operator/mentioned": _("Mention to the colleague"),

@@ -23,12 +23,13 @@ from ..models import (
     EventKind,
     OfficeMembership,
     Ticket,
+    TicketConsult,
     Visibility,
 )
 from ..permissions import ticket_policy
 from ..workflow import Status
 from . import core
-from .actors import actor_user
+from .actors import SYSTEM, actor_user
 
 State = ConversationState
 
@@ -44,7 +45,9 @@ def dispatch_on_commit(office_ids):
 
     ids = [pk for pk in office_ids if pk]
     if ids:
-        transaction.on_commit(partial(dispatch, ids))
+        # Robust: the change is saved; a failing hand-out is logged and the
+        # minute's job tries again.
+        transaction.on_commit(partial(dispatch, ids), robust=True)
 
 
 def may_work(user, ticket):
@@ -96,14 +99,21 @@ def notice(c, event, now, user=None, *, visibility=Visibility.PUBLIC, **data):
 
 
 def end_participations(c, now, users=None):
-    """The colleagues taking part in ``c`` (or only ``users``) leave it.
-    Returns their ids (to signal them)."""
+    """The colleagues taking part in ``c`` (or only ``users``) leave it; the
+    ticket stops being shared with those it was shared with for this
+    consult. Returns their ids (to signal them)."""
     rows = ConversationParticipant.objects.filter(conversation_id=c.pk, ended_at__isnull=True)
     if users is not None:
         rows = rows.filter(user_id__in=users)
-    ids = list(rows.values_list("user_id", flat=True))
+    found = list(rows.values_list("user_id", "granted"))
     rows.update(ended_at=now)
-    return ids
+    shared = [pk for pk, granted in found if granted]
+    if shared:
+        TicketConsult.objects.filter(ticket_id=c.ticket_id, consultant_id__in=shared).delete()
+        for pk in shared:
+            core.record(c.ticket, EventKind.CONSULT_REVOKED, SYSTEM, now=now,
+                        data={"consultant": pk, "by_consultant": False, "conversation": c.pk})
+    return [pk for pk, _granted in found]
 
 
 def shut(c, actor, now, *, reason, name=None):

@@ -24,7 +24,7 @@ from ..workflow import OPEN_STATUSES, Action
 from . import core, presence
 from .actions import transfer as transfer_ticket
 from .actors import SYSTEM, is_operator
-from .chatbase import State, dispatch_on_commit, lock, may_work, notice
+from .chatbase import State, dispatch_on_commit, end_participations, lock, may_work, notice
 
 
 def _lock_operator(operator):
@@ -149,7 +149,10 @@ def release(conversation, actor, *, reason="left"):
         core.record(c.ticket, EventKind.CHAT_LEFT, actor, now=now, visibility=Visibility.PUBLIC,
                     data={"conversation": c.pk, "operator": previous.pk, "reason": reason})
         notice(c, "left", now, previous)
-        groups.announce(c, queues=[c.office_id], operators=[previous.pk])
+        # The colleagues the operator brought in leave with them: the next
+        # operator starts afresh (and a supervisor monitors them only anew).
+        colleagues = end_participations(c, now)
+        groups.announce(c, queues=[c.office_id], operators=[previous.pk, *colleagues])
         dispatch_on_commit([c.office_id])
     return c
 

@@ -30,6 +30,7 @@ from ..models import (
     Office,
     OfficeMembership,
     Presence,
+    Visibility,
 )
 from ..models.conversations import HELD_STATES
 from . import presence
@@ -91,12 +92,19 @@ def dispatch(office_ids, now=None):
                 try:
                     handed.append(accept(conversation, membership.user, automatic=True))
                 except (HelpdeskError, PermissionDenied):
-                    continue  # full meanwhile, or no longer allowed: the next one
+                    if _taken(conversation):
+                        break  # taken or changed meanwhile: the next conversation
+                    continue  # this operator is full meanwhile: the next one
                 OfficeMembership.objects.filter(pk=membership.pk).update(last_chat_at=now)
                 break
             else:
                 break  # nobody free in this office: the rest waits too
     return handed
+
+
+def _taken(conversation):
+    return not Conversation.objects.filter(pk=conversation.pk, state=State.WAITING,
+                                           office_id=conversation.office_id).exists()
 
 
 def availability(office):
@@ -157,15 +165,22 @@ def unanswered(now=None):
         return []
     now = now or timezone.now()
     last = (ConversationMessage.objects.filter(conversation__state=State.ACTIVE)
-            .values("conversation_id")
+            .values("conversation_id", "conversation__accepted_at")
             .annotate(citizen=Max("created_at", filter=Q(author_kind=AuthorKind.CITIZEN)),
                       operator=Max("created_at", filter=Q(author_kind=AuthorKind.OPERATOR,
-                                                          author_id=F("conversation__operator_id")
-                                                          ))))
+                                                          author_id=F("conversation__operator_id"),
+                                                          visibility=Visibility.PUBLIC))))
     late = now - timedelta(seconds=timeout)
-    return [row["conversation_id"] for row in last
-            if row["citizen"] and row["citizen"] < late
-            and (row["operator"] is None or row["operator"] < row["citizen"])]
+    waiting = []
+    for row in last:
+        if not row["citizen"] or (row["operator"] and row["operator"] >= row["citizen"]):
+            continue  # answered
+        # The wait counts from the acceptance at the earliest: a citizen who
+        # queued long is not taken from the operator who just accepted.
+        since = max(row["citizen"], row["conversation__accepted_at"] or row["citizen"])
+        if since < late:
+            waiting.append(row["conversation_id"])
+    return waiting
 
 
 def after_presence_change(user, status):

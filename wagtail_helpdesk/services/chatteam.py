@@ -29,7 +29,6 @@ from ..models import (
     EventKind,
     OfficeMembership,
     ParticipantRole,
-    TicketConsult,
     Visibility,
 )
 from ..permissions import ticket_policy
@@ -107,15 +106,16 @@ def invite(conversation, operator, colleague, message=""):
         if participants(c).filter(role=ParticipantRole.CONSULTANT).count() >= MAX_CONSULTANTS:
             raise GuardFailed(_("At most %(count)d colleagues can be consulted at once.")
                               % {"count": MAX_CONSULTANTS})
-        if not policy.user_has_permission_for_instance(colleague, "view", c.ticket):
+        granted = not policy.user_has_permission_for_instance(colleague, "view", c.ticket)
+        if granted:
             consults.grant(c.ticket, operator, colleague, message=message)
         ConversationParticipant.objects.create(
             conversation=c, user=colleague, role=ParticipantRole.CONSULTANT, public=False,
-            invited_by=operator, started_at=now)
+            invited_by=operator, started_at=now, granted=granted)
         core.record(c.ticket, EventKind.CHAT_INVITED, operator, now=now, body=message,
                     data={"conversation": c.pk, "colleague": colleague.pk})
         notice(c, "consult", now, colleague, visibility=Visibility.INTERNAL)
-        groups.announce(c, operators=[colleague.pk, operator.pk])
+        groups.announce(c, operators=[colleague.pk, operator.pk], internal=True)
     return c
 
 
@@ -150,13 +150,10 @@ def leave(conversation, user):
         row = participant(c, user)
         if row is None:
             raise GuardFailed(_("You are not taking part in this conversation."))
-        end_participations(c, now, users=[user.pk])
+        end_participations(c, now, users=[user.pk])  # a share made for it ends too
         visibility = Visibility.PUBLIC if row.public else Visibility.INTERNAL
         notice(c, "colleague_left", now, user, visibility=visibility)
-        if row.role == ParticipantRole.CONSULTANT and TicketConsult.objects.filter(
-                ticket_id=c.ticket_id, consultant=user).exists():
-            consults.end(c.ticket, user, user)
-        groups.announce(c, operators=[user.pk, c.operator_id])
+        groups.announce(c, operators=[user.pk, c.operator_id], internal=not row.public)
     return c
 
 
@@ -197,7 +194,7 @@ def _supervise(conversation, supervisor, *, public):
             core.record(c.ticket, EventKind.CHAT_MONITORED, supervisor, now=now,
                         data={"conversation": c.pk})
             notice(c, "monitored", now, supervisor, visibility=Visibility.INTERNAL)
-        groups.announce(c, operators=[supervisor.pk, c.operator_id])
+        groups.announce(c, operators=[supervisor.pk, c.operator_id], internal=not public)
     return c, True
 
 
@@ -216,10 +213,36 @@ def join(conversation, supervisor):
 
 def may_write(user, c, *, private):
     """Whether ``user`` may write in ``c`` (locked): its operator always; a
-    colleague taking part privately, or to the citizen once added."""
+    consulted colleague privately, or to the citizen once added; a
+    supervisor once they joined (monitoring is read-only)."""
     if not is_operator(user):
         return False
     if c.operator_id == user.pk:
         return may_work(user, c.ticket)
     row = participant(c, user)
-    return row is not None and (private or row.public)
+    if row is None:
+        return False
+    if row.public:
+        return True
+    return private and row.role == ParticipantRole.CONSULTANT
+
+
+def follow(user, c):
+    """``c`` if ``user`` may follow it live (its rows, internal ones too),
+    else PermissionDenied. Its queue's operators preview a waiting
+    conversation and whoever may read its ticket looks at an ended one; a
+    live one is followed by its operator and participants, and by a
+    supervisor of its queue — who is then monitoring it, recorded and told
+    (:func:`monitor`): never covertly."""
+    from .conversations import can_read
+
+    if not can_read(user, c):
+        raise PermissionDenied(_("You cannot see this conversation."))
+    if c.state in (State.WAITING, State.CLOSED, State.TICKET):
+        return c
+    if c.operator_id == user.pk or participant(c, user) is not None:
+        return c
+    if not _is_supervisor(user, c):
+        raise PermissionDenied(_("Only the operator of this conversation and the supervisors "
+                                 "of its queue can follow it."))
+    return monitor(c, user)

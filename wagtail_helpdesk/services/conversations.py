@@ -34,7 +34,7 @@ from ..models import (
 )
 from ..permissions import ticket_policy
 from ..workflow import Status
-from . import core
+from . import core, rating
 from .actions import resolve
 from .actors import SYSTEM, CitizenActor, actor_user, is_operator
 from .attachments import check_uploads, store_attachments
@@ -50,10 +50,11 @@ from .chatbase import (
     token_hash,
 )
 from .chatqueue import accept, accept_next, held, release, requeue_absent, transfer
-from .chatrouting import availability, dispatch, housekeeping, position
+from .chatrouting import availability, dispatch, housekeeping, position, unanswered
 from .chatteam import (
     add_to_chat,
     consult_candidates,
+    follow,
     invite,
     join,
     leave,
@@ -70,13 +71,12 @@ CLIENT_ID_MAX = 64
 
 __all__ = [
     "accept", "accept_next", "add_to_chat", "availability", "by_token", "can_read",
-    "citizen_actor", "close", "consult_candidates", "dispatch", "end", "follow_ticket",
+    "citizen_actor", "close", "consult_candidates", "dispatch", "end", "follow", "follow_ticket",
     "held", "housekeeping", "invite", "join", "leave", "messages_after", "monitor",
     "participant", "participants", "position", "rate", "release", "requeue_absent", "send",
-    "send_file", "start", "to_ticket", "transfer",
+    "send_file", "start", "to_ticket", "transfer", "unanswered",
 ]
 
-RATING_COMMENT_MAX = 1000
 #: The longest call-back number accepted (digits, spaces, "+", "-", "/", "." and brackets).
 PHONE_MAX = 40
 
@@ -179,13 +179,13 @@ def start(*, service, body, user=None, person=None, office=None, site=None, clie
             raise GuardFailed(_("Tell us your name and e-mail address: we answer there if "
                                 "the chat ends before we do."), missing)
     token, hashed = new_token()
-    now = core.now()
     with transaction.atomic():
         if identity == Identity.DECLARED:
             citizen = declared_citizen(**person)
         ticket = create_ticket(SYSTEM, kind=Kind.REQUEST, channel=Channel.CHAT, citizen=citizen,
                                service=service, office=office, description=body, site=site,
                                identity=identity)
+        now = core.now()  # after the ticket's own events: the timeline stays in order
         c = Conversation.objects.create(
             ticket=ticket, office_id=ticket.office_id, citizen=citizen, identity=identity,
             token_hash=hashed, created_at=now, queued_at=now, updated_at=now,
@@ -266,7 +266,7 @@ def _store(conversation, actor, client_id, private, make):
                 return existing
             message = make(c, kind, now, written)
             _record_message(c, message, actor, now)
-            groups.announce(c)
+            groups.announce(c, internal=message.visibility == Visibility.INTERNAL)
     except IntegrityError:
         # The same message, stored meanwhile by a concurrent send.
         existing = _stored(conversation, actor, client_id)
@@ -417,17 +417,7 @@ def rate(conversation, actor, score, comment=""):
     """The citizen rates the conversation (1–5, optional comment), once, when
     the chat is over (wrap-up or closed): the ticket's ``rating`` event, read
     by the supervisors' figures like any rating."""
-    try:
-        score = int(score)
-    except (TypeError, ValueError):
-        score = 0
-    if not 1 <= score <= 5:
-        raise GuardFailed(_("Choose a rating from 1 to 5."),
-                          {"score": _("Choose a rating from 1 to 5.")})
-    comment = (comment or "").strip()
-    if len(comment) > RATING_COMMENT_MAX:
-        raise GuardFailed(_("The comment is too long."),
-                          {"comment": _("At most %(n)d characters.") % {"n": RATING_COMMENT_MAX}})
+    score, comment = rating.checked(score, comment)
     now = core.now()
     with transaction.atomic():
         c = lock(conversation)

@@ -280,6 +280,8 @@ def _erase_chats(ticket_ids, redact):
     Conversation.objects.filter(ticket_id__in=ticket_ids).update(callback_phone="", device="")
     TicketEvent.objects.filter(ticket_id__in=ticket_ids, kind=EventKind.CHAT_CALLBACK).update(
         body=placeholder(), data={})
+    TicketEvent.objects.filter(ticket_id__in=ticket_ids, kind=EventKind.CHAT_TRANSCRIPT).update(
+        data={})
     messages = ConversationMessage.objects.filter(conversation__ticket_id__in=ticket_ids)
     messages.filter(author_kind=AuthorKind.CITIZEN).update(body=placeholder(), data={})
     # A file's name may say who sent it (the file itself goes with the ticket's).

@@ -76,6 +76,16 @@ def citizen(ticket, event, template):
     return queued
 
 
+def citizen_asked(ticket, event, template, person, *, language=""):
+    """An e-mail ``person`` asked for just now (e.g. their chat's transcript),
+    to their own address: sent whatever their preference for notifications,
+    never on App IO. Returns it, or None."""
+    if person is None or person.erased_at or not person.email:
+        return None
+    return _queue(ticket, event, f"citizen/{template}", address=person.email, citizen=person,
+                  language=language or person.language)
+
+
 def operator_language(user):
     """The language an operator reads: the one chosen in their Wagtail
     account, when it is one of the site's languages; else the default."""

@@ -33,8 +33,9 @@ def already_rated(ticket_id, resolved_event_id):
                                       data__resolved_event=resolved_event_id).exists()
 
 
-def rate(ticket_id, resolved_event_id, score, comment=""):
-    """Record the rating of the resolution ``resolved_event_id``, once."""
+def checked(score, comment):
+    """``(score, comment)`` cleaned: a score from 1 to 5, a comment of at
+    most ``COMMENT_MAX`` characters; else GuardFailed naming the field."""
     try:
         score = int(score)
     except (TypeError, ValueError):
@@ -46,6 +47,12 @@ def rate(ticket_id, resolved_event_id, score, comment=""):
     if len(comment) > COMMENT_MAX:
         raise GuardFailed(_("The comment is too long."),
                           {"comment": _("At most %(n)d characters.") % {"n": COMMENT_MAX}})
+    return score, comment
+
+
+def rate(ticket_id, resolved_event_id, score, comment=""):
+    """Record the rating of the resolution ``resolved_event_id``, once."""
+    score, comment = checked(score, comment)
     with core.atomic_change():
         ticket = core.lock(Ticket(pk=ticket_id))  # one rating at a time
         if not TicketEvent.objects.filter(pk=resolved_event_id, ticket=ticket,

@@ -87,3 +87,31 @@ def helpdesk_field(field, readonly_text=None):
             "textarea" if isinstance(widget, forms.Textarea) else "input")
     return {"field": field, "widget_html": field.as_widget(attrs=attrs), "kind": kind,
             "required": field.field.required and not field.field.disabled}
+
+
+@register.inclusion_tag("wagtail_helpdesk/citizen/chat/widget.html", takes_context=True)
+def helpdesk_chat(context, inactivity=None):
+    """The live chat's launcher on any page (e.g. in the site's base
+    template): every topic, the privacy notice of Settings → Helpdesk;
+    ``inactivity``: minutes before the inactivity warning."""
+    from django.middleware.csrf import get_token
+
+    from ..blocks.chat import chat_context
+
+    request = context.get("request")
+    return {"chat": chat_context({}, context, dom_id="helpdesk-chat", inactivity=inactivity),
+            "request": request,
+            "csrf_token": context.get("csrf_token") or (get_token(request) if request else "")}
+
+
+@register.filter
+def helpdesk_chat_transcript(event):
+    """The transcript of the conversation a timeline event names (the
+    "transcript by e-mail" message), in the active language."""
+    from ..conversations.transcript import as_text
+    from ..models import Conversation
+
+    pk = (getattr(event, "data", None) or {}).get("conversation")
+    conversation = (Conversation.objects.select_related("ticket", "citizen")
+                    .filter(pk=pk).first() if pk else None)
+    return as_text(conversation) if conversation is not None else ""

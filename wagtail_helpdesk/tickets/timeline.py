@@ -46,6 +46,7 @@ EVENT_ICONS = {
     EventKind.CHAT_CALLBACK: "mobile-alt",
     EventKind.CHAT_INVITED: "group",
     EventKind.CHAT_MONITORED: "view",
+    EventKind.CHAT_TRANSCRIPT: "mail",
 }
 
 
