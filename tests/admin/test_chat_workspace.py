@@ -224,6 +224,41 @@ def test_transfer_without_an_office_is_refused_with_the_note_kept(desk):
     assert "Nota importante" in response.content.decode()
 
 
+def test_transfer_to_a_colleague_hands_it_over_at_once(desk):
+    (c,) = held(desk)
+    page = client_for(desk.me).get(reverse(WORKSPACE)).content.decode()
+    assert 'name="operator"' in page and "Anna" in page  # the colleague, with presence
+    response = client_for(desk.me).post(url("transfer", c.pk), {
+        "operator": desk.colleague.pk, "note": "Ti passo la signora Rossi"})
+    assert response.status_code == 302
+    c.refresh_from_db()
+    assert c.state == "active" and c.operator == desk.colleague
+    assert c.ticket.assignee == desk.colleague
+    assert EventKind.NOTE in set(c.ticket.events.values_list("kind", flat=True))
+    notices = [m.event for m in conversations.messages_after(c, 0)]
+    assert notices[-1] == "handed_over"  # the citizen is told who continues
+
+
+def test_transfer_to_a_colleague_and_an_office_at_once_is_refused(desk):
+    (c,) = held(desk)
+    response = client_for(desk.me).post(url("transfer", c.pk), {
+        "operator": desk.colleague.pk, "office": desk.other_office.pk, "note": "Quale?"})
+    assert response.status_code == 400 and "Quale?" in response.content.decode()
+    c.refresh_from_db()
+    assert c.operator == desk.me
+
+
+def test_transfer_to_a_full_colleague_is_refused_on_the_field(desk, settings):
+    settings.WAGTAIL_HELPDESK_CHAT_CAPACITY = 1
+    (c,) = held(desk)
+    conversations.accept(desk.start(body="Altro"), desk.colleague)
+    response = client_for(desk.me, HTTP_ACCEPT_LANGUAGE="it").post(
+        url("transfer", c.pk), {"operator": desk.colleague.pk, "note": ""})
+    assert response.status_code == 400
+    c.refresh_from_db()
+    assert c.operator == desk.me
+
+
 def test_release_hands_it_back_to_the_queue(desk):
     (c,) = held(desk)
     assert client_for(desk.me).post(url("release", c.pk)).status_code == 302

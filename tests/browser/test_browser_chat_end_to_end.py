@@ -46,7 +46,7 @@ def context_page(browser, **device):
 
 def test_a_chat_from_the_citizens_phone_to_the_wrap_up(asgi_live_server, browser, pages):
     server, factories = asgi_live_server, pages.factories
-    luca = factories.operator(pages.office, username="luca", first_name="Luca")
+    factories.operator(pages.office, username="luca", first_name="Luca")
     anna = factories.operator(factories.office(name="Tributi"), username="anna",
                               first_name="Anna")
     factories.supervisor(pages.office, username="sara", first_name="Sara")

@@ -201,3 +201,16 @@ def test_following_a_live_chat_is_for_its_people_and_supervisors_who_are_recorde
                                       actor=boss).count() == 1
     waiting = desk.start()
     assert conversations.follow(desk.colleague, waiting) == waiting  # a preview before accepting
+
+
+def test_handing_over_to_the_consulted_colleague_makes_it_theirs(desk, active):
+    conversations.invite(active, desk.operator, desk.colleague)
+    c = conversations.hand_over(active, desk.operator, desk.colleague)
+    assert c.operator_id == desk.colleague.pk and c.state == "active"
+    assert conversations.participant(c, desk.colleague) is None
+    with pytest.raises(PermissionDenied):  # the first operator left it
+        conversations.send(c, desk.operator, "Ancora io", "o-9")
+    conversations.send(c, desk.colleague, "Eccomi, sono Anna", "a-1")
+    with pytest.raises(GuardFailed) as refused:  # another office: cannot work on it
+        conversations.hand_over(c, desk.colleague, desk.stranger)
+    assert "operator" in refused.value.field_errors

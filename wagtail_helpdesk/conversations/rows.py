@@ -27,6 +27,7 @@ def notice_text(message):
         "colleague_joined": _("%(name)s, a colleague, joined the conversation.")
         % {"name": name},
         "colleague_left": _("%(name)s left the conversation.") % {"name": name},
+        "handed_over": _("%(name)s continues the conversation.") % {"name": name},
         "monitored": _("%(name)s, a supervisor, is following this conversation.")
         % {"name": name},
         "supervisor_joined": _("%(name)s, a supervisor, joined the conversation.")

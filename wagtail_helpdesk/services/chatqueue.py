@@ -17,6 +17,7 @@ from .. import workflow
 from ..conf import get_setting
 from ..conversations import groups
 from ..errors import GuardFailed
+from ..formats import person_name
 from ..models import Conversation, EventKind, Presence, Visibility
 from ..models.conversations import HELD_STATES
 from ..permissions import office_ids_for, ticket_policy
@@ -172,6 +173,54 @@ def requeue_absent(now=None):
         except GuardFailed:
             continue  # it changed meanwhile
     return released
+
+
+def hand_over(conversation, operator, colleague, *, note=""):
+    """Transfer to a colleague: ``colleague`` holds the conversation at once
+    (within their ``CHAT_CAPACITY``, on a ticket they may work on) and the
+    first operator leaves it; the citizen is told who continues. ``note``:
+    a private note for the colleague, on the ticket."""
+    if not (is_operator(operator) and is_operator(colleague)):
+        raise PermissionDenied(_("Only an operator can accept a conversation."))
+    now = core.now()
+    with transaction.atomic():
+        _lock_operator(colleague)
+        c = lock(conversation)
+        if c.state != State.ACTIVE:
+            raise GuardFailed(_("This conversation is not active."))
+        if not _may_hand_back(operator, c):
+            raise PermissionDenied(_("Only the operator who accepted this conversation can "
+                                     "transfer it."))
+        name = person_name(colleague)
+        if colleague.pk == c.operator_id:
+            raise GuardFailed(_("Choose a colleague."), {"operator": _("Choose a colleague.")})
+        if not (colleague.is_active and may_work(colleague, c.ticket)):
+            message = _("%(name)s cannot work on the tickets of this office.") % {"name": name}
+            raise GuardFailed(message, {"operator": message})
+        if held(colleague) >= get_setting("CHAT_CAPACITY"):
+            message = _("%(name)s already holds as many conversations as they can: choose "
+                        "another colleague, or transfer to the queue.") % {"name": name}
+            raise GuardFailed(message, {"operator": message})
+        previous = c.operator
+        c.operator, c.updated_at = colleague, now
+        c.save(update_fields=["operator", "updated_at"])
+        t = c.ticket
+        t.status = workflow.check(t, Action.ASSIGN, assignee_id=colleague.pk)
+        t.assignee = colleague
+        core.save(t, ["status", "assignee"], now)
+        core.record(t, EventKind.ASSIGNED, operator, now=now,
+                    data={"from": previous.pk, "to": colleague.pk})
+        core.record(t, EventKind.CHAT_LEFT, operator, now=now, visibility=Visibility.PUBLIC,
+                    data={"conversation": c.pk, "operator": previous.pk,
+                          "reason": "handed_over", "colleague": colleague.pk})
+        if note.strip():
+            core.record(t, EventKind.NOTE, operator, now=now, body=note.strip())
+        notice(c, "handed_over", now, colleague)
+        # They held it privately, perhaps (a consult): now it is theirs.
+        colleagues = end_participations(c, now, users=[colleague.pk])
+        groups.announce(c, queues=[c.office_id],
+                        operators=[previous.pk, colleague.pk, *colleagues])
+    return c
 
 
 def transfer(conversation, operator, office, *, note=""):

@@ -49,7 +49,7 @@ from .chatbase import (
     shut,
     token_hash,
 )
-from .chatqueue import accept, accept_next, held, release, requeue_absent, transfer
+from .chatqueue import accept, accept_next, hand_over, held, release, requeue_absent, transfer
 from .chatrouting import availability, dispatch, housekeeping, position, unanswered
 from .chatteam import (
     add_to_chat,
@@ -72,7 +72,7 @@ CLIENT_ID_MAX = 64
 __all__ = [
     "accept", "accept_next", "add_to_chat", "availability", "by_token", "can_read",
     "citizen_actor", "close", "consult_candidates", "dispatch", "end", "follow", "follow_ticket",
-    "held", "housekeeping", "invite", "join", "leave", "messages_after", "monitor",
+    "hand_over", "held", "housekeeping", "invite", "join", "leave", "messages_after", "monitor",
     "participant", "participants", "position", "rate", "release", "requeue_absent", "send",
     "send_file", "start", "to_ticket", "transfer", "unanswered",
 ]

@@ -197,6 +197,8 @@ def _chat_left(data, names):
         yield _("The operator left the conversation")
     elif reason == "offline":
         yield _("The operator went offline: the conversation went back to the queue")
+    elif reason == "handed_over":
+        yield _("Transferred to %(name)s") % {"name": names.user(data.get("colleague"))}
     elif reason == "unanswered":
         yield _("The citizen's message went unanswered too long: the conversation went back "
                 "to the queue")

@@ -52,23 +52,39 @@ class WrapUpForm(ChatActionForm):
 
 
 class ChatTransferForm(ChatActionForm):
+    """To a colleague of the queue (who holds it at once) or to another
+    office's queue: one of the two."""
+
     action = "transfer"
 
-    office = ObjectChoiceField(label=_("Transfer to the office"))
+    operator = ObjectChoiceField(
+        label=_("Transfer to a colleague"), required=False,
+        help_text=_("They continue the conversation at once."))
+    office = ObjectChoiceField(
+        label=_("…or to the queue of the office"), required=False,
+        help_text=_("The conversation waits there for one of its operators."))
     note = forms.CharField(
-        label=_("Note for the new office"), required=False,
+        label=_("Note for the colleague or the new office"), required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Operators only: the citizen does not see it."),
     )
 
-    def __init__(self, *args, offices=(), **kwargs):
+    def __init__(self, *args, offices=(), colleagues=(), **kwargs):
         super().__init__(*args, **kwargs)
         office_id = self.conversation.office_id
         self.fields["office"].set_objects([o for o in offices if o.pk != office_id])
+        self.fields["operator"].set_objects([user for user, _label in colleagues],
+                                            dict(colleagues).get)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("operator")) == bool(data.get("office")):
+            raise forms.ValidationError(_("Choose a colleague or an office, one of the two."))
+        return data
 
     @property
     def is_usable(self):
-        return len(self.fields["office"].choices) > 1
+        return len(self.fields["office"].choices) > 1 or len(self.fields["operator"].choices) > 1
 
 
 class ChatNoteForm(ChatActionForm):

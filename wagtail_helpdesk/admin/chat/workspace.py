@@ -106,7 +106,8 @@ class WorkspaceView(WagtailAdminTemplateMixin, TemplateView):
         forms = {"note": pick(ChatNoteForm)}
         if tab.is_mine:
             forms["wrapup"] = pick(WrapUpForm, resolution_types=shared["resolution_types"])
-            forms["transfer"] = pick(ChatTransferForm, offices=shared["offices"])
+            forms["transfer"] = pick(ChatTransferForm, offices=shared["offices"],
+                                     colleagues=data.transfer_colleagues(c, shared))
             forms["invite"] = pick(InviteForm)
         return forms
 
@@ -115,7 +116,7 @@ class WorkspaceView(WagtailAdminTemplateMixin, TemplateView):
         user = self.request.user
         can_change = ticket_policy().user_has_permission(user, "change")
         tabs = data.build_tabs(user)
-        shared = data.shared_choices(user) if tabs else {"quick_replies": [],
+        shared = data.shared_choices(user, tabs) if tabs else {"quick_replies": [],
                                                            "quick_reply_data": []}
         for tab in tabs:
             tab.forms = self._forms(tab, shared)
@@ -246,11 +247,17 @@ def transfer(request, pk):
     from ...models import Office
 
     form = ChatTransferForm(request.POST, conversation=c,
-                            offices=list(Office.objects.active().order_by("name")))
+                            offices=list(Office.objects.active().order_by("name")),
+                            colleagues=data.transfer_colleagues(c))
     if not form.is_valid():
         return _invalid(request, c, form, _("The conversation could not be transferred: "
                                             "correct the errors below."))
     d = form.cleaned_data
+    if d["operator"]:
+        return _run(request, c,
+                    lambda: chat.hand_over(c, request.user, d["operator"], note=d["note"]),
+                    _("Conversation transferred to %(name)s.")
+                    % {"name": person_name(d["operator"])}, form=form)
     return _run(request, c, lambda: chat.transfer(c, request.user, d["office"], note=d["note"]),
                 _("Conversation transferred to %(office)s.") % {"office": d["office"].name},
                 form=form)

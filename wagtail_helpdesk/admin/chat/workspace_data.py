@@ -20,6 +20,7 @@ from ...models import (
     ConversationParticipant,
     Identity,
     Office,
+    OfficeMembership,
     Presence,
     ResolutionType,
 )
@@ -187,16 +188,41 @@ def build_tabs(user):
     return tabs
 
 
-def shared_choices(user):
+def shared_choices(user, tabs=()):
     """What every tab's forms offer, loaded once: resolution types, offices,
-    and the quick replies (the user's own and their offices')."""
+    the colleagues of the tabs' queues (to transfer to), and the quick
+    replies (the user's own and their offices')."""
     quick_replies, quick_reply_data = reply_box_choices(user, _NoOffice())
     return {
         "resolution_types": list(ResolutionType.objects.active()),
         "offices": list(Office.objects.active().order_by("name")),
+        "members": _members({tab.conversation.office_id for tab in tabs}),
         "quick_replies": quick_replies,
         "quick_reply_data": quick_reply_data,
     }
+
+
+def _members(office_ids):
+    """``{office id: [(user, "Name — presence")]}``: the active members of the
+    offices, by name (two queries, however many offices)."""
+    rows = list(OfficeMembership.objects.filter(office_id__in=office_ids, user__is_active=True)
+                .select_related("user").order_by("user__first_name", "user__last_name",
+                                                 "user_id"))
+    label = presence_service.name_and_status([row.user for row in rows])
+    members = {}
+    for row in rows:
+        members.setdefault(row.office_id, []).append((row.user, label(row.user)))
+    return members
+
+
+def transfer_colleagues(c, shared=None):
+    """``[(user, label)]``: the colleagues of ``c``'s queue it may be
+    transferred to (the services check capacity and permission again)."""
+    members = (shared or {}).get("members")
+    if members is None:
+        members = _members({c.office_id})
+    return [(user, label) for user, label in members.get(c.office_id, [])
+            if user.pk != c.operator_id]
 
 
 class _NoOffice:
