@@ -20,6 +20,11 @@ def test_the_citizen_polls_with_the_token_header(desk, client):
     data = answer.json()
     assert (data["conversation"], data["last_seq"], data["state"]) == (c.pk, 2, "waiting")
     assert [(r["seq"], r["body"]) for r in data["messages"]] == [(2, "Secondo messaggio")]
+    # The time as the site shows it (its time zone), not the browser's.
+    from django.utils import timezone
+
+    stored = c.messages.get(seq=2).created_at
+    assert data["messages"][0]["time"] == timezone.localtime(stored).strftime("%H:%M")
     assert client.get(URL, {"after": "x"}, HTTP_X_HELPDESK_CHAT_TOKEN=c.token).status_code == 400
     assert client.get(URL, {"after": 0}).status_code == 403
     assert client.get(URL, HTTP_X_HELPDESK_CHAT_TOKEN=c.token[::-1]).status_code == 403

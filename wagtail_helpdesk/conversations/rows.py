@@ -1,5 +1,7 @@
 """Messages as JSON rows, the same for the sockets and the polling view."""
 
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from ..models import AuthorKind
@@ -51,6 +53,9 @@ def row(message, mine=False):
         "body": message.body if message.author_kind != AuthorKind.SYSTEM else notice_text(message),
         "event": message.event,
         "created": message.created_at.isoformat(),
+        # The time as the site's pages show it (its TIME_ZONE), whatever the
+        # browser's clock says.
+        "time": date_format(timezone.localtime(message.created_at), "H:i"),
         "visibility": message.visibility,
         "attachment": _attachment(message),
     }

@@ -345,7 +345,7 @@
                 who.textContent = row.author === 'citizen' ? conv.citizenName : row.name;
                 const time = document.createElement('time');
                 time.dateTime = row.created;
-                time.textContent = new Date(row.created)
+                time.textContent = row.time || new Date(row.created)
                     .toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
                 meta.append(who, ' ', time);
                 if (internal) {

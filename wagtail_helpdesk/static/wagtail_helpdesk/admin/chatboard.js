@@ -349,8 +349,8 @@
             time.className = 'helpdesk-chatview__time';
             time.dateTime = row.created;
             const created = new Date(row.created);
-            time.textContent = Number.isNaN(created.getTime()) ? '' : created.toLocaleTimeString(
-                document.documentElement.lang || undefined, { hour: '2-digit', minute: '2-digit' });
+            time.textContent = row.time || (Number.isNaN(created.getTime()) ? '' : created.toLocaleTimeString(
+                document.documentElement.lang || undefined, { hour: '2-digit', minute: '2-digit' }));
             item.appendChild(time);
             if (row.visibility === 'internal') {
                 const badge = document.createElement('span');

@@ -514,8 +514,8 @@
         time.className = 'helpdesk-chat-time';
         time.setAttribute('datetime', row.created);
         var when = new Date(row.created);
-        time.textContent = isNaN(when) ? '' : when.toLocaleTimeString(document.documentElement.lang || undefined,
-            { hour: '2-digit', minute: '2-digit' });
+        time.textContent = row.time || (isNaN(when) ? '' : when.toLocaleTimeString(
+            document.documentElement.lang || undefined, { hour: '2-digit', minute: '2-digit' }));
         item.appendChild(time);
         // Rows arrive in order; one that arrives late is placed by its seq.
         var next = null;
