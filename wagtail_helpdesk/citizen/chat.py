@@ -44,6 +44,9 @@ SENDS_PER_HOUR = 600
 #: Requests with a conversation's token per minute (status, leave, rating…);
 #: the widget asks for its status every 10 s and polls every 3 s at most.
 REQUESTS_PER_MINUTE = 60
+#: Actions (leave, turn into a request, rate, transcript by e-mail) per
+#: conversation per minute.
+ACTIONS_PER_MINUTE = 20
 #: Transcripts built (text or PDF) per conversation per minute.
 TRANSCRIPTS_PER_MINUTE = 6
 #: Availability look-ups per client address per hour.
@@ -162,8 +165,9 @@ def status(request):
 
 
 def _acting(request, action):
-    """Run ``action(conversation, actor)`` for the token's citizen; JSON."""
-    c, refusal = _conversation(request)
+    """Run ``action(conversation, actor)`` for the token's citizen; JSON.
+    Actions have their own allowance: polling the status never uses it up."""
+    c, refusal = _conversation(request, "chat_act", ACTIONS_PER_MINUTE)
     if refusal:
         return refusal
     try:
