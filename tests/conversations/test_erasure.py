@@ -99,3 +99,23 @@ def test_erasure_removes_the_call_back_number_the_device_and_the_chats_files(
     message.refresh_from_db()
     assert message.attachment_id is None and "rita" not in message.body
     assert not Attachment.objects.filter(ticket=sent.ticket).exists()
+
+
+def test_erasing_a_declared_contact_reaches_the_chat_whose_ticket_was_linked_to_another(
+        desk, factories, django_capture_on_commit_callbacks):
+    from wagtail_helpdesk.services.identities import link_citizen
+
+    registered = factories.citizen(fiscal_code=factories.FISCAL_CODES[0], given_name="Maria",
+                                   family_name="Rossi", email="maria@example.org")
+    started = desk.start(person={"given_name": "Maria", "family_name": "Rossi",
+                                 "email": "maria@example.org",
+                                 "fiscal_code": factories.FISCAL_CODES[0]})
+    c = conversations.accept(started, desk.operator)
+    c.token = started.token
+    declared = c.citizen
+    link_citizen(c.ticket, desk.operator, registered)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erase_citizen(factories.administrator(), declared, reason="Richiesta art. 17")
+    c.refresh_from_db()
+    assert c.state == "closed"  # the chat the declared contact started is shut...
+    assert conversations.by_token(c.token) is None  # ...and their browser cannot open it

@@ -265,6 +265,13 @@ def _close_chats(person, ticket_ids, actor, now):
     """The citizen's conversations (of their tickets, or started by them),
     locked after the tickets: the live ones close, and every one gets a new
     token hash, so the erased citizen's browser can open none of them."""
+    # A chat they started whose ticket is no longer theirs (an operator linked
+    # it to another citizen): its ticket is locked first too, as every chat
+    # change does (ticket, then conversation).
+    others = (Conversation.objects.filter(citizen=person).exclude(ticket_id__in=ticket_ids)
+              .values_list("ticket_id", flat=True))
+    list(Ticket.objects.select_for_update().filter(pk__in=list(others)).order_by("pk")
+         .values_list("pk", flat=True))
     chats = (Conversation.objects.select_for_update(of=("self",)).select_related("ticket")
              .filter(Q(ticket_id__in=ticket_ids) | Q(citizen=person)).order_by("pk"))
     for c in chats:
