@@ -66,10 +66,9 @@ def register_chat_workspace_menu_item():
 
 @hooks.register(MENU_HOOK)
 def register_chat_board_menu_item():
-    from .admin.chat.board import BoardMenuItem
-
-    return BoardMenuItem(_("Live chat board"), reverse("wagtail_helpdesk_chat:board"),
-                         name="helpdesk-chat-board", icon_name="view", order=111)
+    # Shown to the same users as the dashboard: supervisors.
+    return dashboard.DashboardMenuItem(_("Live chat board"), reverse("wagtail_helpdesk_chat:board"),
+                                       name="helpdesk-chat-board", icon_name="view", order=111)
 
 
 @hooks.register("insert_global_admin_css")

@@ -104,9 +104,9 @@ def test_an_operator_is_refused(client, queue):
 
 
 def test_the_menu_item_is_shown_to_supervisors_only(rf, queue, factories):
-    from wagtail_helpdesk.admin.chat.board import BoardMenuItem
+    from wagtail_helpdesk.admin.dashboard import DashboardMenuItem  # the board's menu item
 
-    item = BoardMenuItem("Board", reverse(BOARD), name="helpdesk-chat-board")
+    item = DashboardMenuItem("Board", reverse(BOARD), name="helpdesk-chat-board")
     for user, shown in ((queue.boss, True), (factories.administrator(), True),
                         (queue.operator, False)):
         request = rf.get("/admin/")

@@ -22,7 +22,7 @@ from .. import throttle
 from ..attachments import serve_attachment
 from ..conf import get_setting
 from ..conversations import transcript
-from ..conversations.views import TOKEN_HEADER
+from ..conversations.views import TOKEN_HEADER, too_many
 from ..errors import GuardFailed, HelpdeskError
 from ..models import (
     Attachment,
@@ -61,12 +61,6 @@ def _error(message, status=400, fields=None):
     return JsonResponse(data, status=status)
 
 
-def _too_many(retry_after=None):
-    response = _error(_("Too many requests: wait a little, then try again."), status=429)
-    response["Retry-After"] = str(retry_after or throttle.retry_after())
-    return response
-
-
 def _refused(exc):
     if isinstance(exc, PermissionDenied):
         return _error(str(exc) or _("You cannot see this conversation."), status=403)
@@ -78,13 +72,13 @@ def _conversation(request, scope="chat_use", per_minute=None):
     conversation's requests are limited per minute (``scope``: a bucket of
     its own for the heavier ones)."""
     if throttle.bad_keys_exceeded("chat", request):
-        return None, _too_many(throttle.bad_key_retry_after())
+        return None, too_many(throttle.bad_key_retry_after())
     c = conversations.by_token(request.headers.get(TOKEN_HEADER, ""))
     if c is None:
         throttle.allow_bad_key("chat", request)
         return None, _error(_("This conversation does not exist or has expired."), status=403)
     if not throttle.allow(scope, c.pk, per_minute or REQUESTS_PER_MINUTE, window=60):
-        return None, _too_many(throttle.retry_after(60))
+        return None, too_many(throttle.retry_after(60))
     return c, None
 
 
@@ -112,7 +106,7 @@ def _status(c):
 def availability(request):
     """How many operators of the topic's office are available now."""
     if not throttle.allow("chat_lookup", throttle.client_ip(request), LOOKUPS_PER_HOUR):
-        return _too_many()
+        return too_many(throttle.retry_after())
     pk = request.GET.get("service", "")
     service = (Service.objects.active().select_related("office").filter(pk=pk).first()
                if pk.isdigit() else None)
@@ -133,7 +127,7 @@ def start(request):
         return _error(_("The chat is not available at the moment."), status=403)
     ip = throttle.client_ip(request)
     if not throttle.allow("chat_start", ip, get_setting("RATE_TICKETS_PER_IP")):
-        return _too_many()
+        return too_many(throttle.retry_after())
     verified = verified_citizen(request.user)
     form = ChatStartForm(request.POST, verified=verified)
     if form.is_bot:
@@ -142,7 +136,7 @@ def start(request):
         return _error(_("Check the fields marked."), fields=field_errors(form))
     who = verified.pk if verified else form.cleaned_data["email"].lower()
     if not throttle.allow("chat_person", who, get_setting("RATE_TICKETS_PER_PERSON")):
-        return _too_many()
+        return too_many(throttle.retry_after())
     try:
         c = conversations.start(
             service=form.service_object, body=form.cleaned_data["body"],
@@ -186,7 +180,7 @@ def _sent(message):
 @require_POST
 def send(request):
     if not throttle.allow("chat_send", throttle.client_ip(request), SENDS_PER_HOUR):
-        return _too_many()
+        return too_many(throttle.retry_after())
     return _acting(request, lambda c, actor: _sent(conversations.send(
         c, actor, request.POST.get("body", ""), request.POST.get("client_id", ""))))
 
@@ -196,7 +190,7 @@ def send(request):
 @require_POST
 def upload(request):
     if not throttle.allow("chat_upload", throttle.client_ip(request), UPLOADS_PER_HOUR):
-        return _too_many()
+        return too_many(throttle.retry_after())
     files = request.FILES.getlist("file")
 
     def act(c, actor):

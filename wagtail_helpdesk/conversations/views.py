@@ -21,10 +21,12 @@ TOKEN_HEADER = "X-Helpdesk-Chat-Token"  # noqa: S105 (a header name)
 POLLS_PER_MINUTE = 60
 
 
-def _too_many():
+def too_many(retry_after=None):
+    """429 with ``Retry-After``: the chat's HTTP endpoints' one answer to a
+    client over its allowance."""
     response = JsonResponse({"error": _("Too many requests: wait a little, then try again.")},
                             status=429)
-    response["Retry-After"] = str(throttle.retry_after(60))
+    response["Retry-After"] = str(retry_after or throttle.retry_after(60))
     return response
 
 
@@ -47,14 +49,14 @@ def _answer(request, conversation, own, internal=False):
 @require_GET
 def citizen_messages(request):
     if throttle.bad_keys_exceeded("chat", request):
-        return _too_many()
+        return too_many()
     conversation = conversations.by_token(request.headers.get(TOKEN_HEADER, ""))
     if conversation is None:
         throttle.allow_bad_key("chat", request)
         return JsonResponse(
             {"error": _("This conversation does not exist or has expired.")}, status=403)
     if not throttle.allow("chat_poll", conversation.pk, POLLS_PER_MINUTE, window=60):
-        return _too_many()
+        return too_many()
     return _answer(request, conversation, citizens)
 
 

@@ -30,14 +30,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
 from ...conf import get_setting
 from ...conversations import metrics
 from ...conversations.rows import batch, by_operator
 from ...errors import GuardFailed
-from ...formats import person_name
+from ...formats import format_duration, person_name
 from ...models import (
     Conversation,
     ConversationParticipant,
@@ -48,7 +47,6 @@ from ...models import (
 )
 from ...permissions import office_ids_for, ticket_policy
 from ...services import conversations
-from ..dashboard import format_duration
 
 URL_NAME = "board"
 FRAGMENT_HEADER = "X-Helpdesk-Fragment"
@@ -215,13 +213,6 @@ class BoardView(WagtailAdminTemplateMixin, TemplateView):
         patch_vary_headers(response, [FRAGMENT_HEADER])
         add_never_cache_headers(response)
         return response
-
-
-class BoardMenuItem(MenuItem):
-    """Shown to supervisors (the ``dashboard`` permission)."""
-
-    def is_shown(self, request):
-        return is_supervisor(request.user)
 
 
 # --- one conversation: monitor, join, hand back -----------------------------------------------
