@@ -191,9 +191,12 @@ EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
+# `make demo` sends through its own mail server on loopback (scripts/demo_mail.py).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_TIMEOUT = 10  # with an SMTP server: a server that hangs does not hold a worker
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "assistenza@comune.example.it")
-# Replies to notifications come back to assistenza+<ticket token>@… (inbound channel).
+# Replies to notifications come back to assistenza+<ticket token>@… (docs/inbound-email.md).
 WAGTAIL_HELPDESK_NOTIFY_REPLY_TO = os.environ.get(
     "HELPDESK_NOTIFY_REPLY_TO", "assistenza+{token}@comune.example.it")
 

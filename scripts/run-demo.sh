@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Start the demo site (one ASGI server, uvicorn: the pages, the admin and the
 # live chat's WebSockets) and a django-q2 worker together; Ctrl-C stops both.
+# Beside them, the demo's e-mail: the help desk's LMTP receiver and the
+# demo's mailbox server with the citizens' webmail (scripts/demo_mail.py).
 set -u
 PY="$1"; HOST="$2"; PORT="$3"
 pids=()
 spid_pid=""
+mail_pids=()
 stop() {
   trap - INT TERM EXIT
   echo; echo "Stopping the demo…"
-  for pid in "${pids[@]}" $spid_pid; do kill "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}" $spid_pid "${mail_pids[@]}"; do kill "$pid" 2>/dev/null; done
   wait 2>/dev/null
   exit 0
 }
@@ -50,6 +53,53 @@ if [ -z "${WAGTAIL_HELPDESK_REDIS_URL:-}${REDIS_URL:-}" ]; then
 else
   chat_layer="Redis at ${WAGTAIL_HELPDESK_REDIS_URL:-$REDIS_URL}"
 fi
+# The demo's e-mail (DEMO_MAIL=0 skips it: e-mails are then written to
+# var/mail/ as files). The worker sends through the demo's mailbox server
+# (SMTP on 127.0.0.1:8025), which keeps every message in var/mail/ for the
+# citizens' webmail (127.0.0.1:8026) and hands the help desk's own mail
+# (assistenza@… and the assistenza+<token>@… of the notifications' Reply-To)
+# to the LMTP receiver on 127.0.0.1:8024, which stores it for the worker.
+# A port already taken: said, and the demo goes on without that part.
+mail_note="E-mails sent by the worker are written to var/mail/"
+if [ "${DEMO_MAIL:-1}" != "0" ]; then
+  echo "==> Starting the demo's e-mail (LMTP receiver, mailbox server, webmail)…"
+  if "$PY" -c 'import socket; socket.create_connection(("127.0.0.1", 8024), 1).close()' 2>/dev/null; then
+    echo "Port 8024 is taken: no LMTP receiver (the help desk will not receive e-mail)."
+  else
+    "$PY" manage.py helpdesk_lmtp --host 127.0.0.1 --port 8024 &
+    mail_pids+=($!)
+  fi
+  mail_dir="${VAR_DIR:-var}/mail"  # where example_site/settings.py keeps e-mails too
+  mail_ready="$mail_dir/.demo-mail.json"
+  mkdir -p "$mail_dir"
+  rm -f "$mail_ready"
+  "$PY" scripts/demo_mail.py --smtp 127.0.0.1:8025 --lmtp 127.0.0.1:8024 \
+    --webmail 127.0.0.1:8026 --dir "$mail_dir" --ready "$mail_ready" &
+  mail_pid=$!
+  for _ in $(seq 1 100); do
+    [ -f "$mail_ready" ] && break
+    kill -0 "$mail_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -f "$mail_ready" ]; then
+    mail_pids+=($mail_pid)
+    export EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend"
+    export EMAIL_HOST="127.0.0.1" EMAIL_PORT="8025"  # read by example_site/settings.py
+    webmail_url="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["webmail"] or "")' "$mail_ready")"
+    mail_note="E-mails go through the demo's mailbox (SMTP 127.0.0.1:8025) and are kept in $mail_dir/"
+    if [ -n "$webmail_url" ]; then
+      mail_note="$mail_note
+    Citizens' webmail: $webmail_url   (read the help desk's e-mails, \"Rispondi\", \"Scrivi al Comune\")"
+    fi
+  else
+    echo "The demo's mailbox server did not start (port 8025 taken?): e-mails are written to var/mail/ as files."
+    kill "$mail_pid" 2>/dev/null
+  fi
+fi
+# Replies to notifications carry the ticket's signed token in their address
+# (example_site/settings.py reads HELPDESK_NOTIFY_REPLY_TO).
+default_reply_to='assistenza+{token}@comune.example.it'
+export HELPDESK_NOTIFY_REPLY_TO="${HELPDESK_NOTIFY_REPLY_TO:-$default_reply_to}"
 echo "==> Starting the web server (ASGI: uvicorn) and the worker…"
 # A fresh REST API token for "operatore" (the previous demo token is revoked).
 api_token="$("$PY" manage.py shell -c '
@@ -86,7 +136,7 @@ cat <<MSG
       responsabile   supervisor (URP, Polizia Locale e Mobilità, Lavori pubblici,
                      Servizi demografici)
       admin          helpdesk administrator and superuser
-    E-mails sent by the worker are written to var/mail/
+    $mail_note
     REST API:  http://$HOST:$PORT/api/helpdesk/v1/docs   (token of "operatore":
                ${api_token:-not created})
     Open311:   http://$HOST:$PORT/open311/v2/discovery.json   (api_key o311_demo)

@@ -8,6 +8,7 @@ from tests.support.api import caller  # noqa: F401 (REST API calls with a token,
 from tests.support.appio_fake import fake_io  # noqa: F401 (App IO built from its spec)
 from tests.support.citizen import nominatim, pages  # noqa: F401 (fixtures of the citizens' forms)
 from tests.support.desk import make_desk  # noqa: F401 (the help desk a test works at)
+from tests.support.dovecot import dovecot, dovecot_server  # noqa: F401 (the IMAP server)
 from tests.support.oidc_fake import federation  # noqa: F401 (a SPID/CIE federation for the login tests)
 from tests.support.rsa_pool import (  # noqa: F401 (RSA keys made once per session)
     pooled_rsa_keys,
@@ -57,6 +58,9 @@ def pytest_collection_modifyitems(config, items):
         ("browser", _has_chromium(),
          f"browser tests deselected: no Chromium at {CHROMIUM} (CI installs it; "
          "`apt-get install chromium` to run them)."),
+        ("imap", os.path.exists("/usr/sbin/dovecot"),
+         "IMAP tests deselected: no Dovecot at /usr/sbin/dovecot (CI installs it; "
+         "`apt-get install dovecot-imapd` to run them)."),
     ]
     notes = []
     for marker, available, message in rules:
@@ -115,7 +119,10 @@ def page(browser):
 def clear_cache():
     from django.core.cache import cache
 
+    from wagtail_helpdesk.inbound.matching import forget_mailboxes
+
     cache.clear()
+    forget_mailboxes()  # the worker's memory of the mailboxes' addresses
 
 
 @pytest.fixture(autouse=True)

@@ -451,3 +451,35 @@ def check_tile_proxy(app_configs, **kwargs):
             "The tile proxy needs WAGTAIL_HELPDESK_MAP_TILE_URL to be the tile server's "
             "http(s) URL.", id="wagtail_helpdesk.E012"))
     return problems
+
+
+@register(Tags.database)
+def check_mailboxes(app_configs, databases=None, **kwargs):
+    """Inbound mail: a reply can only find its ticket by the signed reply
+    address if notifications carry one, and an active mailbox needs an office
+    for the tickets new mail opens (docs/inbound-email.md)."""
+    if not databases:
+        return []
+    from django.db import DatabaseError
+
+    from .conf import get_setting
+    from .models import Mailbox
+
+    try:
+        active = list(Mailbox.objects.filter(active=True).values_list("name", "office_id"))
+    except DatabaseError:  # not migrated yet
+        return []
+    problems = []
+    if active and not get_setting("NOTIFY_REPLY_TO"):
+        problems.append(Warning(
+            "Mailboxes are read, but notifications carry no signed reply address.",
+            hint="Set WAGTAIL_HELPDESK['NOTIFY_REPLY_TO'], e.g. "
+                 "\"assistenza+{token}@comune.example.it\" (docs/inbound-email.md).",
+            id="wagtail_helpdesk.W040"))
+    for name, office in active:
+        if office is None:
+            problems.append(Warning(
+                f"The mailbox “{name}” has no office: the tickets its new mail opens are "
+                "seen by administrators only.",
+                hint="Choose its office in Helpdesk → Mailboxes.", id="wagtail_helpdesk.W041"))
+    return problems

@@ -124,6 +124,11 @@ DEFAULTS = {
     # token, e.g. "assistenza+{token}@comune.example.it" ("" : no Reply-To).
     "NOTIFY_REPLY_TO": "",
     "NOTIFY_MESSAGE_ID_DOMAIN": "",  # default: the domain of the From address
+    # Envelope sender (Return-Path) of notifications, "{token}" replaced by
+    # the notification's signed token (VERP), e.g.
+    # "bounces+{token}@comune.example.it": a bounce then names the exact
+    # notification. "" : the From address. Needs plus-addressing on that box.
+    "NOTIFY_BOUNCE_ADDRESS": "",
     "NOTIFY_MAX_ATTEMPTS": 8,
     "NOTIFY_RETRY_BASE_SECONDS": 60,  # then doubled at each attempt…
     "NOTIFY_RETRY_MAX_SECONDS": 6 * 3600,  # …up to this
@@ -134,6 +139,22 @@ DEFAULTS = {
     "NOTIFY_SWEEP_BATCHES": 20,
     # Operators' daily summary of new tickets: sent after this hour (local time).
     "NOTIFY_DIGEST_HOUR": 8,
+    # Inbound e-mail (docs/inbound-email.md). Other addresses of ours: mail
+    # from them is our own coming back and is dropped (the mailboxes', the
+    # From and Reply-To addresses are always ours).
+    "INBOUND_SYSTEM_ADDRESSES": [],
+    # New tickets one sender may open by e-mail per hour; more are kept in
+    # "Posta in arrivo", unprocessed (a mail loop, a flood), for an administrator.
+    "INBOUND_MAX_TICKETS_PER_SENDER_HOUR": 10,
+    # Minutes between two readings of the IMAP mailboxes.
+    "INBOUND_POLL_MINUTES": 1,
+    # Messages one run of the job processes at most (the rest: the next run).
+    "INBOUND_BATCH_SIZE": 500,
+    # The LMTP receiver (manage.py helpdesk_lmtp): accept mail for any
+    # address (False: only active LMTP mailboxes' addresses, plus-forms
+    # included), and the largest message it takes.
+    "INBOUND_LMTP_ACCEPT_ANY": False,
+    "INBOUND_MAX_MESSAGE_BYTES": 64 * 1024 * 1024,
     # App IO: the messages API and the default service key (each Service may
     # have its own; empty everywhere: App IO is off).
     "APP_IO_URL": "https://api.io.pagopa.it/api/v1",

@@ -11,6 +11,8 @@ from wagtail import hooks
 from .admin import dashboard, presence
 from .admin.attention import MyTicketsPanel
 from .admin.citizens import citizen_viewset
+from .admin.inbound import inbound_viewset
+from .admin.mailboxes import mailbox_viewset
 from .admin.notifications import undelivered_viewset
 from .admin.preferences import HelpdeskNotificationsPanel
 from .admin.quickreplies import quick_reply_viewset
@@ -27,7 +29,8 @@ def register_helpdesk_viewsets():
     # The citizens' and quick replies' viewsets join the Helpdesk menu group
     # through its ``menu_hook``.
     return [HelpdeskViewSetGroup(), ticket_viewset, undelivered_viewset, *catalogue_viewsets,
-            open311_client_viewset, citizen_viewset, quick_reply_viewset]
+            open311_client_viewset, citizen_viewset, quick_reply_viewset, inbound_viewset,
+            mailbox_viewset]
 
 
 @hooks.register("register_admin_urls")

@@ -133,7 +133,8 @@ def test_the_jobs_are_scheduled_on_migrate():
     assert names == {"wagtail_helpdesk: outbox sweeper", "wagtail_helpdesk: deadline reminders",
                      "wagtail_helpdesk: resolve tickets left waiting", "wagtail_helpdesk: daily summaries",
                      "wagtail_helpdesk: expire citizens' drafts",
-                     "wagtail_helpdesk: retention", "wagtail_helpdesk: live chat queues"}
+                     "wagtail_helpdesk: retention", "wagtail_helpdesk: live chat queues",
+                     "wagtail_helpdesk: inbound mail"}
 
 
 def resolved_ticket(factories, person, office, years_ago):

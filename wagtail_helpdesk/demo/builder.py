@@ -45,7 +45,7 @@ from ..models import (
 from ..models.open311 import hash_key
 from ..permissions import ticket_policy
 from ..workflow import Status
-from . import chats, data, texts
+from . import chats, data, mail, texts
 from .plans import plan_tickets
 from .replies import default_office_replies
 from .story import Story
@@ -342,6 +342,7 @@ def build(tickets=DEFAULT_TICKETS, *, seed=SEED, now=None, progress=None):
         result.logins = ensure_accounts(offices, result.created)
         ensure_settings(result.created)
         ensure_quick_replies(offices, result.created)
+        result.created["mailboxes"] += mail.create_mailboxes(offices)
         result.open311_key = ensure_open311_client(result.created)
         already = demo_tickets(specs).exists()
         progress("citizens")

@@ -18,6 +18,7 @@ from .conversations import (
     Identity,
     ParticipantRole,
 )
+from .inbound import InboundMessage, InboundOutcome, Mailbox, MailboxProtocol, MailboxSecurity
 from .notifications import Notification, NotificationChannel, NotificationStatus
 from .oidc import IdentityProvider, ProviderProfile, TrustMark
 from .open311 import Open311Client
@@ -38,6 +39,11 @@ from .tickets import (
 )
 
 __all__ = [
+    "InboundMessage",
+    "InboundOutcome",
+    "Mailbox",
+    "MailboxProtocol",
+    "MailboxSecurity",
     "AppendOnlyError",
     "Attachment",
     "AuthorKind",

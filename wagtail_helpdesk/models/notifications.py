@@ -61,6 +61,10 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
+    #: What the recipient's side said after sending: a certified-mail (PEC)
+    #: receipt ("accettazione", "avvenuta-consegna", …) or "bounce", and when.
+    receipt = models.CharField(_("receipt"), max_length=40, blank=True)
+    receipt_at = models.DateTimeField(_("receipt time"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -133,6 +133,12 @@ class Ticket(models.Model):
     unread_count = models.PositiveIntegerField(
         _("unread citizen messages"), default=0, editable=False
     )
+    #: The resolved ticket this one follows up (a citizen's reply by e-mail
+    #: after the reopen window opens a new ticket linked to the old one).
+    follow_up_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="follow_ups", verbose_name=_("follow-up of"),
+    )
     #: Bumped by every change; callers pass the version they saw to detect collisions.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -240,6 +246,10 @@ class EventKind(models.TextChoices):
     CHAT_INVITED = "chat_invited", _("Colleague invited to the chat")
     CHAT_MONITORED = "chat_monitored", _("Chat monitored")
     CHAT_TRANSCRIPT = "chat_transcript", _("Chat transcript sent by e-mail")
+    EMAIL_AUTO_REPLY = "email_auto_reply", _("Automatic e-mail reply received")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    NOTIFICATION_RECEIPT = "notification_receipt", _("Delivery receipt")
+    EMAIL_REROUTED = "email_rerouted", _("E-mail moved to this ticket")
 
 
 class AppendOnlyError(RuntimeError):

@@ -4,20 +4,24 @@ language, threaded per ticket, with a Reply-To that leads back to it.
 Threading (see docs/notifications.md):
 
 * ``Message-ID: <hd.<ticket>.<notification>.<sig>@<domain>>``, signed so that
-  an inbound channel (planned; nothing reads replies yet) can trust it points
-  to that ticket;
+  inbound mail (:mod:`wagtail_helpdesk.inbound`) can trust a reply's
+  ``In-Reply-To``/``References`` point to that ticket (:func:`read_message_id`);
 * ``In-Reply-To`` and ``References``: the ticket's root id
   ``<hd.<ticket>.0.<sig>@<domain>>``, the same for every message of the
   ticket, so mail programs show one conversation;
 * ``Reply-To``: ``assistenza+<ticket>.<sig>@<domain>`` (plus-addressing,
   configurable);
-* ``Auto-Submitted: auto-generated`` (RFC 3834): auto-responders stay quiet.
+* ``Auto-Submitted: auto-generated`` (RFC 3834): auto-responders stay quiet;
+  ``auto-replied`` on the acknowledgement of a ticket opened by e-mail;
+* the envelope sender ``bounces+<notification>.<sig>@…`` when
+  ``NOTIFY_BOUNCE_ADDRESS`` is set (VERP): a bounce names its notification.
 
 Subjects carry the ticket's short code, never personal data.
 """
 
 import hashlib
 import hmac
+import re
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -58,6 +62,54 @@ def reply_token(ticket_id):
     return f"{ticket_id}.{sign(f'reply.{ticket_id}')}"
 
 
+def bounce_token(notification_id):
+    return f"{notification_id}.{sign(f'bounce.{notification_id}')}"
+
+
+_OUR_ID = re.compile(r"^hd\.(\d+)\.(\d+)\.([0-9a-f]{10})@", re.IGNORECASE)
+_TOKEN = re.compile(r"\+(\d+)\.([0-9a-f]{10})@", re.IGNORECASE)
+
+
+def read_message_id(value):
+    """``(ticket_id, notification_id)`` of a Message-ID we made (bare or in
+    ``<>``; the signature checked, whatever the domain), else None. The
+    thread's root has notification id 0; a notification without a ticket,
+    ticket id 0."""
+    match = _OUR_ID.match((value or "").strip().strip("<>").strip())
+    if not match:
+        return None
+    ticket_id, notification_id, signature = match.groups()
+    if not hmac.compare_digest(sign(f"hd.{ticket_id}.{notification_id}"), signature.lower()):
+        return None
+    return int(ticket_id), int(notification_id)
+
+
+def _read_token(address, purpose):
+    match = _TOKEN.search(address or "")
+    if not match:
+        return None
+    number, signature = match.groups()
+    if not hmac.compare_digest(sign(f"{purpose}.{number}"), signature.lower()):
+        return None
+    return int(number)
+
+
+def read_reply_token(address):
+    """The ticket id of a signed reply address (``assistenza+<id>.<sig>@…``), else None."""
+    return _read_token(address, "reply")
+
+
+def read_bounce_token(address):
+    """The notification id of a signed bounce address (VERP), else None."""
+    return _read_token(address, "bounce")
+
+
+def bounce_address(notification_id):
+    """The envelope sender of a notification: its VERP address, or None."""
+    pattern = get_setting("NOTIFY_BOUNCE_ADDRESS")
+    return pattern.replace("{token}", bounce_token(notification_id)) if pattern else None
+
+
 def reply_to(ticket_id):
     """The address a reply should go to, or None when not configured."""
     pattern = get_setting("NOTIFY_REPLY_TO")
@@ -91,7 +143,8 @@ def ticket_link(notification):
 
 def context(notification):
     ticket, event = notification.ticket, notification.event
-    what = str(ticket.topic or "") if ticket is not None else ""
+    # A ticket opened by e-mail has no service yet: its subject says what it is about.
+    what = str(ticket.topic or ticket.subject or "") if ticket is not None else ""
     return {
         "notification": notification, "ticket": ticket, "event": event,
         "reference": ticket.reference if ticket else notification.payload.get("reference", ""),
@@ -173,6 +226,17 @@ def render(notification):
     return ctx, subject, text
 
 
+def auto_submitted(notification):
+    """RFC 3834: ``auto-replied`` for the acknowledgement of mail that opened
+    a ticket (it answers a message), ``auto-generated`` for every other
+    notification."""
+    ticket = notification.ticket
+    if (notification.template == "citizen/ticket_received" and ticket is not None
+            and ticket.channel == "email"):
+        return "auto-replied"
+    return "auto-generated"
+
+
 def build(notification):
     """The e-mail for ``notification`` (ticket, service, category and event
     loaded), rendered in its language."""
@@ -182,14 +246,18 @@ def build(notification):
         html = render_to_string("wagtail_helpdesk/email/base.html", {**ctx, "text": text,
                                                                         "subject": subject})
     headers = {"Message-ID": message_id(notification.ticket_id or 0, notification.pk),
-               "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+               "Auto-Submitted": auto_submitted(notification),
+               "X-Auto-Response-Suppress": "All"}
     if notification.ticket_id:
         root = message_id(notification.ticket_id, 0)
         headers.update({"In-Reply-To": root, "References": root})
     replies = reply_to(notification.ticket_id) if notification.ticket_id else None
+    envelope = bounce_address(notification.pk)
+    if envelope:  # VERP: the envelope sender names the notification; From stays ours
+        headers["From"] = from_address()
     message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=from_address(), to=[notification.address],
-        reply_to=[replies] if replies else None, headers=headers)
+        subject=subject, body=text, from_email=envelope or from_address(),
+        to=[notification.address], reply_to=[replies] if replies else None, headers=headers)
     message.attach_alternative(html, "text/html")
     if notification.template == "citizen/reply" and notification.event_id:
         for attachment in notification.event.attachments.filter(visibility=Visibility.PUBLIC):

@@ -106,6 +106,39 @@ def failed(notification, error, *, permanent=False, now=None):
         next_attempt_at=now + timedelta(seconds=backoff(notification.attempts)))
 
 
+def undelivered(notification, receipt, error, *, data=None, now=None):
+    """The recipient's side said a sent e-mail was not delivered (a bounce, a
+    certified-mail failure receipt): the row becomes failed, with the reason
+    on the row and on the ticket's timeline. True when it changed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        updated = Notification.objects.filter(pk=notification.pk).exclude(
+            status=NotificationStatus.FAILED, receipt=receipt).update(
+            status=NotificationStatus.FAILED, receipt=receipt[:40], receipt_at=now,
+            last_error=error[:2000], claim="")
+        if not updated:
+            return False
+        notification.status = NotificationStatus.FAILED
+        if notification.ticket_id:
+            core.record(notification.ticket, EventKind.NOTIFICATION_FAILED, SYSTEM, now=now,
+                        data={"notification": notification.pk, "template": notification.template,
+                              "channel": notification.channel,
+                              "status": NotificationStatus.FAILED, "error": error[:300],
+                              **(data or {})})
+    return True
+
+
+def receipt(notification, kind, *, data=None, now=None):
+    """A certified-mail receipt (accettazione, avvenuta-consegna, …) for a
+    notification: kept on the row and on the ticket's timeline."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk).update(receipt=kind[:40], receipt_at=now)
+        if notification.ticket_id:
+            core.record(notification.ticket, EventKind.NOTIFICATION_RECEIPT, SYSTEM, now=now,
+                        data={"notification": notification.pk, "receipt": kind, **(data or {})})
+
+
 def postpone(notifications, error, delay, now=None):
     """Put claimed rows back, untried, for a later attempt (the mail server is
     down, or the batch ran out of time): their attempt is given back. An

@@ -34,6 +34,10 @@ def wanted():
         f"{PREFIX}retention": {
             "func": jobs.RETENTION, "schedule_type": Schedule.DAILY, "repeats": -1,
         },
+        f"{PREFIX}inbound mail": {
+            "func": "wagtail_helpdesk.inbound.tasks.poll", "schedule_type": Schedule.MINUTES,
+            "minutes": int(get_setting("INBOUND_POLL_MINUTES")), "repeats": -1,
+        },
         f"{PREFIX}live chat queues": {
             "func": jobs.CHAT_QUEUES, "schedule_type": Schedule.MINUTES, "minutes": 1,
             "repeats": -1,

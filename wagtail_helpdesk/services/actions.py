@@ -127,14 +127,16 @@ def reply(ticket, actor, body, *, attachments=(), expected_version=None):
     return t
 
 
-def add_citizen_message(ticket, actor, body, *, attachments=(), site=None):
+def add_citizen_message(ticket, actor, body, *, attachments=(), site=None, data=None,
+                        checked=None):
     """A message from the citizen (web, personal area, e-mail reply).
 
     Brings a waiting ticket back to the operator; reopens a resolved one within
-    the reopen window, refuses it after.
+    the reopen window, refuses it after. ``data`` goes on the event (how the
+    message came: e-mail, certified); ``checked``: files already checked.
     """
     body = _require_text(body)
-    checked = check_uploads(attachments)
+    checked = check_uploads(attachments) if checked is None else checked
     now = core.now()
     window = core.helpdesk_settings(site).reopen_window_days
     with core.atomic_change() as written:
@@ -149,7 +151,8 @@ def add_citizen_message(ticket, actor, body, *, attachments=(), site=None):
             fields += _clear_resolution(t)
         core.save(t, fields, now)
         event = core.record(t, EventKind.CITIZEN_MESSAGE, actor, now=now,
-                            visibility=Visibility.PUBLIC, body=body, by_citizen=True)
+                            visibility=Visibility.PUBLIC, body=body, by_citizen=True,
+                            data=data)
         store_attachments(t, event, actor, checked, written, now=now)
         if was == Status.RESOLVED:
             core.record(t, EventKind.REOPENED, actor, now=now, visibility=Visibility.PUBLIC,

@@ -98,7 +98,7 @@ def core_permission_denied(message=None):
     return PermissionDenied(message or _("You cannot create tickets."))
 
 
-def _on_submit(ticket, actor, now, site):
+def _on_submit(ticket, actor, now, site, acknowledge=True):
     """What submission does: timestamp, short code, deadline, receipts."""
     settings_ = core.helpdesk_settings(site)
     ticket.status = Status.NEW
@@ -120,7 +120,8 @@ def _on_submit(ticket, actor, now, site):
         ticket, EventKind.SUBMITTED, actor, now=now, visibility=Visibility.PUBLIC,
         data={"channel": ticket.channel, "short_code": ticket.short_code},
     )
-    notify.citizen(ticket, event, "ticket_received")
+    if acknowledge:
+        notify.citizen(ticket, event, "ticket_received")
     notify.office(ticket, event, "new_ticket")
     notify.office_members(ticket, event, "new_ticket")
     routing.auto_assign(ticket, now)
@@ -148,6 +149,9 @@ def create_ticket(
     site=None,
     idempotency_key=None,
     identity=None,
+    acknowledge=True,
+    checked=None,
+    data=None,
 ):
     """Create a ticket from any channel, as a draft or submitted.
 
@@ -159,7 +163,10 @@ def create_ticket(
     ``idempotency_key``: a creation replayed with the same key (a double
     click, a resent request) returns the ticket the first one created.
     ``identity`` ("verified" by SPID/CIE, or "declared") is recorded on the
-    creation event for operators.
+    creation event for operators. ``acknowledge=False``: no receipt to the
+    citizen (inbound e-mail acknowledges one message per sender per day).
+    ``checked``: attachments already checked (instead of ``attachments``);
+    ``data``: more details for the creation event (how it came).
     """
     if idempotency_key:
         existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
@@ -172,7 +179,7 @@ def create_ticket(
         # Citizens do not choose where their ticket goes or how urgent it is.
         office, priority, channel = None, Priority.NORMAL, Channel.WEB
     _check_catalogue(kind, service, report_category)
-    checked = check_uploads(attachments)
+    checked = check_uploads(attachments) if checked is None else checked
     now = core.now()
     ticket = Ticket(
         kind=kind, channel=channel, citizen=citizen, service=service,
@@ -191,7 +198,8 @@ def create_ticket(
         workflow.check(ticket, Action.SUBMIT)
     try:
         _create(ticket, actor, now=now, channel=channel, draft=draft, note=note,
-                checked=checked, site=site, identity=identity)
+                checked=checked, site=site, identity=identity, acknowledge=acknowledge,
+                data=data)
     except IntegrityError:
         if idempotency_key:
             # The same submission arrived twice at once: the other one won.
@@ -237,10 +245,11 @@ def save_operator_ticket(actor, *, draft=None, kind=None, citizen=None, new_citi
         return ticket
 
 
-def _create(ticket, actor, *, now, channel, draft, note, checked, site, identity):
+def _create(ticket, actor, *, now, channel, draft, note, checked, site, identity,
+            acknowledge=True, data=None):
     with core.atomic_change() as written:
         ticket.save()
-        data = {"channel": channel, "draft": bool(draft)}
+        data = {**(data or {}), "channel": channel, "draft": bool(draft)}
         if identity:
             data["identity"] = identity
         created = core.record(ticket, EventKind.CREATED, actor, now=now, data=data)
@@ -250,7 +259,7 @@ def _create(ticket, actor, *, now, channel, draft, note, checked, site, identity
             core.record(ticket, EventKind.NOTE, actor, now=now, body=note.strip())
         store_attachments(ticket, created, actor, checked, written, now=now)
         if not draft:
-            _on_submit(ticket, actor, now, site)
+            _on_submit(ticket, actor, now, site, acknowledge=acknowledge)
 
 
 def update_draft(ticket, actor, *, expected_version=None, **changes):

@@ -139,3 +139,18 @@ def daily_digest(user, tickets, total, since, until, now):
                    channel=NotificationChannel.EMAIL, when=now,
                    payload={"tickets": list(tickets), "total": total,
                             "since": since.isoformat(), "until": until.isoformat()})
+
+
+def app_io_fallback(notification):
+    """A citizen's e-mail that could not be delivered (a bounce, a failed
+    certified delivery) is sent on App IO instead, when the citizen has a
+    fiscal code and the service an IO key — even if they had chosen e-mail
+    only: the message must reach them. Returns the App IO row, or None
+    (also when one was already queued for the same event)."""
+    person, ticket, event = notification.recipient_citizen, notification.ticket, notification.event
+    if (notification.channel != NotificationChannel.EMAIL or person is None or event is None
+            or ticket is None or person.erased_at or not person.fiscal_code
+            or not appio.api_key(ticket)):
+        return None
+    return _queue(ticket, event, notification.template, address=person.fiscal_code,
+                  citizen=person, language=person.language, channel=NotificationChannel.APP_IO)

@@ -13,6 +13,7 @@ from ..models import Channel, EventKind, NotificationChannel, Office, Priority, 
 from ..notifications.kinds import describe
 from ..services.routing import MENTION
 from ..workflow import Status
+from . import timeline_mail
 
 #: Icons of the timeline's events (Wagtail's icon set).
 EVENT_ICONS = {
@@ -47,6 +48,7 @@ EVENT_ICONS = {
     EventKind.CHAT_INVITED: "group",
     EventKind.CHAT_MONITORED: "view",
     EventKind.CHAT_TRANSCRIPT: "mail",
+    **timeline_mail.ICONS,
 }
 
 
@@ -175,6 +177,7 @@ def _notification(data, names):
         yield _("Not sent: %(reason)s") % {"reason": data.get("error", "")}
     elif data.get("error"):
         yield _("Error: %(error)s") % {"error": data["error"]}
+    yield from timeline_mail.bounce_details(data)
 
 
 def _chat_joined(data, names):
@@ -241,6 +244,7 @@ DETAILS = {
     EventKind.CHAT_INVITED: _chat_invited,
     EventKind.CHAT_MONITORED: _chat_monitored,
     EventKind.CHAT_CALLBACK: _chat_callback,
+    **timeline_mail.DETAILS,
 }
 
 
@@ -275,6 +279,11 @@ class TimelineEntry:
         users = names.users
         mentioned = [users[pk] for pk in (event.data or {}).get("mentions", []) if pk in users]
         self.body_html = _with_mentions(event.body, mentioned) if mentioned else None
+        # E-mail: "via e-mail"/"PEC" tags, the received message it came from
+        # (linked for those who may open it) and a follow-up's other ticket.
+        self.tags = timeline_mail.channel_tags(event)
+        self.inbound = timeline_mail.inbound_id(event)
+        self.related_ticket = timeline_mail.related_ticket(event)
 
 
 def _with_mentions(text, users):
@@ -311,6 +320,7 @@ def build_timeline(ticket, attachments):
         for key in ("consultant", "colleague"):
             if isinstance(data.get(key), int):
                 user_ids.add(data[key])
+        user_ids.update(timeline_mail.user_ids(event))
     # One query each, always (an empty list would skip it): the page makes the
     # same number of queries whatever its timeline holds.
     names = _Names(get_user_model().objects.in_bulk([*user_ids, 0]),

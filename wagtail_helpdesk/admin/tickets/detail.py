@@ -47,7 +47,7 @@ OTHER_TICKETS = 5
 #: What the page shows of a ticket, joined in (also for the views that show
 #: the page again: actions, consults, linking, quick replies).
 PAGE_RELATED = ("citizen", "office", "assignee", "created_by", "service", "report_category",
-                "resolution_type", "declared_contact")
+                "resolution_type", "declared_contact", "follow_up_of")
 
 
 class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
