@@ -87,11 +87,17 @@ def detail_url(message):
 # --- Who sees what --------------------------------------------------------------------
 
 
-def test_operators_cannot_open_the_inbox(client, factories, world):
+def test_operators_open_only_the_originals_of_their_tickets(client, factories, world):
+    """No inbox and no re-routing for operators; the original of an e-mail on a
+    ticket of their office they may open (the timeline links it), no other."""
     client.force_login(factories.operator(world.anagrafe))
-    for url in (INDEX, detail_url(world.mine),
-                reverse("helpdesk_inbound:download", args=[world.mine.pk])):
-        assert client.get(url).status_code in (302, 403)
+    assert client.get(INDEX).status_code in (302, 403)
+    assert client.get(detail_url(world.mine)).status_code == 200
+    assert client.get(reverse("helpdesk_inbound:download", args=[world.mine.pk])).status_code == 200
+    for other in (world.theirs, world.loose):
+        assert client.get(detail_url(other)).status_code == 404
+        assert client.get(reverse("helpdesk_inbound:download",
+                                  args=[other.pk])).status_code == 404
     assert client.post(reverse("helpdesk_inbound:reroute", args=[world.mine.pk]),
                        {"mode": "new", "new-office": world.anagrafe.pk}).status_code in (302, 403)
 
@@ -229,7 +235,10 @@ def test_a_pec_envelope_shows_the_senders_message_inside_it(client, factories, w
     the citizen's message (postacert.eml), not the provider's envelope."""
     from tests.inbound import corpus
 
-    message = received(corpus.load("pec_envelope"), ticket=world.tickets[0], certified=True)
+    pec_box = Mailbox.objects.create(name="PEC", address="protocollo@pec.comune.example.it",
+                                     certified=True)
+    message = received(corpus.load("pec_envelope"), ticket=world.tickets[0], certified=True,
+                       mailbox=pec_box)
     client.force_login(factories.administrator())
     page = soup(client.get(detail_url(message)))
     panel = page.select_one("#inbound-message-section").get_text(" ", strip=True)
@@ -423,11 +432,12 @@ def test_a_new_ticket_from_an_email_links_back_to_it(client, factories, world):
     assert "gli orari dell&#x27;anagrafe" in page
 
 
-def test_operators_see_no_link_to_the_inbox(client, factories, world, mailed):
+def test_operators_see_the_original_but_no_link_to_the_inbox(client, factories, world,
+                                                             mailed):
     client.force_login(factories.operator(world.anagrafe))
     page = client.get(reverse("helpdesk_tickets:detail", args=[mailed.pk])).content.decode()
-    assert "via e-mail" in page and "Original message" not in page
-    assert INDEX not in page
+    assert "via e-mail" in page and "Original message" in page
+    assert f'href="{INDEX}"' not in page
 
 
 def test_email_events_add_no_queries_to_the_ticket_page(client, factories, world):
@@ -471,3 +481,33 @@ def test_receipts_and_refusals_are_said_in_words():
     assert list(timeline_mail.bounce_details({"status": "failed", "error": "boom"})) == []
     assert list(timeline_mail.DETAILS[EventKind.NOTIFICATION_RECEIPT](
         {"receipt": "accettazione"}, None)) == ["Accepted by our certified mail provider"]
+
+
+def test_pec_headers_on_an_ordinary_mailbox_are_shown_as_plain_mail(client, factories, world):
+    """Anybody can write X-Trasporto and attach a postacert.eml: on a mailbox
+    that is not a PEC box the page shows the outer message, as received."""
+    from tests.inbound import corpus
+
+    message = received(corpus.load("pec_envelope"), ticket=world.tickets[0],
+                       mailbox=world.box)
+    client.force_login(factories.administrator())
+    panel = soup(client.get(detail_url(message))).select_one("#inbound-message-section")
+    assert "taken out of the provider's envelope" not in panel.get_text(" ", strip=True)
+
+
+def test_an_administrator_processes_a_failed_message_again(client, factories, world):
+    message = received(ticket=None, outcome=InboundOutcome.FAILED, mailbox=world.box,
+                       detail="boom")
+    url = reverse("helpdesk_inbound:again", args=[message.pk])
+    client.force_login(factories.supervisor(world.anagrafe))
+    assert client.post(url).status_code in (302, 403)
+    message.refresh_from_db()
+    assert message.outcome == "failed"  # supervisors cannot
+    admin = factories.administrator()
+    client.force_login(admin)
+    assert "Process again" in client.get(detail_url(message)).content.decode()
+    assert client.post(url).status_code == 302
+    message.refresh_from_db()
+    assert (message.outcome, message.attempts, message.detail) == ("pending", 0, "")
+    assert client.post(url).status_code == 302  # pending: nothing to do twice
+    assert "Process again" not in client.get(detail_url(message)).content.decode()

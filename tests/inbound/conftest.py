@@ -87,3 +87,11 @@ def receive(raw, mailbox=None, **kwargs):
     row, _created = store.store(raw, mailbox=mailbox, enqueue=False, **kwargs)
     pipeline.process_one(row.pk)
     return InboundMessage.objects.get(pk=row.pk)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The ids handed to the processing queue (when the pipeline is not under test)."""
+    ids = []
+    monkeypatch.setattr("wagtail_helpdesk.inbound.tasks.enqueue", lambda pks: ids.extend(pks))
+    return ids

@@ -63,8 +63,14 @@ def test_success_report_is_not_a_bounce():
     assert bounce_info(report([block("ok@x.it", "delivered", "2.0.0")])) is None
 
 
-def test_failed_status_4_without_delayed_action_is_temporary():
+def test_failed_action_with_a_4_status_is_a_failure():
+    """Postfix gives up ("delivery time expired") with Action: failed, Status 4.4.7."""
     bounce = bounce_info(report([block("x@x.it", "failed", "4.4.7")]))
+    assert bounce.permanent is True
+
+
+def test_delayed_action_is_temporary():
+    bounce = bounce_info(report([block("x@x.it", "delayed", "4.4.1")]))
     assert bounce.permanent is False
 
 

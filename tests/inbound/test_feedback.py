@@ -179,3 +179,30 @@ def test_receipt_headers_on_an_ordinary_mailbox_are_not_trusted(sent, box):
     row = receive(pec_receipt("errore-consegna", sent.message["Message-ID"], error="x"), box)
     assert row.outcome != "pec_receipt"
     assert not Notification.objects.filter(status="failed").exists()
+
+
+def test_a_report_from_a_stranger_naming_only_an_address_changes_nothing(sent, box):
+    """Anybody can write a delivery report: one that carries neither our bounce
+    address nor our Message-ID, from an ordinary sender, fails nothing."""
+    stranger = EmailMessage()
+    stranger["To"], stranger["Subject"] = sent.person.email, "x"
+    stranger.set_content("x")
+    forged = dsn(stranger, to=OUR_ADDRESS).replace(
+        b"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)",
+        b"From: Qualcuno <qualcuno@attacker.example>")
+    row = receive(forged, box)
+    assert (row.outcome, row.notification_id) == ("bounce", None)
+    assert not Notification.objects.filter(status="failed").exists()
+
+
+def test_an_anomaly_envelope_is_not_certified(sent, pec_box):
+    """X-Trasporto: errore wraps ordinary mail that reached the PEC box."""
+    from tests.inbound import corpus
+
+    raw = corpus.load("pec_envelope").replace(b"X-Trasporto: posta-certificata",
+                                               b"X-Trasporto: errore")
+    assert b"X-Trasporto: errore" in raw
+    row = receive(raw, pec_box)
+    assert row.outcome == "new_ticket" and row.certified is False
+    created = row.ticket.events.get(kind=EventKind.CREATED)
+    assert created.data["inbound"] == row.pk and "certified" not in created.data

@@ -33,14 +33,6 @@ def message(subject="Richiesta", body="Buongiorno, vorrei un'informazione.", sen
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    """The ids handed to the processing queue (the pipeline is not under test)."""
-    ids = []
-    monkeypatch.setattr("wagtail_helpdesk.inbound.tasks.enqueue", lambda pks: ids.extend(pks))
-    return ids
-
-
-@pytest.fixture
 def account(dovecot):
     """A fresh Dovecot user and the Mailbox reading it."""
     def make(**fields):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from tests.inbound.conftest import OUR_ADDRESS, answer, deliver_all, new_mail, receive
@@ -183,7 +184,8 @@ def test_after_the_window_a_linked_follow_up_opens(sent, mailbox, factories):
     new = row.ticket
     assert row.outcome == "new_ticket" and old.status == Status.RESOLVED
     assert new.follow_up_of_id == old.pk and new.service_id == old.service_id
-    assert new.citizen_id == old.citizen_id  # signed reply from the citizen's own address
+    # A declared identity, like any sender: the operator links it after checking.
+    assert new.citizen.declared and new.citizen.email == sent.person.email
     assert new.events.get(kind=EventKind.FOLLOW_UP).data["from_reference"] == old.reference
     assert old.events.get(kind=EventKind.FOLLOW_UP).data["to"] == new.pk
 
@@ -299,3 +301,89 @@ def test_rerouting_a_misfiled_message(sent, mailbox, factories):
     moved = services.inbound.reroute(row, admin, office=other)
     assert moved.office == other and moved.service == tari
     assert moved.pk not in (wrong.pk, sent.ticket.pk) and moved.citizen.declared
+
+
+def test_a_message_that_kills_its_worker_every_time_is_given_up(sent, mailbox, monkeypatch):
+    """The attempt is counted before the work (and stays counted when the
+    worker dies): the queue's head never stays blocked."""
+    from wagtail_helpdesk.services import inbound
+
+    def die(*args, **kwargs):
+        raise SystemExit("killed")
+
+    row, _created = store.store(answer(sent.message, "Pesante."), mailbox=mailbox,
+                                enqueue=False)
+    monkeypatch.setattr(inbound, "add_citizen_message", die)
+    for _attempt in range(pipeline.MAX_ATTEMPTS):
+        with pytest.raises(SystemExit):
+            pipeline.process_one(row.pk)
+    assert pipeline.process_one(row.pk) is True
+    row.refresh_from_db()
+    assert (row.outcome, row.attempts) == ("failed", pipeline.MAX_ATTEMPTS + 1)
+    assert "3 attempts" in row.detail
+
+
+def test_a_colleague_answering_an_office_notification_is_not_a_citizen(
+        sent, mailbox, factories, smtp):
+    """Office mail carries no citizen's reply address; and mail from a staff or
+    office address never becomes the citizen's (public) message."""
+    office_mail = next(m for m in smtp.messages if m["To"] == "anagrafe@comune.example.it")
+    assert office_mail["Reply-To"] is None and office_mail["In-Reply-To"] is None
+    colleague_user = factories.operator(sent.office)
+    colleague_user.email = "collega@comune.example.it"
+    colleague_user.save()
+    raw = answer(sent.message, "Nota interna: ha già chiamato.",
+                 sender="anagrafe@comune.example.it")  # replying to the citizen's copy
+    row = receive(raw, mailbox)
+    assert (row.outcome, row.reason) == ("dropped", "staff")
+    colleague = receive(answer(sent.message, "Lo seguo io.", sender="collega@comune.example.it"),
+                        mailbox)
+    assert (colleague.outcome, colleague.reason) == ("dropped", "staff")
+    assert citizen_messages(Ticket.objects.get(pk=sent.ticket.pk)) == []
+
+
+def test_the_same_message_to_two_of_our_addresses_opens_one_ticket(mailbox, mail_settings,
+                                                                  factories):
+    other = Mailbox.objects.create(name="URP bis", address="urp@comune.example.it",
+                                   protocol="lmtp", office=mailbox.office)
+    raw = new_mail("Una richiesta sola.")
+    first = receive(raw, mailbox)
+    copy = receive(raw.replace(b"To: assistenza@", b"To: urp@"), other)
+    assert first.outcome == "new_ticket"
+    assert (copy.outcome, copy.reason, copy.ticket_id) == ("dropped", "duplicate",
+                                                           first.ticket_id)
+    assert Ticket.objects.count() == 1
+
+
+def test_a_subject_alone_does_not_make_a_request_an_automatic_reply(mailbox, mail_settings):
+    row = receive(new_mail("In via Roma i lampioni sono spenti da giorni.",
+                           subject="Assente illuminazione pubblica in via Roma"), mailbox)
+    assert row.outcome == "new_ticket"
+
+
+def test_process_again_after_the_cause_is_fixed(factories, mail_settings):
+    office = factories.office(name="Senza servizi")
+    box = Mailbox.objects.create(name="Nuova", address=OUR_ADDRESS, protocol="lmtp",
+                                 office=office)
+    row = receive(new_mail("Buongiorno"), box)
+    assert row.outcome == "failed" and "no service" in row.detail
+    factories.service(office, name="Informazioni")
+    with pytest.raises(PermissionDenied):
+        services.inbound.process_again(row, factories.operator(office))
+    assert services.inbound.process_again(row, factories.administrator())
+    pipeline.process_pending()
+    row.refresh_from_db()
+    assert row.outcome == "new_ticket" and row.ticket.office == office
+
+
+def test_erasing_the_citizen_erases_the_mail_received_from_them(
+        sent, mailbox, factories, django_capture_on_commit_callbacks):
+    row = receive(answer(sent.message, "Il mio numero è 333 1234567."), mailbox)
+    name = row.raw.name
+    assert row.raw.storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erase_citizen(factories.administrator(), sent.person, reason="richiesta")
+    row.refresh_from_db()
+    assert (row.raw.name, row.sender, row.subject, row.message_id) == ("", "", "", "")
+    assert not row.raw.storage.exists(name)
+    assert row.outcome == "threaded"  # the record of what happened stays

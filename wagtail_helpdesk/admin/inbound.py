@@ -55,6 +55,18 @@ def visible_messages(user):
     return messages_.filter(ticket__in=visible_tickets(user, "dashboard"))
 
 
+def openable_messages(user):
+    """The received messages whose page and original ``user`` may open:
+    administrators every one; anybody else those of the tickets they may
+    see (the timeline links an operator to the original of a citizen's
+    e-mail)."""
+    if may_see(user) and ticket_policy().sees_all_offices(user):
+        return InboundMessage.objects.all()
+    if not ticket_policy().user_has_permission(user, "view"):
+        return InboundMessage.objects.none()
+    return InboundMessage.objects.filter(ticket__in=visible_tickets(user))
+
+
 # --- The list -------------------------------------------------------------------------
 
 
@@ -157,10 +169,8 @@ class InboundDetailView(WagtailAdminTemplateMixin, TemplateView):
     bound_form = None
 
     def dispatch(self, request, pk):
-        if not may_see(request.user):
-            raise PermissionDenied
         self.message = get_object_or_404(
-            visible_messages(request.user).select_related("mailbox", "ticket", "rerouted_by"),
+            openable_messages(request.user).select_related("mailbox", "ticket", "rerouted_by"),
             pk=pk)
         return super().dispatch(request, pk)
 
@@ -175,15 +185,19 @@ class InboundDetailView(WagtailAdminTemplateMixin, TemplateView):
         return self.message.subject or _("(no subject)")
 
     def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": reverse(f"{URL_NAME}:index"), "label": gettext_lazy("Inbox")},
-            {"url": "", "label": self.get_page_subtitle()},
-        ]
+        inbox = ([{"url": reverse(f"{URL_NAME}:index"), "label": gettext_lazy("Inbox")}]
+                 if may_see(self.request.user) else [])
+        return [*self.breadcrumbs_items, *inbox, {"url": "", "label": self.get_page_subtitle()}]
 
     def get_header_buttons(self):
-        return [HeaderButton(_("Download the original (.eml)"), icon_name="download",
-                             url=reverse(f"{URL_NAME}:download", args=[self.message.pk]))]
+        buttons = [HeaderButton(_("Download the original (.eml)"), icon_name="download",
+                                url=reverse(f"{URL_NAME}:download", args=[self.message.pk]))]
+        if is_administrator(self.request.user) and may_process_again(self.message):
+            buttons.append(HeaderButton(_("Process again"), icon_name="resubmit", attrs={
+                "data-controller": "w-action", "data-action": "w-action#post",
+                "data-w-action-url-value": reverse(f"{URL_NAME}:again",
+                                                   args=[self.message.pk])}))
+        return buttons
 
     def get_reroute_forms(self):
         if not is_administrator(self.request.user):
@@ -207,9 +221,7 @@ class InboundDetailView(WagtailAdminTemplateMixin, TemplateView):
 @require_safe
 def download(request, pk):
     """The original message as received, for those who may see it."""
-    if not may_see(request.user):
-        raise PermissionDenied
-    message = get_object_or_404(visible_messages(request.user), pk=pk)
+    message = get_object_or_404(openable_messages(request.user), pk=pk)
     try:
         handle = message.raw.open("rb")
     except (FileNotFoundError, OSError, ValueError) as exc:
@@ -221,6 +233,28 @@ def download(request, pk):
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def may_process_again(message):
+    """A failed message, or one held as part of a flood, with its original."""
+    return bool(message.raw) and (
+        message.outcome == InboundOutcome.FAILED
+        or (message.outcome == InboundOutcome.DROPPED and message.reason == "rate"))
+
+
+@require_POST
+def process_again(request, pk):
+    """Queue a failed or held message again, its cause fixed (administrators)."""
+    if not is_administrator(request.user):
+        raise PermissionDenied
+    message = get_object_or_404(InboundMessage, pk=pk)
+    from ..services.inbound import process_again as again
+
+    if again(message, request.user):
+        messages.success(request, _("The e-mail will be processed again in a moment."))
+    else:
+        messages.error(request, _("This e-mail cannot be processed again."))
+    return redirect(f"{URL_NAME}:detail", pk=message.pk)
 
 
 @require_POST
@@ -273,6 +307,7 @@ class InboundViewSet(ViewSet):
             path("<int:pk>/", InboundDetailView.as_view(), name="detail"),
             path("<int:pk>/download/", download, name="download"),
             path("<int:pk>/reroute/", reroute, name="reroute"),
+            path("<int:pk>/again/", process_again, name="again"),
         ]
 
     def get_menu_item(self, order=None):

@@ -92,7 +92,9 @@ def read_message(message):
         from ..inbound.pec import pec_info
 
         parsed = parse(raw)
-        pec = pec_info(parsed)
+        # As the pipeline: PEC headers mean something on a certified mailbox only.
+        certified_box = message.mailbox is not None and message.mailbox.certified
+        pec = pec_info(parsed) if certified_box else None
         shown = pec.inner if pec is not None and pec.inner is not None else parsed
         text = reply_text(shown)
     except Exception as exc:  # a broken message must not break the page

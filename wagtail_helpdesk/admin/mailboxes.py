@@ -59,6 +59,10 @@ class MailboxPermissionPolicy(ModelPermissionPolicy):
         return ticket_policy().users_with_any_permission(["view_all"])
 
 
+#: Where the saved password goes: changing any of these asks for it again.
+SERVER_FIELDS = ("host", "port", "security", "username")
+
+
 class MailboxForm(WagtailAdminModelForm):
     clear_password = forms.BooleanField(label=gettext_lazy("Remove the saved password"),
                                         required=False)
@@ -88,11 +92,22 @@ class MailboxForm(WagtailAdminModelForm):
             for name in ("host", "username"):
                 if name in cleaned and not cleaned.get(name):
                     self.add_error(name, _("An IMAP mailbox needs this."))
+        moved = set(SERVER_FIELDS) & set(self.changed_data)
+        if (moved and self.instance.pk and self.instance.password
+                and not getattr(self, "typed_password", False)
+                and not cleaned.get("clear_password")):
+            # The saved password goes only to the server it was typed for.
+            self.add_error("password", _("Type the password again: the server, the port, "
+                                         "the security or the user name changed."))
         return cleaned
 
     def save(self, commit=True):
         if self.cleaned_data.get("clear_password"):
             self.instance.password = ""
+        if {*SERVER_FIELDS, "folder"} & set(self.changed_data):
+            # Another mailbox or folder: its UIDs mean nothing here (read it from the start;
+            # what was stored already is recognised by its content).
+            self.instance.uidvalidity, self.instance.last_uid = None, 0
         return super().save(commit=commit)
 
 

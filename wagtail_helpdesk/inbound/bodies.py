@@ -17,6 +17,8 @@ from mailparser_reply.parser import EmailMessage as _ReplyMessage
 
 _LANGUAGES = ["it", "en"]
 _MAX_HTML = 1_000_000  # beyond this, HTML is not a message body anyone reads
+#: HTML sanitised for display at most (nh3 is superlinear on deeply nested tags).
+SANITISE_LIMIT = 100_000
 _TAIL_LINES, _TAIL_CHARS = 40, 6000  # where signatures are looked for
 
 # Short codes: sequential "<PREFIX>-<year>-<nnnnnn>" (prefixes are configurable,

@@ -134,8 +134,15 @@ def _from_report(parsed, report):
                        if b.get("diagnostic-code")), "")
     if ";" in diagnostic[:12]:
         diagnostic = diagnostic.split(";", 1)[1]
-    delayed = bool(failing) and all(b.get("action", "").lower() == "delayed" for b in failing)
-    permanent = not delayed and not status.startswith("4")
+    # RFC 3464: the action says it. "failed" with a 4.x.x status (Postfix's
+    # "delivery time expired", 4.4.7) is a failure too: nobody will retry.
+    actions = [b.get("action", "").lower() for b in failing]
+    if any(a == "failed" for a in actions):
+        permanent = True
+    elif actions and all(a == "delayed" for a in actions):
+        permanent = False
+    else:
+        permanent = not status.startswith("4")
     message_id, headers = _original(parsed.message)
     return Bounce(
         recipients=[r for r in dict.fromkeys(recipients) if r],

@@ -16,6 +16,8 @@ applies the decision.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from ..models import InboundOutcome
 from . import matching
 from .autoreplies import auto_reply_reason, bulk_reason
@@ -56,7 +58,9 @@ def classify(parsed, *, envelope_to=(), envelope_from="", certified_box=False):
                         notification=notification, pec=pec, certified=True,
                         certification=pec.certification)
     if pec is not None and pec.kind == "envelope":
-        certified, certification = True, pec.certification
+        # An anomaly envelope (X-Trasporto: errore) wraps ordinary, uncertified mail.
+        certified = parsed.header("X-Trasporto").strip().lower() == "posta-certificata"
+        certification = pec.certification
         if pec.inner is not None:
             parsed = pec.inner
             if matching.is_ours(parsed.sender, ours) or matching.own_message(parsed):
@@ -78,7 +82,10 @@ def classify(parsed, *, envelope_to=(), envelope_from="", certified_box=False):
     auto = auto_reply_reason(parsed)
     if auto:
         match = matching.find_ticket(parsed, envelope_to)
-        return decided(InboundOutcome.AUTO_REPLY, auto, ticket=match and match.ticket)
+        # A subject alone ("Assente illuminazione in via Roma") is no proof: it
+        # counts only for an answer to one of our e-mails.
+        if auto != "subject" or match is not None:
+            return decided(InboundOutcome.AUTO_REPLY, auto, ticket=match and match.ticket)
     bulk = bulk_reason(parsed)
     if bulk:
         return decided(InboundOutcome.DROPPED, bulk)
@@ -91,5 +98,6 @@ def classify(parsed, *, envelope_to=(), envelope_from="", certified_box=False):
         return decided(InboundOutcome.THREADED, match.how, ticket=match.ticket)
     detail = ""
     if code:
-        detail = f"The subject mentions {code}, but the sender is not its citizen."
+        detail = gettext("The subject mentions %(code)s, but the sender is not its "
+                         "citizen.") % {"code": code}
     return decided(InboundOutcome.NEW_TICKET, "new", detail=detail)

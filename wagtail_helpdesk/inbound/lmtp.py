@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
@@ -69,12 +70,17 @@ class Receiver:
             close_old_connections()
             self._mailboxes = {
                 box.address.lower(): box
-                for box in Mailbox.objects.filter(active=True, protocol=MailboxProtocol.LMTP)}
+                for box in Mailbox.objects.filter(protocol=MailboxProtocol.LMTP)}
             self._read_at = now
         return self._mailboxes
 
-    def _find_mailbox(self, address):
-        return self._mailbox_map().get(base_address(address))
+    def _find_mailbox(self, address, *, switched_off=False):
+        """The active mailbox of ``address`` (or, with ``switched_off``, one
+        an administrator switched off: its mail waits at the sender's server)."""
+        box = self._mailbox_map().get(base_address(address))
+        if box is None or box.active == switched_off:
+            return None
+        return box
 
     def _accepts_any(self):
         if self.accept_any is not None:
@@ -107,6 +113,9 @@ class Receiver:
             log.exception("LMTP: could not check the recipient %s", address)
             return "451 4.3.0 Temporary failure, try again later"
         if not accept:
+            if await self._run(partial(self._find_mailbox, address, switched_off=True)):
+                # Switched off for now: the sender's server keeps it and tries again.
+                return f"450 4.2.1 <{address}>: mailbox switched off, try again later"
             return f"550 5.1.1 <{address}>: no such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"

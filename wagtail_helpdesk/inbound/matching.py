@@ -10,6 +10,7 @@ the sender is the ticket's own citizen — anybody can type a code.
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.utils import timezone
 
@@ -49,7 +50,7 @@ def forget_mailboxes():
 def system_addresses():
     """The addresses that are ours (lowercased): mail from them is a loop."""
     addresses = {a.lower() for a in get_setting("INBOUND_SYSTEM_ADDRESSES") or ()}
-    addresses.add(mail.from_address().lower())
+    addresses.add(parseaddr(mail.from_address())[1].lower())
     addresses.update(_mailboxes())
     for pattern in (get_setting("NOTIFY_REPLY_TO"), get_setting("NOTIFY_BOUNCE_ADDRESS")):
         if pattern and "@" in pattern:
@@ -87,6 +88,15 @@ def by_token(parsed, envelope_to=()):
     return None
 
 
+def _to_citizen(notification_id):
+    """Whether our message ``notification_id`` went to a citizen (0: the
+    thread's root, which only citizens' e-mails name)."""
+    if not notification_id:
+        return True
+    return Notification.objects.filter(pk=notification_id,
+                                       template__startswith="citizen/").exists()
+
+
 def by_references(parsed):
     """The ticket of our Message-IDs in In-Reply-To, then References (the
     most recent first), then of a message of the same thread we received
@@ -96,7 +106,7 @@ def by_references(parsed):
                         ("references", list(reversed(parsed.references)))):
         for value in values:
             ours = mail.read_message_id(value)
-            if ours and ours[0]:
+            if ours and ours[0] and _to_citizen(ours[1]):
                 tickets = _tickets([ours[0]])
                 if tickets:
                     return Match(tickets[0], how)
@@ -144,10 +154,18 @@ def notification_by_message_id(value):
             .filter(pk=ours[1]).first())
 
 
+def _from_mailer(parsed):
+    local = parsed.sender.split("@", 1)[0]
+    return parsed.null_return_path or local in ("mailer-daemon", "postmaster")
+
+
 def bounced_notification(bounce, parsed, envelope_to=()):
     """The notification a bounce is about: by its VERP address, by the
-    returned message's Message-ID, else the latest e-mail sent in the last 30
-    days to the one address that failed."""
+    returned message's Message-ID (both signed by us), else — only without
+    VERP, and only from a mail system (null Return-Path, MAILER-DAEMON) —
+    the latest e-mail sent in the last 30 days to the one address that
+    failed. Anybody can write a delivery report: a report naming only an
+    address is the weakest sign, and never sends anything on App IO."""
     for address in [*envelope_to, *parsed.recipients]:
         pk = mail.read_bounce_token(address)
         if pk:
@@ -157,7 +175,8 @@ def bounced_notification(bounce, parsed, envelope_to=()):
     found = notification_by_message_id(bounce.original_message_id)
     if found is not None:
         return found, "message-id"
-    if len(bounce.recipients) == 1:
+    if (len(bounce.recipients) == 1 and not get_setting("NOTIFY_BOUNCE_ADDRESS")
+            and _from_mailer(parsed)):
         since = timezone.now() - timedelta(days=30)
         found = (Notification.objects.filter(
             channel=NotificationChannel.EMAIL, address__iexact=bounce.recipients[0],

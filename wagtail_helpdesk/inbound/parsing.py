@@ -86,9 +86,23 @@ class ParsedMail:
     subject: str = ""
     date: datetime | None = None
     text: str = ""
-    html: str = ""
+    #: The body's HTML as received (not sanitised: see :attr:`html`).
+    raw_html: str = ""
     attachments: list = field(default_factory=list)
     defects: list = field(default_factory=list)
+
+    @property
+    def html(self):
+        """The body's HTML, sanitised — on demand and only its first
+        :data:`~.bodies.SANITISE_LIMIT` characters: the pipeline never needs
+        it, and sanitising a huge, deeply nested body takes minutes."""
+        if not self.raw_html:
+            return ""
+        if not hasattr(self, "_html"):
+            from .bodies import SANITISE_LIMIT, sanitise_html
+
+            self._html = sanitise_html(self.raw_html[:SANITISE_LIMIT])
+        return self._html
 
     def header(self, name):
         """The decoded, whitespace-normalised value of a header, or ""."""
@@ -258,7 +272,7 @@ def _all_defects(message):
 
 def parse(raw):
     """A :class:`ParsedMail` for raw bytes; never raises except on empty input."""
-    from .bodies import html_to_text, sanitise_html  # bodies imports ParsedMail
+    from .bodies import html_to_text  # bodies imports ParsedMail
 
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
@@ -284,7 +298,7 @@ def parse(raw):
     if not text.strip() and html:
         text = html_to_text(html)
     return _headers(message, ParsedMail(
-        message=message, text=text, html=sanitise_html(html) if html else "",
+        message=message, text=text, raw_html=html,
         attachments=walker.attachments, defects=defects + walker.defects,
     ))
 

@@ -18,8 +18,10 @@ from xml.etree import ElementTree
 
 from .parsing import bare_ids, parse
 
-FAILED_RECEIPTS = {"errore-consegna", "non-accettazione", "preavviso-errore-consegna",
-                   "rilevazione-virus"}
+#: Receipts that say the message will not be delivered. A
+#: "preavviso-errore-consegna" (the 12-hour notice) is a warning: the
+#: provider still tries, and a delivery receipt may follow.
+FAILED_RECEIPTS = {"errore-consegna", "non-accettazione", "rilevazione-virus"}
 _MAX_XML = 200_000
 
 

@@ -14,6 +14,7 @@ import logging
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..conf import get_setting
 from ..errors import GuardFailed
@@ -36,14 +37,33 @@ def decision_for(message):
     return decision, reply_text(decision.parsed)
 
 
+#: Attempts at a message before it is given up as failed (a message that
+#: kills its worker, or runs past the task's timeout, every time).
+MAX_ATTEMPTS = 3
+
+
 def process_one(pk):
-    """Process the stored message ``pk`` if still pending; True when done here."""
+    """Process the stored message ``pk`` if still pending; True when done here.
+
+    The attempt is counted first, on its own (committed even if the worker
+    then dies): a message that never gets through is failed after
+    :data:`MAX_ATTEMPTS`, instead of blocking the queue's head for ever.
+    """
+    counted = InboundMessage.objects.filter(pk=pk, outcome=InboundOutcome.PENDING).update(
+        attempts=F("attempts") + 1)
+    if not counted:
+        return False
     with transaction.atomic():
         claimed = InboundMessage.objects.filter(pk=pk, outcome=InboundOutcome.PENDING).update(
-            outcome=InboundOutcome.PROCESSING, attempts=F("attempts") + 1)
+            outcome=InboundOutcome.PROCESSING)
         if not claimed:
             return False
         row = InboundMessage.objects.select_related("mailbox__office").get(pk=pk)
+        if row.attempts > MAX_ATTEMPTS:
+            _finish(row, InboundOutcome.FAILED, "error", detail=gettext(
+                "Given up after %(count)d attempts: the worker stopped while processing it "
+                "every time.") % {"count": MAX_ATTEMPTS})
+            return True
         try:
             with transaction.atomic():
                 _process(row)
@@ -58,12 +78,18 @@ def process_one(pk):
 def _process(row):
     decision, text = decision_for(row)
     outcome, ticket, event = decision.outcome, decision.ticket, None
+    if outcome in (InboundOutcome.NEW_TICKET, InboundOutcome.THREADED):
+        twin = _twin(row, decision.parsed)
+        if twin is not None:  # the same message, sent to two of our addresses
+            return _finish(row, InboundOutcome.DROPPED, "duplicate", decision=decision,
+                           ticket=twin.ticket)
+        if apply.staff_address(decision.parsed.sender):
+            return _finish(row, InboundOutcome.DROPPED, "staff", decision=decision)
     if outcome == InboundOutcome.NEW_TICKET:
         if not decision.parsed.sender:
             return _finish(row, InboundOutcome.DROPPED, "no-sender", decision=decision)
         if apply.over_limit(decision.parsed.sender):
-            return _finish(row, InboundOutcome.DROPPED, "rate", decision=decision,
-                           detail="Too many new tickets from this sender in the last hour.")
+            return _finish(row, InboundOutcome.DROPPED, "rate", decision=decision)
         ticket, event = apply.open_ticket(row, decision, decision.parsed.text or text,
                                           row.mailbox)
     elif outcome == InboundOutcome.THREADED:
@@ -75,6 +101,15 @@ def _process(row):
     elif outcome == InboundOutcome.PEC_RECEIPT:
         apply.pec_receipt(row, decision)
     _finish(row, outcome, decision.reason, decision=decision, ticket=ticket, event=event)
+
+
+def _twin(row, parsed):
+    """Another copy of the same message (same Message-ID) already processed."""
+    if not parsed.message_id:
+        return None
+    return (InboundMessage.objects.filter(message_id=parsed.message_id[:255],
+                                          ticket__isnull=False)
+            .exclude(pk=row.pk).select_related("ticket").first())
 
 
 def _finish(row, outcome, reason, *, decision=None, ticket=None, event=None, detail=""):

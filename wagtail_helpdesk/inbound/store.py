@@ -23,12 +23,17 @@ log = logging.getLogger(__name__)
 _HEADERS = BytesHeaderParser(policy=policy.default)
 
 
+def clean(text):
+    """``text`` without control characters (PostgreSQL refuses NUL in text)."""
+    return "".join(c if c >= " " or c in "\t" else " " for c in str(text or ""))
+
+
 def _header(message, name):
     try:
         value = message.get(name)
     except Exception:  # a malformed header: the pipeline records the details
         return ""
-    return " ".join(str(value or "").split())
+    return " ".join(clean(value).split())
 
 
 def summary(raw):
@@ -73,8 +78,8 @@ def store(raw, *, mailbox=None, uidvalidity=None, uid=None, envelope_from="",
     message_id, sender, subject = summary(raw)
     row = InboundMessage(
         mailbox=mailbox, sha256=digest, size=len(raw), uidvalidity=uidvalidity, uid=uid,
-        envelope_from=(envelope_from or "")[:254],
-        envelope_to=[str(a).lower()[:254] for a in envelope_to][:50],
+        envelope_from=clean(envelope_from)[:254],
+        envelope_to=[clean(a).lower()[:254] for a in envelope_to][:50],
         message_id=message_id, sender=sender, subject=subject, received_at=timezone.now())
     row.raw.save("message.eml", ContentFile(raw), save=False)
     try:
@@ -90,6 +95,9 @@ def store(raw, *, mailbox=None, uidvalidity=None, uid=None, envelope_from="",
         if existing is None:
             raise
         return existing, False
+    except BaseException:
+        row.raw.storage.delete(row.raw.name)  # no file without its row
+        raise
     return row, True
 
 

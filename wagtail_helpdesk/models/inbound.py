@@ -115,6 +115,8 @@ REASONS = {
     "loop": _("our own mail coming back"),
     "rate": _("too many new tickets from this sender in an hour"),
     "no-sender": _("no sender"),
+    "staff": _("from a colleague's or an office's address: not a citizen's message"),
+    "duplicate": _("a copy of an e-mail already received at another of our addresses"),
     "verp": _("bounce address of the notification (VERP)"),
     "message-id": _("Message-ID of the returned notification"),
     "recipient": _("the address that failed"),

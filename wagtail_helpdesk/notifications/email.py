@@ -248,10 +248,14 @@ def build(notification):
     headers = {"Message-ID": message_id(notification.ticket_id or 0, notification.pk),
                "Auto-Submitted": auto_submitted(notification),
                "X-Auto-Response-Suppress": "All"}
-    if notification.ticket_id:
+    # The thread and the reply address are the citizen's: a colleague answering
+    # an office's or an operator's notification must not write into the ticket
+    # as the citizen (inbound mail threads by both).
+    for_citizen = notification.template.startswith("citizen/")
+    if notification.ticket_id and for_citizen:
         root = message_id(notification.ticket_id, 0)
         headers.update({"In-Reply-To": root, "References": root})
-    replies = reply_to(notification.ticket_id) if notification.ticket_id else None
+    replies = reply_to(notification.ticket_id) if notification.ticket_id and for_citizen else None
     envelope = bounce_address(notification.pk)
     if envelope:  # VERP: the envelope sender names the notification; From stays ours
         headers["From"] = from_address()

@@ -19,6 +19,8 @@ status, resolution type, dates, service levels) remain. What is removed:
 * the place of an assistance request (it can only be about the person); the
   place of a *report* is kept: it is the public place of the problem;
 * the addresses of the notifications to the citizen; unsent ones are skipped;
+* the e-mails received from the citizen or on their tickets: the originals
+  (files deleted once committed) and their sender, subject and ids;
 * the citizen's chats: the live ones close (the operator's place is freed) and
   every one gets a new token, so the citizen's browser no longer opens them.
 
@@ -46,6 +48,7 @@ from ..models import (
     Conversation,
     ConversationMessage,
     EventKind,
+    InboundMessage,
     Kind,
     Notification,
     NotificationChannel,
@@ -192,6 +195,7 @@ def _erase(actor, citizen, reason):
         _close_chats(person, ticket_ids, actor, now)
         _erase_chats(ticket_ids, redact)
         files = _delete_attachments(ticket_ids)
+        files += _erase_received_mail(person, declared, ticket_ids)
         skipped = _silence_notifications(person, ticket_ids)
         for ticket in tickets:
             _erase_ticket(ticket, redact, user_id, now)
@@ -314,6 +318,25 @@ def _delete_attachments(ticket_ids):
     if names:
         transaction.on_commit(lambda: _delete_files(storage, names), robust=True)
     return len(attachments)
+
+
+def _erase_received_mail(person, declared, ticket_ids):
+    """The e-mails received from the citizen or on their tickets: the
+    original messages deleted (files once committed), the rows kept for the
+    record without sender, subject, ids or certification. Returns how many
+    originals."""
+    addresses = {p.email.strip().lower() for p in (person, *declared) if p.email}
+    received = InboundMessage.objects.filter(
+        Q(ticket_id__in=ticket_ids) | Q(sender__in=addresses)).exclude(raw="")
+    rows = list(received.values_list("pk", "raw"))
+    storage = InboundMessage._meta.get_field("raw").storage
+    names = [name for _pk, name in rows if name]
+    InboundMessage.objects.filter(pk__in=[pk for pk, _name in rows]).update(
+        raw="", sender="", subject="", message_id="", envelope_from="", envelope_to=[],
+        certification={}, detail="")
+    if names:
+        transaction.on_commit(lambda: _delete_files(storage, names), robust=True)
+    return len(rows)
 
 
 def _silence_notifications(person, ticket_ids):

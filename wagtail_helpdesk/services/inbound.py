@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +41,6 @@ from .identities import declared_citizen
 #: Senders that never get an acknowledgement (RFC 3834 §2: not to such addresses).
 NO_REPLY = ("noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "mailer-daemon",
             "postmaster", "bounce", "bounces")
-SIGNED = ("token", "in-reply-to", "references")
 REPLY_PREFIX = ("re:", "r:", "rif:", "fw:", "fwd:", "i:", "inoltra:", "aw:", "wg:", "tr:")
 
 
@@ -92,6 +92,22 @@ def _is_no_reply(address):
     return not address or any(local == n or local.startswith(n + "+") for n in NO_REPLY)
 
 
+def staff_address(address):
+    """Whether ``address`` is a member of staff's or an office's: their
+    mail is never taken as a citizen's (a colleague answering an office's
+    notification must not publish an internal remark to the citizen)."""
+    from django.contrib.auth import get_user_model
+
+    from ..models import Office
+
+    if not address:
+        return False
+    staff = (Q(is_staff=True) | Q(is_superuser=True)
+             | Q(helpdesk_memberships__isnull=False) | Q(groups__isnull=False))
+    return (Office.objects.filter(email__iexact=address).exists()
+            or get_user_model().objects.filter(staff, email__iexact=address).exists())
+
+
 def acknowledge_today(sender, now=None):
     """Whether a ticket opened by ``sender`` now gets the acknowledgement:
     one per sender per day, never to a no-reply or system address."""
@@ -121,8 +137,7 @@ def _declared(parsed):
                             email=parsed.sender[:254])
 
 
-def open_ticket(row, decision, text, mailbox=None, *, follow_up_of=None, citizen=None,
-                key=None):
+def open_ticket(row, decision, text, mailbox=None, *, follow_up_of=None, key=None):
     """A new ticket from a message (channel e-mail), acknowledged once per
     sender per day. ``follow_up_of``: the resolved ticket it continues."""
     parsed = decision.parsed
@@ -146,12 +161,12 @@ def open_ticket(row, decision, text, mailbox=None, *, follow_up_of=None, citizen
         data["follow_up_of"] = follow_up_of.pk
     with core.atomic_change():
         ticket = create_ticket(
-            SYSTEM, kind=kind, channel=Channel.EMAIL, citizen=citizen or _declared(parsed),
+            SYSTEM, kind=kind, channel=Channel.EMAIL, citizen=_declared(parsed),
             service=service, report_category=category, office=office,
             subject=_subject(parsed.subject), description=_body(text, parsed)[:20000],
-            checked=checked, identity="declared" if citizen is None else "verified",
+            checked=checked, identity="declared",
             idempotency_key=key or f"inbound:{row.sha256[:48]}", data=data,
-            acknowledge=acknowledge_today(parsed.sender))
+            acknowledge=not parsed.null_return_path and acknowledge_today(parsed.sender))
         if follow_up_of is not None:
             now = core.now()
             Ticket.objects.filter(pk=ticket.pk).update(follow_up_of=follow_up_of)
@@ -183,16 +198,6 @@ def _too_late(ticket, now):
             (ticket.resolved_at is None or now - ticket.resolved_at > timedelta(days=window)))
 
 
-def _same_citizen(ticket, decision):
-    """The ticket's (verified) citizen, when a signed reply came from their address."""
-    person = ticket.citizen
-    if (decision.reason in SIGNED and person is not None and not person.declared
-            and not person.erased_at and person.email
-            and person.email.strip().lower() == decision.parsed.sender):
-        return person
-    return None
-
-
 def thread(row, decision, text, mailbox=None):
     """A reply added to its ticket as the citizen's message; after the reopen
     window, a new ticket following it up. Returns (outcome, ticket, event)."""
@@ -203,8 +208,8 @@ def thread(row, decision, text, mailbox=None):
         new, event = open_ticket(row, decision, text, mailbox)
         return InboundOutcome.NEW_TICKET, new, event
     if _too_late(ticket, now):
-        new, event = open_ticket(row, decision, text, mailbox, follow_up_of=ticket,
-                                 citizen=_same_citizen(ticket, decision))
+        # Declared, like any sender: the operator links it to the citizen.
+        new, event = open_ticket(row, decision, text, mailbox, follow_up_of=ticket)
         return InboundOutcome.NEW_TICKET, new, event
     parsed = decision.parsed
     checked, rejected = checked_attachments(parsed.attachments)
@@ -234,7 +239,7 @@ def bounce(row, decision):
     changed = outbox.undelivered(notification, "bounce", reason, data={
         "bounce": True, "code": info.status, "diagnostic": info.diagnostic[:300],
         "inbound": row.pk})
-    if changed:
+    if changed and decision.reason != "recipient":  # only on our own signature
         notify.app_io_fallback(notification)
 
 
@@ -253,6 +258,25 @@ def pec_receipt(row, decision):
     outbox.receipt(notification, pec.receipt, data={"inbound": row.pk})
 
 
+def process_again(message, actor):
+    """An administrator's "process again" of a message that failed or was
+    held (the cause fixed: a mailbox's service chosen, a flood over): back
+    to pending, queued. True when it was."""
+    from ..inbound import tasks
+
+    if not is_operator(actor) or not ticket_policy().sees_all_offices(actor):
+        raise PermissionDenied(_("Only administrators can process received e-mails again."))
+    with core.atomic_change():
+        again = InboundMessage.objects.filter(pk=message.pk).filter(
+            Q(outcome=InboundOutcome.FAILED)
+            | Q(outcome=InboundOutcome.DROPPED, reason="rate")
+        ).exclude(raw="").update(outcome=InboundOutcome.PENDING, attempts=0, reason="",
+                                 detail="", processed_at=None)
+        if again:
+            tasks.enqueue([message.pk])
+    return bool(again)
+
+
 def reroute(message, actor, *, ticket=None, office=None):
     """An administrator's correction of a misfiled message: added to
     ``ticket`` as the citizen's message, or opening a new ticket in
@@ -268,6 +292,16 @@ def reroute(message, actor, *, ticket=None, office=None):
     now = core.now()
     with core.atomic_change():
         row = InboundMessage.objects.select_for_update().get(pk=message.pk)
+        if row.outcome in (InboundOutcome.PENDING, InboundOutcome.PROCESSING):
+            raise GuardFailed(_("This e-mail is still being processed: try again in a minute."))
+        if (row.outcome != message.outcome or row.ticket_id != message.ticket_id
+                or row.rerouted_at != message.rerouted_at):
+            raise GuardFailed(_("Someone else has just moved this e-mail: check where it is "
+                                "now."))
+        if ticket is not None and row.ticket_id == ticket.pk and row.outcome in (
+                InboundOutcome.THREADED, InboundOutcome.NEW_TICKET):
+            raise GuardFailed(_("The e-mail is already on this ticket."),
+                              {"ticket": _("Choose another ticket.")})
         if ticket is not None:
             if ticket.status == Status.DRAFT:
                 raise GuardFailed(_("A draft cannot receive e-mails."),
@@ -289,6 +323,11 @@ def reroute(message, actor, *, ticket=None, office=None):
         core.record(target, EventKind.EMAIL_REROUTED, actor, now=now,
                     data={"inbound": row.pk, "by": actor.pk,
                           "previous": row.ticket_id, "outcome": row.outcome})
+        if row.ticket_id and row.ticket_id != target.pk:
+            # The old ticket says where its e-mail went (its timeline is append-only).
+            core.record(row.ticket, EventKind.EMAIL_REROUTED, actor, now=now,
+                        data={"inbound": row.pk, "by": actor.pk, "moved_to": target.pk,
+                              "moved_to_reference": target.reference})
         InboundMessage.objects.filter(pk=row.pk).update(
             outcome=outcome, reason="rerouted", ticket=target, event=event,
             rerouted_by=actor, rerouted_at=now, processed_at=now)
