@@ -150,6 +150,9 @@ DEFAULTS = {
     "INBOUND_POLL_MINUTES": 1,
     # Messages one run of the job processes at most (the rest: the next run).
     "INBOUND_BATCH_SIZE": 500,
+    # A message a worker took and did not finish in this many seconds (the
+    # worker died) is taken again; keep it above the task timeout.
+    "INBOUND_LEASE_SECONDS": 300,
     # The LMTP receiver (manage.py helpdesk_lmtp): accept mail for any
     # address (False: only active LMTP mailboxes' addresses, plus-forms
     # included), and the largest message it takes.

@@ -35,6 +35,12 @@ def mailbox(factories):
                                   service=factories.service(office, name="Informazioni"))
 
 
+def expire_lease(row):
+    """The worker that took ``row`` died long enough ago."""
+    InboundMessage.objects.filter(pk=row.pk).update(
+        processed_at=timezone.now() - timedelta(hours=1))
+
+
 def citizen_messages(ticket):
     return list(ticket.events.filter(kind=EventKind.CITIZEN_MESSAGE))
 
@@ -231,8 +237,11 @@ def test_a_killed_worker_leaves_the_message_pending(sent, mailbox, monkeypatch):
     monkeypatch.setattr(inbound, "add_citizen_message", die)
     with pytest.raises(SystemExit):
         pipeline.process_one(row.pk)
-    assert InboundMessage.objects.get(pk=row.pk).outcome == "pending"
+    assert InboundMessage.objects.get(pk=row.pk).outcome == "processing"  # its claim holds
+    assert citizen_messages(sent.ticket) == []  # the work rolled back
     monkeypatch.undo()
+    assert pipeline.process_pending() == 0  # another worker leaves it to its lease
+    expire_lease(row)
     assert pipeline.process_pending() == 1
     assert len(citizen_messages(sent.ticket)) == 1
 
@@ -317,6 +326,8 @@ def test_a_message_that_kills_its_worker_every_time_is_given_up(sent, mailbox, m
     for _attempt in range(pipeline.MAX_ATTEMPTS):
         with pytest.raises(SystemExit):
             pipeline.process_one(row.pk)
+        expire_lease(row)
+        assert pipeline.release_stale() == 1
     assert pipeline.process_one(row.pk) is True
     row.refresh_from_db()
     assert (row.outcome, row.attempts) == ("failed", pipeline.MAX_ATTEMPTS + 1)
@@ -387,3 +398,15 @@ def test_erasing_the_citizen_erases_the_mail_received_from_them(
     assert (row.raw.name, row.sender, row.subject, row.message_id) == ("", "", "", "")
     assert not row.raw.storage.exists(name)
     assert row.outcome == "threaded"  # the record of what happened stays
+
+
+def test_control_characters_in_headers_never_stop_a_mailbox(mailbox, mail_settings):
+    """PostgreSQL refuses NUL in text: a crafted header must still be stored
+    and processed (and the next message after it too)."""
+    raw = new_mail("Ciao", subject="=?utf-8?q?Buca=00in_via_Roma?=").replace(
+        b"Message-ID: <", b"Message-ID: <\x00")
+    row = receive(raw, mailbox)
+    assert row.outcome == "new_ticket", row.detail
+    assert "\x00" not in row.subject and "Buca" in row.subject
+    assert "\x00" not in row.ticket.subject
+    assert receive(new_mail("Dopo", sender="altro@example.org"), mailbox).outcome == "new_ticket"

@@ -10,6 +10,7 @@ the error, and the worker goes on.
 """
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -45,19 +46,19 @@ MAX_ATTEMPTS = 3
 def process_one(pk):
     """Process the stored message ``pk`` if still pending; True when done here.
 
-    The attempt is counted first, on its own (committed even if the worker
-    then dies): a message that never gets through is failed after
-    :data:`MAX_ATTEMPTS`, instead of blocking the queue's head for ever.
+    The claim (pending → processing, the attempt counted, the time noted) is
+    committed on its own, so exactly one worker takes the message; the work
+    and its outcome are then one transaction. A worker that dies half-way
+    leaves the message *processing*: :func:`release_stale` gives it back
+    after ``INBOUND_LEASE_SECONDS``, and after :data:`MAX_ATTEMPTS` it is
+    failed, so the queue's head is never blocked for ever.
     """
-    counted = InboundMessage.objects.filter(pk=pk, outcome=InboundOutcome.PENDING).update(
-        attempts=F("attempts") + 1)
-    if not counted:
+    claimed = InboundMessage.objects.filter(pk=pk, outcome=InboundOutcome.PENDING).update(
+        outcome=InboundOutcome.PROCESSING, attempts=F("attempts") + 1,
+        processed_at=timezone.now())
+    if not claimed:
         return False
     with transaction.atomic():
-        claimed = InboundMessage.objects.filter(pk=pk, outcome=InboundOutcome.PENDING).update(
-            outcome=InboundOutcome.PROCESSING)
-        if not claimed:
-            return False
         row = InboundMessage.objects.select_related("mailbox__office").get(pk=pk)
         if row.attempts > MAX_ATTEMPTS:
             _finish(row, InboundOutcome.FAILED, "error", detail=gettext(
@@ -73,6 +74,14 @@ def process_one(pk):
             _finish(row, InboundOutcome.FAILED, "error",
                     detail=f"{type(exc).__name__}: {exc}"[:2000])
     return True
+
+
+def release_stale(now=None):
+    """Messages left *processing* by a worker that died: pending again."""
+    since = (now or timezone.now()) - timedelta(seconds=int(get_setting("INBOUND_LEASE_SECONDS")))
+    return InboundMessage.objects.filter(outcome=InboundOutcome.PROCESSING,
+                                         processed_at__lt=since).update(
+        outcome=InboundOutcome.PENDING)
 
 
 def _process(row):
@@ -129,7 +138,9 @@ def _finish(row, outcome, reason, *, decision=None, ticket=None, event=None, det
 
 
 def process_pending(limit=None):
-    """Process the pending messages, oldest first; how many were processed."""
+    """Process the pending messages (and those a dead worker left), oldest
+    first; how many were processed."""
+    release_stale()
     limit = limit or int(get_setting("INBOUND_BATCH_SIZE"))
     ids = list(InboundMessage.objects.filter(outcome=InboundOutcome.PENDING)
                .order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
