@@ -120,9 +120,11 @@ def clear_cache():
     from django.core.cache import cache
 
     from wagtail_helpdesk.inbound.matching import forget_mailboxes
+    from wagtail_helpdesk.services.inbound import forget_staff
 
     cache.clear()
-    forget_mailboxes()  # the worker's memory of the mailboxes' addresses
+    forget_mailboxes()  # the worker's memory of the mailboxes' and staff's addresses
+    forget_staff()
 
 
 @pytest.fixture(autouse=True)

@@ -128,7 +128,7 @@ def reply(ticket, actor, body, *, attachments=(), expected_version=None):
 
 
 def add_citizen_message(ticket, actor, body, *, attachments=(), site=None, data=None,
-                        checked=None):
+                        checked=None, reopen_window_days=None):
     """A message from the citizen (web, personal area, e-mail reply).
 
     Brings a waiting ticket back to the operator; reopens a resolved one within
@@ -138,7 +138,8 @@ def add_citizen_message(ticket, actor, body, *, attachments=(), site=None, data=
     body = _require_text(body)
     checked = check_uploads(attachments) if checked is None else checked
     now = core.now()
-    window = core.helpdesk_settings(site).reopen_window_days
+    window = (core.helpdesk_settings(site).reopen_window_days if reopen_window_days is None
+              else reopen_window_days)
     with core.atomic_change() as written:
         t = core.lock(ticket)
         authorise(actor, Action.CITIZEN_MESSAGE, t)

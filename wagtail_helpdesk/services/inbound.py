@@ -8,6 +8,7 @@ that carries our signature (the reply address, our Message-ID) from the
 citizen's own address continues with that citizen.
 """
 
+import time
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -92,20 +93,40 @@ def _is_no_reply(address):
     return not address or any(local == n or local.startswith(n + "+") for n in NO_REPLY)
 
 
-def staff_address(address):
-    """Whether ``address`` is a member of staff's or an office's: their
-    mail is never taken as a citizen's (a colleague answering an office's
-    notification must not publish an internal remark to the citizen)."""
+#: Seconds the staff's and offices' addresses are trusted before they are read again.
+STAFF_SECONDS = 30
+_staff = {"at": -STAFF_SECONDS, "value": frozenset()}
+
+
+def _staff_addresses():
+    """Every staff member's and office's address (lowercased), read at most
+    every STAFF_SECONDS: a worker processes hundreds of messages a minute."""
     from django.contrib.auth import get_user_model
 
     from ..models import Office
 
-    if not address:
-        return False
-    staff = (Q(is_staff=True) | Q(is_superuser=True)
-             | Q(helpdesk_memberships__isnull=False) | Q(groups__isnull=False))
-    return (Office.objects.filter(email__iexact=address).exists()
-            or get_user_model().objects.filter(staff, email__iexact=address).exists())
+    now = time.monotonic()
+    if now - _staff["at"] >= STAFF_SECONDS:
+        staff = (Q(is_staff=True) | Q(is_superuser=True)
+                 | Q(helpdesk_memberships__isnull=False) | Q(groups__isnull=False))
+        users = get_user_model().objects.filter(staff).exclude(email="").values_list(
+            "email", flat=True).distinct()
+        offices = Office.objects.exclude(email="").values_list("email", flat=True)
+        _staff["value"] = frozenset(a.strip().lower() for a in [*users, *offices])
+        _staff["at"] = now
+    return _staff["value"]
+
+
+def forget_staff():
+    """Read the staff's addresses again next time."""
+    _staff["at"] = -STAFF_SECONDS
+
+
+def staff_address(address):
+    """Whether ``address`` is a member of staff's or an office's: their
+    mail is never taken as a citizen's (a colleague answering an office's
+    notification must not publish an internal remark to the citizen)."""
+    return bool(address) and address.strip().lower() in _staff_addresses()
 
 
 def acknowledge_today(sender, now=None):
@@ -192,8 +213,7 @@ def default_service(mailbox):
     return office.services.filter(active=True).order_by("name", "pk").first()
 
 
-def _too_late(ticket, now):
-    window = core.helpdesk_settings().reopen_window_days
+def _too_late(ticket, now, window):
     return (ticket.status == Status.RESOLVED and
             (ticket.resolved_at is None or now - ticket.resolved_at > timedelta(days=window)))
 
@@ -207,14 +227,16 @@ def thread(row, decision, text, mailbox=None):
     if ticket.status == Status.DRAFT or erased:
         new, event = open_ticket(row, decision, text, mailbox)
         return InboundOutcome.NEW_TICKET, new, event
-    if _too_late(ticket, now):
+    window = core.helpdesk_settings().reopen_window_days
+    if _too_late(ticket, now, window):
         # Declared, like any sender: the operator links it to the citizen.
         new, event = open_ticket(row, decision, text, mailbox, follow_up_of=ticket)
         return InboundOutcome.NEW_TICKET, new, event
     parsed = decision.parsed
     checked, rejected = checked_attachments(parsed.attachments)
     ticket = add_citizen_message(ticket, SYSTEM, _body(text, parsed), checked=checked,
-                                 data=_data(row, decision, rejected))
+                                 data=_data(row, decision, rejected),
+                                 reopen_window_days=window)
     event = ticket.events.filter(kind=EventKind.CITIZEN_MESSAGE).order_by("-pk").first()
     return InboundOutcome.THREADED, ticket, event
 
