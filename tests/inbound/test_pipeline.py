@@ -98,16 +98,25 @@ def test_a_forged_token_or_message_id_opens_a_declared_ticket_and_reveals_nothin
     assert ack["Auto-Submitted"] == "auto-replied"
 
 
-def test_a_short_code_threads_only_from_the_tickets_citizen(sent, mailbox):
-    code = sent.ticket.short_code
-    own = new_mail("Scrivo per la pratica.", sender="giulia@example.org", name="Giulia",
-                   subject=f"Pratica {code}")
-    row = receive(own, mailbox)
-    assert (row.outcome, row.reason, row.ticket_id) == ("threaded", "subject-code", sent.ticket.pk)
-    stranger = new_mail("Scrivo per la pratica.", subject=f"Pratica {code}")
-    row = receive(stranger, mailbox)
-    assert row.outcome == "new_ticket" and row.ticket_id != sent.ticket.pk, row.detail
-    assert code in row.detail  # for the administrator, not for the sender
+def test_a_short_code_threads_only_from_the_tickets_declared_sender(sent, mailbox):
+    """Code + From continue an e-mail conversation that began as a claim; a
+    verified citizen's ticket takes our signature: a From header is a claim."""
+    first = receive(new_mail("Prima richiesta.", sender="anna@example.org"), mailbox)
+    code = first.ticket.short_code
+    again = receive(new_mail("Aggiungo un dettaglio.", sender="anna@example.org",
+                             subject=f"Pratica {code}"), mailbox)
+    assert (again.outcome, again.reason, again.ticket_id) == ("threaded", "subject-code",
+                                                              first.ticket_id)
+    stranger = receive(new_mail("Scrivo per la pratica.", subject=f"Pratica {code}"), mailbox)
+    assert stranger.outcome == "new_ticket" and stranger.ticket_id != first.ticket_id
+    assert code in stranger.detail  # for the administrator, not for the sender
+    # Giulia is a registered citizen: her address typed in a From is not enough.
+    verified = sent.ticket.short_code
+    forged = receive(new_mail("Cambiate il mio indirizzo.", sender="giulia@example.org",
+                              name="Giulia", subject=f"Pratica {verified}"), mailbox)
+    assert forged.outcome == "new_ticket" and forged.ticket_id != sent.ticket.pk
+    assert citizen_messages(Ticket.objects.get(pk=sent.ticket.pk)) == []
+    assert forged.ticket.citizen.declared
 
 
 def test_a_sender_with_a_registered_citizens_address_gets_a_declared_ticket(

@@ -121,9 +121,13 @@ def by_references(parsed):
     return None
 
 
-def _citizen_addresses(ticket):
+def _declared_addresses(ticket):
+    """The addresses of the ticket's *declared* identities: a From header
+    (anybody can write one) may continue a conversation that began as a
+    claim, never write into a verified (SPID/CIE) citizen's ticket — that
+    takes our signature (the reply address, our Message-ID)."""
     people = [p for p in (ticket.citizen, ticket.declared_contact)
-              if p is not None and not p.erased_at]
+              if p is not None and p.declared and not p.erased_at]
     return {p.email.strip().lower() for p in people if p.email}
 
 
@@ -136,7 +140,7 @@ def by_subject(parsed):
         return None, ""
     for ticket in Ticket.objects.filter(short_code__in=codes).select_related(
             "citizen", "declared_contact"):
-        if parsed.sender and parsed.sender in _citizen_addresses(ticket):
+        if parsed.sender and parsed.sender in _declared_addresses(ticket):
             return Match(ticket, "subject-code"), ticket.short_code
     return None, codes[0]
 
