@@ -4,12 +4,12 @@ the citizen's reply to that exact message is delivered into a real IMAP
 server (Dovecot), the worker's scheduled job reads and threads it, and the
 operator's ticket list shows one unread message."""
 
-from email import message_from_bytes, policy
 
 import pytest
 from bs4 import BeautifulSoup
 
 from tests.inbound.conftest import OUR_ADDRESS, answer, deliver_all, new_mail
+from tests.inbound.test_feedback import dsn
 from tests.support.citizen import send_request
 from wagtail_helpdesk import services
 from wagtail_helpdesk.admin.attention import attention_count
@@ -89,7 +89,7 @@ def test_a_resolved_ticket_reopens_by_mail_and_a_bounce_shows_undelivered(client
                     if m["To"] == "giovanna@example.it" and m is not receipt
                     and "risolta" in m["Subject"].lower())
     desk.dovecot.append(desk.login, answer(resolved, "Non ho ancora ricevuto nulla."))
-    bounce = bounce_for(receipt)
+    bounce = dsn(receipt, to=OUR_ADDRESS, status="5.2.2")
     desk.dovecot.append(desk.login, bounce)
 
     assert tasks.poll() == {"taken": 2, "processed": 2}
@@ -126,34 +126,3 @@ def test_two_auto_responders_stop_by_themselves(client, desk):
     assert sent_to_it == 1
     assert InboundMessage.objects.count() == 2
 
-
-def bounce_for(original):
-    text = f"""From: MAILER-DAEMON@mx.example.org (Mail Delivery System)
-To: {OUR_ADDRESS}
-Subject: Undelivered Mail Returned to Sender
-Auto-Submitted: auto-replied
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="XY"
-
---XY
-Content-Type: text/plain
-
-Your message could not be delivered.
-
---XY
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.org
-
-Final-Recipient: rfc822; {original['To']}
-Action: failed
-Status: 5.2.2
-Diagnostic-Code: smtp; 552 5.2.2 mailbox full
-
---XY
-Content-Type: message/rfc822
-
-{message_from_bytes(bytes(original), policy=policy.default).as_string()}
---XY--
-"""
-    return text.encode()

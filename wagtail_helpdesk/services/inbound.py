@@ -158,13 +158,18 @@ def _declared(parsed):
                             email=parsed.sender[:254])
 
 
-def open_ticket(row, decision, text, mailbox=None, *, follow_up_of=None, key=None):
+def open_ticket(row, decision, text, mailbox=None, *, office=None, follow_up_of=None,
+                key=None):
     """A new ticket from a message (channel e-mail), acknowledged once per
-    sender per day. ``follow_up_of``: the resolved ticket it continues."""
+    sender per day, in ``mailbox``'s office and service (or ``office``'s,
+    when an administrator re-routes it there). ``follow_up_of``: the
+    resolved ticket it continues."""
     parsed = decision.parsed
     checked, rejected = checked_attachments(parsed.attachments)
-    office = getattr(mailbox, "office", None)
-    kind, service, category = Kind.REQUEST, default_service(mailbox), None
+    if office is None and mailbox is not None:
+        office = mailbox.office
+    mailbox_service = mailbox.service if mailbox is not None and mailbox.service_id else None
+    kind, service, category = Kind.REQUEST, default_service(office, mailbox_service), None
     if follow_up_of is not None:
         old_service, old_category = follow_up_of.service, follow_up_of.report_category
         if old_category is not None and old_category.active:
@@ -200,14 +205,11 @@ def open_ticket(row, decision, text, mailbox=None, *, follow_up_of=None, key=Non
     return ticket, ticket.events.filter(kind=EventKind.SUBMITTED).first()
 
 
-def default_service(mailbox):
-    """What new e-mail of ``mailbox`` is a request about: its service, else
-    the first active service of its office."""
-    if mailbox is None:
-        return None
-    if getattr(mailbox, "service_id", None) and mailbox.service.active:
-        return mailbox.service
-    office = getattr(mailbox, "office", None)
+def default_service(office, service=None):
+    """What new e-mail is a request about: the mailbox's ``service`` when
+    active, else the first active service of ``office``."""
+    if service is not None and service.active:
+        return service
     if office is None:
         return None
     return office.services.filter(active=True).order_by("name", "pk").first()
@@ -340,7 +342,7 @@ def reroute(message, actor, *, ticket=None, office=None):
                                   {"office": _("Choose another office.")})
             key = f"inbound:{row.sha256[:40]}:{timezone.now().timestamp():.0f}"
             target, event = open_ticket(row, decision, decision.parsed.text or text,
-                                        _Office(office), key=key)
+                                        office=office, key=key)
             outcome = InboundOutcome.NEW_TICKET
         core.record(target, EventKind.EMAIL_REROUTED, actor, now=now,
                     data={"inbound": row.pk, "by": actor.pk,
@@ -354,13 +356,4 @@ def reroute(message, actor, *, ticket=None, office=None):
             outcome=outcome, reason="rerouted", ticket=target, event=event,
             rerouted_by=actor, rerouted_at=now, processed_at=now)
     return target
-
-
-class _Office:
-    """A stand-in mailbox whose new tickets go to ``office``."""
-
-    service_id = None
-
-    def __init__(self, office):
-        self.office = office
 
