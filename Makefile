@@ -27,7 +27,7 @@ $(PY):
 $(VENV)/.installed: $(PY) setup.cfg pyproject.toml requirements/example.txt
 	@if [ -f $@ ]; then echo "==> Updating the Python packages…"; quiet=--quiet; \
 	else echo "==> Installing the Python packages (the first time takes a few minutes)…"; quiet=; fi; \
-	$(PY) -m pip install $$quiet --disable-pip-version-check -e ".[test]" -r requirements/example.txt
+	$(PY) -m pip install $$quiet --disable-pip-version-check -e ".[test,ai]" -r requirements/example.txt
 	@touch $@
 
 install: $(VENV)/.installed
@@ -38,6 +38,8 @@ demo: install
 	@$(PY) manage.py migrate --noinput
 	@echo "==> Building the demo data (the first time about a minute)…"
 	@$(PY) manage.py helpdesk_demo --base-url "http://$(HOST):$(PORT)" --no-logins
+	@echo "==> Computing the AI assist's text embeddings (on this machine, nothing leaves it)…"
+	@$(PY) manage.py helpdesk_ai_backfill || echo "    No text model here: similar tickets use lexical search only (docs/ai.md)."
 	@bash scripts/run-demo.sh "$(PY)" "$(HOST)" "$(PORT)"
 
 test: install

@@ -4,6 +4,7 @@ import pytest
 from django.core.servers.basehttp import WSGIServer
 from django.test.testcases import LiveServerThread
 
+from tests.support.ai import fake_embedder, no_embedder, real_embedder  # noqa: F401 (text models)
 from tests.support.api import caller  # noqa: F401 (REST API calls with a token, checked against OpenAPI)
 from tests.support.appio_fake import fake_io  # noqa: F401 (App IO built from its spec)
 from tests.support.citizen import nominatim, pages  # noqa: F401 (fixtures of the citizens' forms)

@@ -21,6 +21,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("it", "Italiano"), ("en", "English")]
 # pytest-django runs with DEBUG off: a public address, as production has (check W008).
 WAGTAILADMIN_BASE_URL = "https://comune.example.it"
+# A deterministic stand-in for the text model (tests that need the real one ask
+# for the `real_embedder` fixture).
+WAGTAIL_HELPDESK_AI_EMBEDDER = "tests.support.ai.FakeEmbedder"
 WAGTAIL_HELPDESK_GEOCODER_URL = ""  # tests start their own Nominatim-compatible server
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

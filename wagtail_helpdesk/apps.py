@@ -14,6 +14,7 @@ class WagtailHelpdeskConfig(AppConfig):
 
         from . import checks  # noqa: F401  (registers the system checks)
         from .admin.mailboxes import MailboxPermissionPolicy
+        from .ai import checks as ai_checks  # noqa: F401
         from .conversations import checks as chat_checks  # noqa: F401
         from .groups import ensure_default_groups
         from .models import Mailbox, QuickReply, Ticket

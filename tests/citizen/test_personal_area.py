@@ -92,6 +92,18 @@ def test_my_ticket_shows_the_public_story_and_files_only(client, town, django_as
                               args=[town.mine.pk, internal.pk])).status_code == 404
 
 
+def test_a_reply_drafted_from_a_suggestion_says_so_to_the_citizen(client, town):
+    services.reply(town.mine, town.operator, "Il modulo va firmato.",
+                   assisted={"source": "quick_reply", "ref": "7"})
+    client.force_login(town.anna.user)
+    html = client.get(reverse("wagtail_helpdesk_my_ticket", args=[town.mine.pk])).content.decode()
+    note = "Prepared with the help of an automatic suggestion"
+    # Only the assisted reply carries the note, after its own text.
+    assert html.count(note) == 1
+    assert html.index("Ecco il modulo da compilare.") < html.index("Il modulo va firmato.") \
+        < html.index(note)
+
+
 def test_a_citizen_never_reaches_another_citizens_ticket(client, town):
     client.force_login(town.anna.user)
     theirs, their_file = town.theirs, public_file(town.theirs)

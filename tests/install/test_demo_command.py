@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 from wagtail.models import Site
 
-from wagtail_helpdesk.demo import builder, chats, data
+from wagtail_helpdesk.demo import assist, builder, chats, data
 from wagtail_helpdesk.demo.plans import plan_tickets
 from wagtail_helpdesk.groups import ADMINISTRATORS, OPERATORS, SUPERVISORS
 from wagtail_helpdesk.models import (
@@ -112,7 +112,7 @@ def test_site_settings_get_a_sender_only_where_empty():
 def test_tickets_cover_both_kinds_every_channel_and_every_status():
     run_demo()
     tickets = Ticket.objects.all()
-    assert tickets.count() == TICKETS + len(chats.CHATS)
+    assert tickets.count() == TICKETS + len(chats.CHATS) + assist.EXAMPLES
     assert set(tickets.values_list("kind", flat=True)) == set(Kind.values)
     assert set(tickets.values_list("channel", flat=True)) == set(Channel.values)
     assert set(tickets.values_list("status", flat=True)) == set(Status.values)
@@ -120,6 +120,7 @@ def test_tickets_cover_both_kinds_every_channel_and_every_status():
     assert not tickets.filter(kind=Kind.REQUEST, citizen__isnull=True).exists()
     # Italian texts from the demo catalogue, placeholders filled in.
     request_subjects = {subject for row in data.SERVICES for subject, _text in row[-1]}
+    request_subjects.add(assist.LONG_REQUEST[1])  # the AI assist's long request
     for ticket in tickets:
         assert ticket.subject and ticket.description
         assert "{" not in ticket.subject + ticket.description
@@ -251,7 +252,7 @@ def test_refuses_to_run_with_debug_off():
 def test_force_runs_with_debug_off():
     run_demo("--force", debug=False)
     assert get_user_model().objects.filter(username="operatore").exists()
-    assert Ticket.objects.count() == TICKETS + len(chats.CHATS)
+    assert Ticket.objects.count() == TICKETS + len(chats.CHATS) + assist.EXAMPLES
 
 
 def test_summary_shows_counts_per_status_and_the_logins():
@@ -311,3 +312,18 @@ def test_offices_get_the_default_quick_replies():
     assert QuickReply.objects.filter(owner=None).count() == per_office * Office.objects.count()
     run_demo(tickets=0)  # idempotent
     assert QuickReply.objects.count() == per_office * Office.objects.count()
+
+
+def test_the_ai_assist_has_something_to_show():
+    """Reports of the same problem by several citizens (a group of five and
+    one of three: the grouped reports, the possible duplicates) and a long
+    request (the summary)."""
+    from wagtail_helpdesk.ai.clusters import report_clusters
+    from wagtail_helpdesk.ai.summary import ticket_summary
+
+    run_demo()
+    sizes = sorted((c.size for c in report_clusters(Ticket.objects.all())), reverse=True)
+    assert sizes[:2] >= [5, 3], sizes
+    long = Ticket.objects.get(subject=assist.LONG_REQUEST[1])
+    events = list(long.events.order_by("created_at", "pk"))
+    assert ticket_summary(long, events).long

@@ -101,11 +101,10 @@ def chart(series):
     }
 
 
-class DashboardView(WagtailAdminTemplateMixin, TemplateView):
-    template_name = "wagtail_helpdesk/admin/dashboard.html"
-    fragment_template_name = "wagtail_helpdesk/admin/dashboard_figures.html"
-    page_title = _("Supervisor dashboard")
-    header_icon = "tasks"
+class SupervisorView(WagtailAdminTemplateMixin, TemplateView):
+    """A page for the users who may see the supervisor dashboard, about the
+    offices they see (``self.offices``: all of them for those who see every
+    office). The dashboard and the grouped reports."""
 
     def dispatch(self, request, *args, **kwargs):
         policy = ticket_policy()
@@ -120,6 +119,13 @@ class DashboardView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_breadcrumbs_items(self):
         return [*super().get_breadcrumbs_items(), {"url": "", "label": self.get_page_title()}]
+
+
+class DashboardView(SupervisorView):
+    template_name = "wagtail_helpdesk/admin/dashboard.html"
+    fragment_template_name = "wagtail_helpdesk/admin/dashboard_figures.html"
+    page_title = _("Supervisor dashboard")
+    header_icon = "tasks"
 
     def is_fragment(self):
         return bool(self.request.headers.get(FRAGMENT_HEADER))

@@ -5,12 +5,21 @@ What is shown is only the problem type, the distance (to 10 m), the state,
 the date and a position rounded to about 100 m. Never the citizen, the title,
 the description or the typed address: those are free text and may hold
 personal data ("davanti al civico 3, sig. Rossi").
+
+Which reports, and in what order, follow the same territorial matching as the
+operators' likely duplicates (:mod:`wagtail_helpdesk.ai.duplicates`): the
+same problem type, within the radius, open; the closest in space and time
+first (:func:`~wagtail_helpdesk.ai.duplicates.place_score`: the distance
+weighs more than how long ago it was sent). Nothing of the reports' text is
+compared here: the citizen's words are not sent to any lookup.
 """
 
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+
+from django.utils import timezone
 
 from ..conf import get_setting
 from ..models import Kind, Ticket
@@ -46,7 +55,10 @@ class NearbyReport:
 
 def open_reports_near(category_id, lat, lng, radius_m, *, limit=None):
     """Open reports of ``category_id`` within ``radius_m`` metres of the point,
-    nearest first (one indexed query on a box around it, then exact distance)."""
+    closest first in space and time (one indexed query on a box around it,
+    then exact distance)."""
+    from ..ai.duplicates import place_score
+
     if not (category_id and radius_m and lat is not None and lng is not None):
         return []
     lat, lng, radius_m = float(lat), float(lng), float(radius_m)
@@ -65,17 +77,20 @@ def open_reports_near(category_id, lat, lng, radius_m, *, limit=None):
         .order_by("-submitted_at")[:200]
     )
     found = []
+    now = timezone.now()
     for ticket in rows:
         here = distance_m(lat, lng, float(ticket.latitude), float(ticket.longitude))
         if here <= radius_m:
-            found.append(NearbyReport(
+            when = ticket.submitted_at or ticket.created_at
+            score = place_score(here, (now - when).total_seconds() / 86400)
+            found.append((-score, here, NearbyReport(
                 category=ticket.report_category.name,
                 status=ticket.status, status_label=ticket.get_status_display(),
                 submitted_at=ticket.submitted_at or ticket.created_at,
                 distance=max(10, int(round(here, -1))),
-                lat=round(float(ticket.latitude), 3), lng=round(float(ticket.longitude), 3)))
-    found.sort(key=lambda report: report.distance)
-    return found[:limit]
+                lat=round(float(ticket.latitude), 3), lng=round(float(ticket.longitude), 3))))
+    found.sort(key=lambda item: item[:2])
+    return [report for _score, _distance, report in found[:limit]]
 
 
 def _dec(value):

@@ -35,7 +35,7 @@ def public_events(ticket):
 
 
 def entries(ticket):
-    """[{when, title, body, mine, files, score}] for the citizen's ticket page."""
+    """[{when, title, body, mine, files, score, assisted}] for the citizen's ticket page."""
     items = []
     for event in public_events(ticket):
         if event.kind == EventKind.STATUS_CHANGED:
@@ -50,5 +50,8 @@ def entries(ticket):
             "event": event, "when": event.created_at, "title": title, "body": event.body,
             "mine": event.by_citizen, "files": event.public_files,
             "score": (event.data or {}).get("score") if event.kind == EventKind.RATING else None,
+            # Drafted from an automatic suggestion, checked and sent by an operator
+            # (transparency, AI Act art. 50): the citizen is told.
+            "assisted": event.kind == EventKind.REPLY and bool((event.data or {}).get("assisted")),
         })
     return items

@@ -45,7 +45,7 @@ from ..models import (
 from ..models.open311 import hash_key
 from ..permissions import ticket_policy
 from ..workflow import Status
-from . import chats, data, mail, texts
+from . import assist, chats, data, mail, texts
 from .plans import plan_tickets
 from .replies import default_office_replies
 from .story import Story
@@ -353,6 +353,7 @@ def build(tickets=DEFAULT_TICKETS, *, seed=SEED, now=None, progress=None):
                 Story(world, plan, now).play()
                 result.tickets_created += 1
                 progress("tickets", result.tickets_created, tickets)
+            result.created["AI assist examples"] += assist.build(world, now)
             retire_historic_notifications(demo_tickets(specs), now)
             result.created["live chats"] += chats.build(world)
     _summary(result, specs)

@@ -1,3 +1,4 @@
+from .assist import AssistSettings, TicketEmbedding
 from .catalogue import (
     ChatRouting,
     Office,
@@ -39,6 +40,8 @@ from .tickets import (
 )
 
 __all__ = [
+    "AssistSettings",
+    "TicketEmbedding",
     "InboundMessage",
     "InboundOutcome",
     "Mailbox",

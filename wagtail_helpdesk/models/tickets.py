@@ -139,6 +139,12 @@ class Ticket(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
         related_name="follow_ups", verbose_name=_("follow-up of"),
     )
+    #: The report this one duplicates (linked by an operator): resolved with it,
+    #: and its reporter notified when the problem is fixed.
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="duplicates", verbose_name=_("duplicate of"),
+    )
     #: Bumped by every change; callers pass the version they saw to detect collisions.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -250,6 +256,8 @@ class EventKind(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Follow-up")
     NOTIFICATION_RECEIPT = "notification_receipt", _("Delivery receipt")
     EMAIL_REROUTED = "email_rerouted", _("E-mail moved to this ticket")
+    DUPLICATE_LINKED = "duplicate_linked", _("Linked as a duplicate")
+    DUPLICATE_UNLINKED = "duplicate_unlinked", _("Duplicate link removed")
 
 
 class AppendOnlyError(RuntimeError):

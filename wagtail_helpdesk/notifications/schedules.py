@@ -38,6 +38,10 @@ def wanted():
             "func": "wagtail_helpdesk.inbound.tasks.poll", "schedule_type": Schedule.MINUTES,
             "minutes": int(get_setting("INBOUND_POLL_MINUTES")), "repeats": -1,
         },
+        f"{PREFIX}ai embeddings": {
+            "func": "wagtail_helpdesk.ai.tasks.embed_missing", "schedule_type": Schedule.MINUTES,
+            "minutes": 5, "repeats": -1,
+        },
         f"{PREFIX}live chat queues": {
             "func": jobs.CHAT_QUEUES, "schedule_type": Schedule.MINUTES, "minutes": 1,
             "repeats": -1,

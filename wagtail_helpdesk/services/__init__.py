@@ -30,6 +30,7 @@ from .creation import (
     submit_ticket,
     update_draft,
 )
+from .duplicates import link_duplicate, unlink_duplicate
 from .erasure import erase_citizen
 from .identities import declared_citizen, link_citizen
 from .lookup import search_citizens
@@ -53,6 +54,7 @@ __all__ = [
     "delete_draft",
     "erase_citizen",
     "link_citizen",
+    "link_duplicate",
     "mark_read",
     "mark_waiting",
     "register_citizen",
@@ -69,6 +71,7 @@ __all__ = [
     "discard_web_draft",
     "take_charge",
     "transfer",
+    "unlink_duplicate",
     "update_draft",
     "verified_citizen",
 ]

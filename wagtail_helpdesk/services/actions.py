@@ -102,9 +102,15 @@ def transfer(ticket, actor, office, *, note="", expected_version=None):
     return t
 
 
-def reply(ticket, actor, body, *, attachments=(), expected_version=None):
-    """Reply to the citizen (public); replying to a pending ticket takes it in charge."""
+def reply(ticket, actor, body, *, attachments=(), expected_version=None, assisted=None):
+    """Reply to the citizen (public); replying to a pending ticket takes it in charge.
+
+    ``assisted``: where the reply started from when the operator inserted a
+    suggestion (``{"source": "quick_reply" | "ticket" | "rewrite", "ref": …}``):
+    the timeline marks the reply as AI-assisted (AI Act, art. 50).
+    """
     body = _require_text(body)
+    data = {"assisted": _assisted(assisted)} if assisted else None
     checked = check_uploads(attachments)
     now = core.now()
     with core.atomic_change() as written:
@@ -121,10 +127,22 @@ def reply(ticket, actor, body, *, attachments=(), expected_version=None):
             fields.append("first_response_at")
         core.save(t, fields, now)
         event = core.record(t, EventKind.REPLY, actor, now=now, visibility=Visibility.PUBLIC,
-                            body=body)
+                            body=body, data=data)
         store_attachments(t, event, actor, checked, written, now=now)
         notify.citizen(t, event, "reply")
     return t
+
+
+#: Where an AI-assisted reply may have started from.
+ASSIST_SOURCES = ("quick_reply", "ticket", "rewrite")
+
+
+def _assisted(assisted):
+    """What the timeline keeps of a suggestion: its source and reference."""
+    source = str(assisted.get("source", ""))
+    if source not in ASSIST_SOURCES:
+        raise ValueError(f"unknown suggestion source {source!r}")
+    return {"source": source, "ref": str(assisted.get("ref", ""))[:40]}
 
 
 def add_citizen_message(ticket, actor, body, *, attachments=(), site=None, data=None,
@@ -265,9 +283,16 @@ def mark_waiting(ticket, actor, *, message="", expected_version=None):
 
 
 def resolve(ticket, actor, resolution_type, resolution_text, *, expected_version=None):
-    """Risolvi: needs a resolution type, a resolution text and every mandatory field."""
+    """Risolvi: needs a resolution type, a resolution text and every mandatory field.
+
+    The ticket's open duplicates are resolved with it, with the same
+    resolution, and each of their citizens told (:mod:`.duplicates`).
+    """
+    from . import duplicates
+
     now = core.now()
     with core.atomic_change():
+        duplicates.lock_linked(ticket)  # with its duplicates, in ascending order
         t = core.lock(ticket, expected_version)
         authorise(actor, Action.RESOLVE, t)
         if resolution_type is not None and not ResolutionType.objects.filter(
@@ -280,19 +305,10 @@ def resolve(ticket, actor, resolution_type, resolution_text, *, expected_version
         t.resolution_type = resolution_type
         t.resolution_text = (resolution_text or "").strip()
         t.status = workflow.check(t, Action.RESOLVE)
-        t.resolved_at = now
-        fields = ["status", "resolution_type", "resolution_text", "resolved_at"]
-        if t.first_response_at is None:
-            t.first_response_at = now
-            fields.append("first_response_at")
-        core.save(t, fields, now)
-        event = core.record(
-            t, EventKind.RESOLVED, actor, now=now, visibility=Visibility.PUBLIC,
-            body=t.resolution_text,
-            data={"resolution_type": resolution_type.pk, "resolution_name": resolution_type.name},
-        )
-        follow_ticket(t, now, actor)  # a live chat closes with it
+        event = core.write_resolution(t, actor, now, ["status", "resolution_type",
+                                                      "resolution_text"], resolution_type)
         notify.citizen(t, event, "resolved")
+        duplicates.resolve_linked(t, actor, now, resolution_type, t.resolution_text)
     return t
 
 

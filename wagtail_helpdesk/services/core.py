@@ -5,8 +5,9 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
+from ..ai.tasks import on_event as _embedding_hook
 from ..errors import StaleTicket
-from ..models import HelpdeskSettings, Ticket, TicketEvent, Visibility
+from ..models import EventKind, HelpdeskSettings, Ticket, TicketEvent, Visibility
 from .actors import CitizenActor, ClientActor, actor_user
 
 
@@ -61,7 +62,7 @@ def record(ticket, kind, actor, *, now, visibility=Visibility.INTERNAL, body="",
     """
     if isinstance(actor, ClientActor):
         data = {**(data or {}), "client": actor.as_data()}
-    return TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
         actor=actor_user(actor),
@@ -71,6 +72,28 @@ def record(ticket, kind, actor, *, now, visibility=Visibility.INTERNAL, body="",
         data=data or {},
         created_at=now,
     )
+    _embedding_hook(ticket, kind)  # the AI assist's vector, recomputed on commit
+    return event
+
+
+def write_resolution(ticket, actor, now, fields, resolution_type, *, data=None):
+    """The end of every resolution (``ticket`` locked, its status, type and
+    text set): the time, the first response if none yet, the public
+    "resolved" event (returned) and the live chat closed with it."""
+    from .chatbase import follow_ticket
+
+    ticket.resolved_at = now
+    fields = [*fields, "resolved_at"]
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        fields.append("first_response_at")
+    save(ticket, fields, now)
+    event = record(ticket, EventKind.RESOLVED, actor, now=now, visibility=Visibility.PUBLIC,
+                   body=ticket.resolution_text,
+                   data={"resolution_type": resolution_type.pk,
+                         "resolution_name": resolution_type.name, **(data or {})})
+    follow_ticket(ticket, now, actor)
+    return event
 
 
 def helpdesk_settings(site=None):

@@ -21,6 +21,8 @@ status, resolution type, dates, service levels) remain. What is removed:
 * the addresses of the notifications to the citizen; unsent ones are skipped;
 * the e-mails received from the citizen or on their tickets: the originals
   (files deleted once committed) and their sender, subject and ids;
+* the embeddings of their tickets' texts (the AI assist's vectors, computed
+  again later from the anonymised texts);
 * the citizen's chats: the live ones close (the operator's place is freed) and
   every one gets a new token, so the citizen's browser no longer opens them.
 
@@ -54,6 +56,7 @@ from ..models import (
     NotificationChannel,
     NotificationStatus,
     Ticket,
+    TicketEmbedding,
     TicketEvent,
 )
 from ..permissions import ticket_policy
@@ -202,6 +205,9 @@ def _erase(actor, citizen, reason):
             core.record(ticket, EventKind.PERSONAL_DATA_ERASED, actor, now=now,
                         data={"reason": reason})
         _erase_people(person, declared, now)
+        # The vectors were computed from the citizen's words: gone with them
+        # (the sweep computes new ones from what the erasure left).
+        TicketEmbedding.objects.filter(ticket_id__in=ticket_ids).delete()
         if user_id is not None:
             _close_account(user_id)
 

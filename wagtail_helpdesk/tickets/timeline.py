@@ -13,7 +13,7 @@ from ..models import Channel, EventKind, NotificationChannel, Office, Priority, 
 from ..notifications.kinds import describe
 from ..services.routing import MENTION
 from ..workflow import Status
-from . import timeline_mail
+from . import timeline_links, timeline_mail
 
 #: Icons of the timeline's events (Wagtail's icon set).
 EVENT_ICONS = {
@@ -49,6 +49,7 @@ EVENT_ICONS = {
     EventKind.CHAT_MONITORED: "view",
     EventKind.CHAT_TRANSCRIPT: "mail",
     **timeline_mail.ICONS,
+    **timeline_links.ICONS,
 }
 
 
@@ -245,6 +246,7 @@ DETAILS = {
     EventKind.CHAT_MONITORED: _chat_monitored,
     EventKind.CHAT_CALLBACK: _chat_callback,
     **timeline_mail.DETAILS,
+    **timeline_links.DETAILS,
 }
 
 
@@ -283,7 +285,10 @@ class TimelineEntry:
         # (linked for those who may open it) and a follow-up's other ticket.
         self.tags = timeline_mail.channel_tags(event)
         self.inbound = timeline_mail.inbound_id(event)
-        self.related_ticket = timeline_mail.related_ticket(event)
+        self.related_ticket = (timeline_mail.related_ticket(event)
+                               or timeline_links.related_ticket(event))
+        # A reply started from a suggested reply (AI Act, art. 50: said so).
+        self.assisted = event.kind == EventKind.REPLY and bool((event.data or {}).get("assisted"))
 
 
 def _with_mentions(text, users):

@@ -13,6 +13,7 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from ...ai.switches import assist_settings
 from ...conf import get_setting
 from ...models import (
     Conversation,
@@ -29,6 +30,7 @@ from ...permissions import office_ids_for, ticket_policy
 from ...services import presence as presence_service
 from ...tickets.queries import visible_tickets
 from ...workflow import OPEN_STATUSES
+from ..assist import chat_assist
 from ..tickets.replybox import reply_box_choices
 
 #: Messages of each tab rendered with the page (the script asks for the rest).
@@ -75,6 +77,7 @@ class Tab:
     linked_citizen: Any = None  # the registered citizen an operator linked the ticket to
     waited: int | None = None  # seconds waited before acceptance
     forms: dict = field(default_factory=dict)
+    assist: Any = None  # the summary of a long chat (admin/assist.py), or None
 
     @property
     def pk(self):
@@ -175,11 +178,13 @@ def build_tabs(user):
     messages = _messages_by_conversation(conversations)
     participants = _participants_by_conversation([c.pk for c in conversations])
     recent = _recent_tickets(user, conversations)
+    settings = assist_settings() if tabs else None  # one query for every tab
     for tab in tabs:
         c = tab.conversation
         tab.messages = messages.get(c.pk, [])
         tab.participants = participants.get(c.pk, [])
         tab.waited = waited_seconds(c)
+        tab.assist = chat_assist(c, tab.messages, settings=settings)
         if shows_recent_tickets(c):
             tab.recent_tickets = [t for t in recent.get(c.ticket.citizen_id, [])
                                   if t.pk != c.ticket_id][:RECENT_TICKETS]

@@ -84,7 +84,8 @@ ACTIONS = {
     ),
     "reply": TicketAction(
         run=lambda t, user, data, version: services.reply(
-            t, user, data["body"], attachments=data["attachments"], expected_version=version),
+            t, user, data["body"], attachments=data["attachments"], expected_version=version,
+            assisted=data.get("assisted")),
         message=_message(gettext_lazy("Reply to the citizen sent on ticket %(reference)s.")),
     ),
     "note": TicketAction(

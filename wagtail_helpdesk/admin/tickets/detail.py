@@ -35,6 +35,8 @@ from ...tickets.actions import available_actions
 from ...tickets.queries import visible_ticket_or_404, visible_tickets
 from ...tickets.timeline import build_timeline
 from ...workflow import Status
+from ..assist import assist_panel
+from ..similar import similar_panel
 from . import viewers
 from .consults import consult_panel
 from .forms import ACTION_FORMS
@@ -185,6 +187,8 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
             poll_every_ms=viewers.POLL_EVERY_MS,
             consult=consult_panel(self.request.user, ticket, can_change=self.can_change,
                                   bound_form=bound),
+            assist=assist_panel(self.request, ticket, timeline, can_reply="reply" in forms),
+            similar=similar_panel(self.request, ticket),
         )
         return context
 

@@ -20,6 +20,7 @@ from ...formats import person_name
 from ...formfields import MultipleFileField
 from ...models import Office, OfficeMembership, Priority, ResolutionType
 from ...services import presence
+from ...services.actions import ASSIST_SOURCES
 from ...services.consults import candidates
 from ...tickets.actions import OFFERED
 from ...tickets.queries import assignable_users
@@ -166,11 +167,37 @@ class ReopenForm(TicketActionForm):
     )
 
 
+class AssistedField(forms.CharField):
+    """Where a reply started from when the operator inserted a suggested
+    reply ("quick_reply:12", "ticket:345", "rewrite:quick_reply:12"; set by
+    the reply box's script): cleans to ``{"source", "ref"}`` or None. A value
+    the script would never send is dropped, not refused: the reply matters
+    more than its mark."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=60, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value).strip()
+        source, _sep, ref = value.partition(":")
+        if source not in ASSIST_SOURCES or not ref or len(ref) > 40:
+            return None
+        if source == "rewrite":
+            inner, _sep, inner_ref = ref.partition(":")
+            valid = inner in ("quick_reply", "ticket") and inner_ref.isdigit()
+        else:
+            valid = ref.isdigit()
+        return {"source": source, "ref": ref} if valid else None
+
+
 class ReplyForm(TicketActionForm):
     action = "reply"
 
     body = forms.CharField(label=_("Message"), widget=_textarea(5))
     attachments = MultipleFileField(label=_("Attachments"), required=False)
+    assisted = AssistedField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

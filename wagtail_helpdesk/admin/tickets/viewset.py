@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ...models import Ticket
+from ..assist import assist_urls
+from ..similar import similar_urls
 from ..viewsets import MENU_HOOK
 from .actions import ticket_action
 from .consults import end_consult, grant_consult
@@ -51,6 +53,8 @@ class TicketViewSet(ModelViewSet):
             path("<int:pk>/link-citizen/", link_citizen, name="link_citizen"),
             path("<int:pk>/consults/", grant_consult, name="consult"),
             path("<int:pk>/consults/<int:user_pk>/end/", end_consult, name="end_consult"),
+            *assist_urls(),
+            *similar_urls(),
             path("<int:pk>/<slug:action>/", ticket_action, name="action"),
         ]
 

@@ -1,0 +1,144 @@
+"""The AI assist on the ticket page: the summary of a long ticket, the
+suggested replies and the readability of the reply being written; and the
+endpoint that has the optional language model rewrite the summary or a
+suggestion.
+
+Everything is computed on this server. Each feature follows the
+administrator's switch (``AssistSettings``); with every one off the page
+shows nothing of the assist.
+"""
+
+import json
+import logging
+
+from django.http import JsonResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ..ai import generative, switches
+from ..ai.masking import ticket_masker
+from ..ai.readability import bands_config
+from ..ai.suggest import QUICK_REPLY, suggestions
+from ..ai.summary import conversation_summary, ticket_summary
+from ..formats import person_name
+from ..permissions import ticket_policy
+from ..tickets.queries import visible_ticket_or_404
+
+logger = logging.getLogger(__name__)
+
+#: The reply form's fields the script works with (``auto_id`` "id_reply_%s").
+REPLY_TEXTAREA = "id_reply_body"
+REPLY_ASSISTED = "id_reply_assisted"
+#: The longest text the rewrite endpoint takes (characters).
+MAX_REWRITE_CHARS = 6000
+
+
+def _may_reply(user, ticket):
+    return ticket.is_open and ticket_policy().user_has_permission_for_instance(
+        user, "change", ticket)
+
+
+def assist_panel(request, ticket, events, *, can_reply=None, replies=None):
+    """What the ticket page shows of the assist, or None when nothing.
+
+    ``events``: the page's timeline (entries or events, oldest first);
+    ``can_reply``: whether the page offers the reply form (None: worked out
+    here); ``replies``: the quick replies the reply box already loaded.
+    Two or three queries (the settings; the suggestions' own), none per event.
+    """
+    settings = switches.assist_settings()
+    user = request.user
+    if can_reply is None:
+        can_reply = _may_reply(user, ticket)
+    generative_on = generative.configured(settings) is not None
+    panel = {"summary": None, "suggestions": None, "readability": None,
+             "generative": generative_on and can_reply,
+             "rewrite_url": reverse("helpdesk_tickets:assist_rewrite", args=[ticket.pk]),
+             "textarea_id": REPLY_TEXTAREA, "assisted_id": REPLY_ASSISTED}
+    if switches.enabled("summary", settings):
+        summary = ticket_summary(ticket, events)
+        if summary.long:
+            panel["summary"] = summary
+            panel["summary_text"] = summary.text
+    if can_reply and switches.enabled("suggestions", settings):
+        found = suggestions(ticket, user, events=events, replies=replies)
+        panel["suggestions"] = found
+        panel["suggestion_data"] = [
+            {"source": s.source, "ref": s.ref, "title": s.title, "text": s.text,
+             "assisted": s.assisted} for s in found]
+    if can_reply and switches.enabled("readability", settings):
+        panel["readability"] = bands_config()
+    if not (panel["summary"] or panel["suggestions"] is not None or panel["readability"]):
+        return None
+    panel["source_labels"] = {QUICK_REPLY: _("Quick reply"), "ticket": _("Similar ticket")}
+    return panel
+
+
+def chat_assist(conversation, messages, *, settings=None):
+    """The summary of a long live chat for the operator workspace (the same
+    template as the ticket's: ``admin/ai/summary_panel.html`` with this as
+    ``assist``), or None. No rewrite there. ``settings``: the assist
+    settings already read (else one query). Reads the conversation's
+    citizen, office and operator."""
+    if not switches.enabled("summary", settings):
+        return None
+    summary = conversation_summary(conversation, messages)
+    if not summary.long:
+        return None
+    return {"summary": summary, "summary_text": summary.text, "generative": False,
+            "rewrite_url": "", "summary_id": f"chat-summary-{conversation.pk}"}
+
+
+def _error(message, status):
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_POST
+def assist_rewrite(request, pk):
+    """JSON: the summary (``{"purpose": "summary"}``) or a reply text
+    (``{"purpose": "reply", "text": …}``) rewritten by the language model,
+    personal data masked on the way out. For the operators who may change
+    the ticket; 404 when the model is off."""
+    from .tickets.detail import PAGE_RELATED
+
+    ticket = visible_ticket_or_404(request.user, pk, related=PAGE_RELATED)
+    if not ticket_policy().user_has_permission_for_instance(request.user, "change", ticket):
+        # JSON, not Wagtail's redirect to the dashboard.
+        return _error(_("You cannot work on the tickets of this office."), 403)
+    settings = generative.configured()
+    if settings is None:
+        return _error(_("The language model is switched off."), 404)
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        data = request.POST
+    purpose = data.get("purpose")
+    events = list(ticket.events.select_related("actor").order_by("created_at", "pk"))
+    operators = {person_name(e.actor) for e in events if e.actor_id and e.actor}
+    operators |= {person_name(request.user)}
+    if purpose == "summary":
+        text = ticket_summary(ticket, events).text
+    elif purpose == "reply":
+        text = str(data.get("text") or "")
+        if not text.strip() or len(text) > MAX_REWRITE_CHARS:
+            return _error(_("Nothing to rewrite."), 400)
+    else:
+        return _error(_("Nothing to rewrite."), 400)
+    result = generative.rewrite(text, purpose=purpose, settings=settings,
+                                masker=ticket_masker(ticket, extra_names=operators,
+                                                    guess_names=True))
+    response = JsonResponse({
+        "text": result.text, "rewritten": result.rewritten,
+        "message": (_("Rewritten by the language model: check it before using it.")
+                    if result.rewritten else
+                    _("The language model could not rewrite it: the text is unchanged.")),
+    })
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def assist_urls():
+    """The assist's URLs, mounted by the tickets' viewset (namespace
+    ``helpdesk_tickets``)."""
+    return [path("<int:pk>/assist/rewrite/", assist_rewrite, name="assist_rewrite")]
