@@ -224,6 +224,8 @@ DEFAULTS = {
     # citizen's message than to the office's typical message (generic replies
     # are close to every message), or shares two words with it.
     "AI_SUGGEST_MIN_MARGIN": 0.02,
+    # Rewrites one operator may ask of the optional language model in an hour.
+    "AI_REWRITES_PER_HOUR": 60,
     # App IO: the messages API and the default service key (each Service may
     # have its own; empty everywhere: App IO is off).
     "APP_IO_URL": "https://api.io.pagopa.it/api/v1",

@@ -258,3 +258,19 @@ def test_chat_summary_only_for_long_chats(factories):
     assert panel["summary_id"] == f"chat-summary-{c.pk}"
     switch(summary_enabled=False)
     assert chat_assist(c, list(c.messages.order_by("seq"))) is None
+
+
+def test_rewrites_are_rate_limited_per_operator(client, desk, fake, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.WAGTAIL_HELPDESK_AI_REWRITES_PER_HOUR = 2
+    configure(fake)
+    fake.answer = lambda prompt: prompt
+    client.force_login(desk.me)
+    body = {"purpose": "reply", "text": "Buongiorno, la pratica è chiusa."}
+    assert [post_rewrite(client, desk.ticket, body).status_code for _ in range(2)] == [200, 200]
+    refused = post_rewrite(client, desk.ticket, body)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many rewrites" in refused.json()["error"]
+    assert len(fake.requests) == 2  # the third never reached the model

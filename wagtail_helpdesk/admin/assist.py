@@ -16,11 +16,13 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from .. import throttle
 from ..ai import generative, switches
 from ..ai.masking import ticket_masker
 from ..ai.readability import bands_config
 from ..ai.suggest import QUICK_REPLY, suggestions
 from ..ai.summary import conversation_summary, ticket_summary
+from ..conf import get_setting
 from ..formats import person_name
 from ..permissions import ticket_policy
 from ..tickets.queries import visible_ticket_or_404
@@ -109,6 +111,10 @@ def assist_rewrite(request, pk):
     settings = generative.configured()
     if settings is None:
         return _error(_("The language model is switched off."), 404)
+    if not throttle.allow("ai_rewrite", request.user.pk, get_setting("AI_REWRITES_PER_HOUR")):
+        response = _error(_("Too many rewrites in the last hour: try again later."), 429)
+        response["Retry-After"] = str(throttle.retry_after(throttle.WINDOW))
+        return response
     try:
         data = json.loads(request.body or b"{}")
     except ValueError:
