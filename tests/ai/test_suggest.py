@@ -222,3 +222,14 @@ def test_scrub_takes_out_the_other_family_and_odd_shapes(desk, factories, no_emb
     for leak in ("Paolo", "Marco", "Conti", "12/03/1980", "333/123", "it60x", "via po"):
         assert leak not in text, leak
     assert text.startswith("Gentile {cittadino}, abbiamo sentito suo figlio [name], nato il [date]")
+
+
+def test_a_resolved_ticket_behind_many_open_ones_still_suggests_its_reply(desk, factories,
+                                                                         no_embedder):
+    resolved_similar(desk, factories)
+    for n in range(6):  # open ones, more alike, rank first
+        factories.request_ticket(
+            service_=desk.service, subject="Prenotare la carta d'identità elettronica",
+            description=f"Quando posso prenotare la carta d'identità elettronica? ({n})")
+    found = suggestions(Ticket.objects.get(pk=desk.ticket.pk), desk.me)
+    assert [s for s in found if s.source == "ticket"]

@@ -234,10 +234,13 @@ def scrub(text, other, ticket, values):
 
 
 def _from_tickets(ticket, user, values, limit):
-    from .similar import similar_tickets
+    from .similar import MEMO_LIMIT, similar_tickets
 
-    matches = [m for m in similar_tickets(ticket, user, limit=limit)
-               if m.ticket.status == Status.RESOLVED]
+    # The most similar tickets are often open ones (the same problem, still
+    # being worked): look further for resolved ones (the page's lookup is
+    # kept for the request, so this costs nothing more).
+    matches = [m for m in similar_tickets(ticket, user, limit=max(limit, MEMO_LIMIT))
+               if m.ticket.status == Status.RESOLVED][:limit]
     if not matches:
         return []
     ids = [m.ticket.pk for m in matches]
