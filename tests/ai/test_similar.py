@@ -216,7 +216,7 @@ def test_closeness_of_arrays_is_the_closeness_of_each():
     for i in range(len(distances)):
         d = None if np.isnan(distances[i]) else float(distances[i])
         assert abs(many[i] - similar.closeness(d, float(days[i]))) < 1e-9
-    assert abs(territory._haversine(45.0, 9.0, np.array([45.001]), np.array([9.0]))[0]
+    assert abs(territory.haversine(45.0, 9.0, np.array([45.001]), np.array([9.0]))[0]
                - 111.2) < 0.5
 
 

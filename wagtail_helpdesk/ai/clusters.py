@@ -27,9 +27,8 @@ from datetime import datetime
 from ..conf import get_setting
 from ..models import Kind
 from ..workflow import OPEN_STATUSES, Status
+from .territory import haversine
 from .text import stems
-
-EARTH_RADIUS_M = 6_371_000
 
 
 @dataclass
@@ -148,12 +147,9 @@ def _components(reports, radius, alike):
     n = len(reports)
     if n < 2:
         return []
-    lat = np.radians(np.array([r.lat for r in reports], dtype=np.float64))
-    lng = np.radians(np.array([r.lng for r in reports], dtype=np.float64))
-    h = (np.sin((lat[:, None] - lat[None, :]) / 2) ** 2
-         + np.cos(lat)[:, None] * np.cos(lat)[None, :]
-         * np.sin((lng[:, None] - lng[None, :]) / 2) ** 2)
-    distance = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    lat = np.array([r.lat for r in reports], dtype=np.float64)
+    lng = np.array([r.lng for r in reports], dtype=np.float64)
+    distance = haversine(lat[:, None], lng[:, None], lat[None, :], lng[None, :])
     near = distance <= radius
     np.fill_diagonal(near, False)
     has = np.array([r.vector is not None for r in reports])

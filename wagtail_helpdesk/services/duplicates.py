@@ -69,7 +69,8 @@ def _authorise(actor, ticket):
     authorise(actor, Action.NOTE, ticket)  # an operator's "change" on the ticket
 
 
-def _same_person(a, b):
+def same_person(a, b):
+    """Whether two tickets share their citizen or declared contact."""
     people = {a.citizen_id, a.declared_contact_id} - {None}
     return bool(people & ({b.citizen_id, b.declared_contact_id} - {None}))
 
@@ -79,7 +80,7 @@ def _guard_link(ticket, primary):
         raise GuardFailed(_("A ticket cannot be a duplicate of itself."))
     if ticket.kind != primary.kind:
         raise GuardFailed(_("A report can only duplicate a report, and a request a request."))
-    if ticket.kind == Kind.REQUEST and not _same_person(ticket, primary):
+    if ticket.kind == Kind.REQUEST and not same_person(ticket, primary):
         raise GuardFailed(_("A request can only duplicate a request of the same citizen."))
     if ticket.status not in OPEN_STATUSES:
         raise GuardFailed(_("Only an open ticket can be linked as a duplicate."))
