@@ -27,6 +27,10 @@ _API_TOKENS = [("wagtailcore", f"{action}_apitoken")
 _QUICK_REPLIES = [("wagtail_helpdesk", f"{action}_quickreply")
                   for action in ("add", "change", "delete", "view")]
 
+#: Labels: supervisors manage their offices' vocabulary, administrators the
+#: global labels too (which ones is decided by wagtail_helpdesk.admin.labels).
+_LABELS = [("wagtail_helpdesk", f"{action}_label") for action in ("add", "change", "delete", "view")]
+
 #: group → list of (app_label, codename)
 GROUP_PERMISSIONS = {
     OPERATORS: [
@@ -38,6 +42,7 @@ GROUP_PERMISSIONS = {
         ("wagtail_helpdesk", "change_citizen"),
         ("wagtail_helpdesk", "view_citizen"),
         *[("wagtail_helpdesk", f"view_{m}") for m in _CATALOGUE],
+        ("wagtail_helpdesk", "view_label"),
         *_QUICK_REPLIES,
     ],
     SUPERVISORS: [
@@ -52,6 +57,7 @@ GROUP_PERMISSIONS = {
         *[("wagtail_helpdesk", f"view_{m}") for m in _CATALOGUE],
         ("wagtail_helpdesk", "change_service"),
         ("wagtail_helpdesk", "change_reportcategory"),
+        *_LABELS,
         *_QUICK_REPLIES,
         *_API_TOKENS,
     ],
@@ -67,6 +73,8 @@ GROUP_PERMISSIONS = {
         ("wagtail_helpdesk", "change_citizen"),
         ("wagtail_helpdesk", "view_citizen"),
         ("wagtail_helpdesk", "change_helpdesksettings"),
+        ("wagtail_helpdesk", "change_opendatasettings"),
+        *_LABELS,
         *[
             ("wagtail_helpdesk", f"{action}_{m}")
             for m in (*_CATALOGUE, *_LOGIN, *_INTEGRATIONS)

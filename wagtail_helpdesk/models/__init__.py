@@ -20,10 +20,13 @@ from .conversations import (
     ParticipantRole,
 )
 from .inbound import InboundMessage, InboundOutcome, Mailbox, MailboxProtocol, MailboxSecurity
+from .labels import LABEL_HEX, Label, LabelColour, TicketLabel
 from .notifications import Notification, NotificationChannel, NotificationStatus
 from .oidc import IdentityProvider, ProviderProfile, TrustMark
 from .open311 import Open311Client
+from .opendata import Licence, OpenDataSettings
 from .operators import NewTicketMail, OperatorPreferences, OperatorPresence, Presence
+from .overviews import Overview, OverviewStatus, OverviewSubscription
 from .quickreplies import QuickReply
 from .settings import HelpdeskSettings, ShortCodeMode
 from .tickets import (
@@ -40,6 +43,15 @@ from .tickets import (
 )
 
 __all__ = [
+    "LABEL_HEX",
+    "Label",
+    "LabelColour",
+    "Licence",
+    "OpenDataSettings",
+    "Overview",
+    "OverviewStatus",
+    "OverviewSubscription",
+    "TicketLabel",
     "AssistSettings",
     "TicketEmbedding",
     "InboundMessage",

@@ -57,6 +57,14 @@ class Office(index.Indexed, models.Model):
             "an available operator with a free place, in turn or to the least busy."
         ),
     )
+    open_labels = models.BooleanField(
+        _("operators may create labels"),
+        default=False,
+        help_text=_(
+            "Let this office's operators type new labels on its tickets. Otherwise they "
+            "choose among the office's labels and the global ones."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     objects = ActiveQuerySet.as_manager()
@@ -68,6 +76,7 @@ class Office(index.Indexed, models.Model):
         FieldPanel("members"),
         FieldPanel("auto_assign"),
         FieldPanel("chat_routing"),
+        FieldPanel("open_labels"),
         FieldPanel("active"),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
@@ -197,13 +206,18 @@ class ReportCategory(index.Indexed, SLAMixin):
     )
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("order"), default=0)
+    open_data = models.BooleanField(
+        _("in the open data"), default=True,
+        help_text=_("Publish this type's reports in the open data, when it is switched on. "
+                    "Switch it off for problems whose place alone says too much."),
+    )
 
     objects = ActiveQuerySet.as_manager()
 
     panels = [
         FieldPanel("name"), FieldPanel("slug"), FieldPanel("description"),
         FieldPanel("office"), FieldPanel("sla_days"), FieldPanel("sort_order"),
-        FieldPanel("active"),
+        FieldPanel("open_data"), FieldPanel("active"),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 

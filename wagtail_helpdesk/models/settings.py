@@ -45,6 +45,12 @@ class HelpdeskSettings(BaseSiteSetting):
         _("reopen window (days)"), default=30,
         help_text=_("Days after resolution in which a citizen's reply reactivates the ticket."),
     )
+    operator_figures = models.BooleanField(
+        _("show each operator's figures to supervisors"), default=False,
+        help_text=_("Supervisors always see their offices' figures. Switch this on only where "
+                    "the municipality's agreements allow it: Italian labour law (art. 4 of "
+                    "the Workers' Statute) restricts the monitoring of individual workers."),
+    )
 
     panels = [
         MultiFieldPanel(
@@ -54,6 +60,7 @@ class HelpdeskSettings(BaseSiteSetting):
         MultiFieldPanel([FieldPanel("sender_name"), FieldPanel("sender_email")], heading=_("E-mail")),
         FieldPanel("privacy_page"),
         FieldPanel("reopen_window_days"),
+        FieldPanel("operator_figures"),
     ]
 
     class Meta:

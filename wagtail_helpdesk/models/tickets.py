@@ -145,6 +145,10 @@ class Ticket(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
         related_name="duplicates", verbose_name=_("duplicate of"),
     )
+    labels = models.ManyToManyField(
+        "wagtail_helpdesk.Label", through="wagtail_helpdesk.TicketLabel", blank=True,
+        related_name="tickets", verbose_name=_("labels"),
+    )
     #: Bumped by every change; callers pass the version they saw to detect collisions.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -258,6 +262,7 @@ class EventKind(models.TextChoices):
     EMAIL_REROUTED = "email_rerouted", _("E-mail moved to this ticket")
     DUPLICATE_LINKED = "duplicate_linked", _("Linked as a duplicate")
     DUPLICATE_UNLINKED = "duplicate_unlinked", _("Duplicate link removed")
+    LABELS_CHANGED = "labels_changed", _("Labels changed")
 
 
 class AppendOnlyError(RuntimeError):
@@ -291,6 +296,8 @@ class TicketEvent(models.Model):
             models.Index(fields=["ticket", "created_at"], name="helpdesk_event_ticket"),
             # Open311 servicerequestupdates: every ticket's public events in a period.
             models.Index(fields=["created_at"], name="helpdesk_event_created"),
+            # An operator's own figures ("La mia attività"): their events of a day.
+            models.Index(fields=["actor", "created_at"], name="helpdesk_event_actor"),
         ]
 
     def __str__(self):
