@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
-from .admin import clusters, dashboard, presence
+from .admin import clusters, dashboard, labels, live, overviews, presence, productivity
 from .admin.attention import MyTicketsPanel
 from .admin.citizens import citizen_viewset
 from .admin.inbound import inbound_viewset
@@ -133,3 +133,24 @@ def add_my_tickets_panel(request, panels):
 
 for _bulk_action in BULK_ACTIONS:
     hooks.register("register_bulk_action", _bulk_action)
+
+
+# Labels, the live ticket list, "La mia attività" and the overviews: each
+# module says what it registers.
+@hooks.register("register_admin_viewset")
+def register_insight_viewsets():
+    return [*labels.viewsets(), *overviews.viewsets()]
+
+
+@hooks.register("register_admin_urls")
+def register_insight_urls():
+    return [*labels.urls(), *live.urls(), *productivity.urls(), *overviews.urls()]
+
+
+for _menu_item in (*productivity.menu_items(), *overviews.menu_items()):
+    hooks.register(MENU_HOOK, _menu_item)
+
+
+@hooks.register("insert_global_admin_js")
+def live_list_js():
+    return live.global_js()

@@ -1,0 +1,9 @@
+"""The live ticket list (placeholder wired by wagtail_hooks)."""
+
+
+def urls():
+    return []
+
+
+def global_js():
+    return ""

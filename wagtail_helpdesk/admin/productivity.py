@@ -1,0 +1,9 @@
+"""La mia attività (placeholder wired by wagtail_hooks)."""
+
+
+def urls():
+    return []
+
+
+def menu_items():
+    return []
