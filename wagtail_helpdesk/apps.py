@@ -17,13 +17,15 @@ class WagtailHelpdeskConfig(AppConfig):
         from .ai import checks as ai_checks  # noqa: F401
         from .conversations import checks as chat_checks  # noqa: F401
         from .groups import ensure_default_groups
-        from .models import Mailbox, QuickReply, Ticket
+        from .models import Label, Mailbox, QuickReply, Ticket
         from .permissions import TicketPermissionPolicy
         from .quickreplies.policy import quick_reply_policy
+        from .tickets.labels import label_policy
 
         register_permission_policy(Ticket, TicketPermissionPolicy(Ticket))
         register_permission_policy(QuickReply, quick_reply_policy(), exact_class=True)
         register_permission_policy(Mailbox, MailboxPermissionPolicy(Mailbox), exact_class=True)
+        register_permission_policy(Label, label_policy(), exact_class=True)
         # Acts on the last app's post_migrate, when every app is migrated.
         post_migrate.connect(ensure_default_groups,
                              dispatch_uid="wagtail_helpdesk_default_groups")

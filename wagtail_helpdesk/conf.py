@@ -226,6 +226,8 @@ DEFAULTS = {
     "AI_SUGGEST_MIN_MARGIN": 0.02,
     # Rewrites one operator may ask of the optional language model in an hour.
     "AI_REWRITES_PER_HOUR": 60,
+    # Overviews (resoconti) one user may request in an hour (docs/overviews.md).
+    "OVERVIEWS_PER_HOUR": 10,
     # App IO: the messages API and the default service key (each Service may
     # have its own; empty everywhere: App IO is off).
     "APP_IO_URL": "https://api.io.pagopa.it/api/v1",

@@ -388,7 +388,8 @@ def test_fragment_for_the_refresh(client, factories):
     html = response.content.decode()
     assert "<html" not in html and "wagtail-sidebar" not in html
     keys = set(re.findall(r'data-refresh-key="([^"]+)"', html))
-    assert keys == {"status", "tiles", "times", "chart", "chart-table", "offices", "operators"}
+    assert keys == {"status", "tiles", "times", "chart", "chart-table", "offices", "operators",
+                    "labels"}
     assert FRAGMENT_HEADER in response["Vary"]
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
     # The full page carries the same keys, so the script finds every target.

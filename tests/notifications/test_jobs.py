@@ -134,7 +134,8 @@ def test_the_jobs_are_scheduled_on_migrate():
                      "wagtail_helpdesk: resolve tickets left waiting", "wagtail_helpdesk: daily summaries",
                      "wagtail_helpdesk: expire citizens' drafts",
                      "wagtail_helpdesk: retention", "wagtail_helpdesk: live chat queues",
-                     "wagtail_helpdesk: inbound mail", "wagtail_helpdesk: ai embeddings"}
+                     "wagtail_helpdesk: inbound mail", "wagtail_helpdesk: ai embeddings",
+                     "wagtail_helpdesk: monthly overviews"}
 
 
 def resolved_ticket(factories, person, office, years_ago):

@@ -1,5 +1,10 @@
 """What needs an operator's attention: the figure on the Helpdesk menu and the
-operator's panel on the Wagtail dashboard."""
+operator's panel on the Wagtail dashboard.
+
+The figure is cached per user for ``CACHE_SECONDS``, with the "generations"
+of the offices it counts (:mod:`wagtail_helpdesk.tickets.live` bumps them when
+a ticket of the office changes): a new ticket is never hidden by the cache.
+"""
 
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
@@ -7,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import SubmenuMenuItem
 from wagtail.admin.ui.components import Component
 
-from ..permissions import ticket_policy
+from ..permissions import office_ids_for, ticket_policy
+from ..tickets.live import generations
 from ..tickets.queries import visible_tickets
 from ..workflow import OPEN_STATUSES, Status
 
@@ -18,22 +24,43 @@ def _cache_key(user):
     return f"wagtail_helpdesk:attention:{user.pk}"
 
 
+def generation_scopes(user):
+    """The generations the user's figures depend on: every office's for those
+    who see all, else their offices'; and their own (drafts without an office,
+    chat messages on their tickets)."""
+    if ticket_policy().sees_all_offices(user):
+        return ["all", f"u{user.pk}"]
+    return [*(f"o{pk}" for pk in sorted(office_ids_for(user))), f"u{user.pk}"]
+
+
 def attention_count(user):
     """Pending tickets of the user's offices plus unread citizen messages on the
-    user's own open tickets. One query, cached for a few seconds per user."""
+    user's own open tickets. One query (and the user's offices), cached for a
+    few seconds per user unless a ticket of those offices changed meanwhile."""
     key = _cache_key(user)
     cached = cache.get(key)
-    if cached is not None:
-        return cached
+    if isinstance(cached, dict) and generations(cached["scopes"]) == cached["generations"]:
+        return cached["total"]
     if not ticket_policy().user_has_permission(user, "change"):
         return 0
+    scopes = generation_scopes(user)
+    tokens = generations(scopes)  # before counting: a change meanwhile recounts
     figures = visible_tickets(user, "change").aggregate(
         pending=Count("pk", filter=Q(status=Status.NEW, assignee__isnull=True)),
         unread=Sum("unread_count", filter=Q(assignee=user, status__in=OPEN_STATUSES)),
     )
     total = (figures["pending"] or 0) + (figures["unread"] or 0)
-    cache.set(key, total, CACHE_SECONDS)
+    if tokens is not None:
+        cache.set(key, {"total": total, "scopes": scopes, "generations": tokens},
+                  CACHE_SECONDS)
     return total
+
+
+def menu_label(label, count):
+    """The Helpdesk menu's label with its figure (none when zero)."""
+    if not count:
+        return str(label)
+    return _("%(label)s (%(count)d)") % {"label": label, "count": count}
 
 
 class HelpdeskMenuItem(SubmenuMenuItem):
@@ -43,7 +70,7 @@ class HelpdeskMenuItem(SubmenuMenuItem):
         component = super().render_component(request)
         count = attention_count(request.user)
         if count:
-            component.label = _("%(label)s (%(count)d)") % {"label": self.label, "count": count}
+            component.label = menu_label(self.label, count)
         return component
 
 

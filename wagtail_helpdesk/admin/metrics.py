@@ -270,6 +270,14 @@ def satisfaction(tickets, now, days=30):
             "count": figures["count"], "days": days}
 
 
+def label_counts(tickets):
+    """How many open tickets carry each label, the most used first: one
+    aggregate query (:func:`wagtail_helpdesk.tickets.labels.open_counts`)."""
+    from ..tickets.labels import open_counts
+
+    return open_counts(_submitted(tickets))
+
+
 def snapshot(tickets, now, members=None):
     """Every figure of the dashboard, as one dict."""
     return {
@@ -282,4 +290,5 @@ def snapshot(tickets, now, members=None):
         "series": daily_series(tickets, now),
         "operators": operator_load(tickets, now, members),
         "satisfaction": satisfaction(tickets, now),
+        "labels": label_counts(tickets),
     }

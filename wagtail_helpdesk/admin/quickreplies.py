@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import linebreaks_filter
 from django.urls import path, reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
@@ -49,6 +48,7 @@ from ..tickets.queries import visible_ticket_or_404
 from .tickets.detail import PAGE_RELATED, TicketDetailView
 from .tickets.forms import ReplyForm
 from .viewsets import MENU_HOOK, HelpdeskMessagesMixin
+from .widgets import DatalistInput
 
 PERSONAL = "personal"
 OFFICE_PREFIX = "office-"
@@ -59,23 +59,6 @@ def scope_label(reply):
 
 
 # --- The form -------------------------------------------------------------------------
-
-
-class DatalistInput(forms.TextInput):
-    """A text input suggesting values (a ``<datalist>``) without restricting them."""
-
-    def __init__(self, attrs=None, options=()):
-        super().__init__(attrs)
-        self.options = list(options)
-
-    def render(self, name, value, attrs=None, renderer=None):
-        attrs = dict(attrs or {})
-        list_id = f"{attrs.get('id') or 'id_' + name}_options"
-        attrs["list"] = list_id
-        html = super().render(name, value, attrs, renderer)
-        options = format_html_join("", '<option value="{}"></option>',
-                                   ((option,) for option in self.options))
-        return html + format_html('<datalist id="{}">{}</datalist>', list_id, options)
 
 
 class ShortcutField(forms.CharField):

@@ -12,6 +12,7 @@ from . import serialise
 from .schemas import (
     AssignIn,
     Expected,
+    LabelsIn,
     PriorityIn,
     ReopenIn,
     ResolveIn,
@@ -92,6 +93,16 @@ def resolve(request, ticket_id: int, data: ResolveIn):
     kind = one(ResolutionType.objects.filter(active=True), data.resolution_type,
                 "resolution_type", _("No active resolution type with this id."))
     return _act(request, ticket, services.resolve, data, kind, data.resolution_text)
+
+
+@router.post("/{ticket_id}/labels/", response=TicketOut, summary="Add or remove labels",
+             description="Labels to put on the ticket and to take off, in one change (one "
+                         "timeline event), by id (a number) or name (a string). What is "
+                         "already so changes nothing.")
+def change_labels(request, ticket_id: int, data: LabelsIn):
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
+    # Numbers are ids, strings names (an all-digit string too): as the service takes them.
+    return _act(request, ticket, services.change_labels, data, add=data.add, remove=data.remove)
 
 
 @router.post("/{ticket_id}/reopen/", response=TicketOut, summary="Reactivate")

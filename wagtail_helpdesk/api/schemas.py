@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StrictInt
 
 
 def _no_nul(value):
@@ -63,6 +63,16 @@ class CitizenOut(Schema):
     has_account: bool | None = Field(description="Full record: logs in with SPID/CIE.")
 
 
+class LabelOut(Schema):
+    id: int
+    name: str
+    colour: str = Field(description="A colour of the palette (grey, blue, teal, green, olive, "
+                                    "orange, red, pink, purple, brown).")
+    hex: str = Field(description="Its background colour, e.g. #b3261e (white text on it).")
+    office: int | None = Field(description="The office whose vocabulary it belongs to; null "
+                                           "for a global label.")
+
+
 class Location(Schema):
     latitude: float | None
     longitude: float | None
@@ -99,6 +109,7 @@ class TicketOut(Schema):
     due_at: datetime | None
     resolution: Resolution | None
     unread_count: int
+    labels: list[LabelOut] = Field(description="By name.")
     version: int = Field(description="Send it back as expected_version to refuse "
                                      "acting on a ticket someone else changed meanwhile.")
     url: str
@@ -170,8 +181,12 @@ class TicketFilters(Schema):
     updated_after: date | None = None
     updated_before: date | None = None
     unread: bool | None = Field(None, description="Only tickets with unread citizen messages.")
+    label: list[Text] = Field(default_factory=list, description=(
+        "Label id or name (any case): a number is the id of a label you see, else a name; "
+        "repeat it for tickets with any of the labels."))
     q: Text | None = Field(None, max_length=200, description=(
-        "Search: code, number, fiscal code, citizen's name, subject, description."))
+        "Search: code, number, fiscal code, citizen's name, subject, description, a label's "
+        "name; label:name (label:\"two words\") keeps the tickets with that label."))
 
 
 class CitizenIn(Schema):
@@ -231,6 +246,20 @@ class WaitingIn(Expected):
 class ResolveIn(Expected):
     resolution_type: int = Field(description="Resolution type id.")
     resolution_text: Text = Field(min_length=1, max_length=20000)
+
+
+#: A label named by its id (a JSON number) or its name (a JSON string, even
+#: one made of digits: "2024" is a name).
+LabelRef = StrictInt | Text
+
+
+class LabelsIn(Expected):
+    add: list[LabelRef] = Field(default_factory=list, max_length=20, description=(
+        "Labels to put on the ticket: ids (numbers) or names (strings, any case; \"2024\" "
+        "is a name). A new name becomes a label of the ticket's office only where its "
+        "vocabulary is open."))
+    remove: list[LabelRef] = Field(default_factory=list, max_length=20, description=(
+        "Labels to take off: ids (numbers) or names (strings)."))
 
 
 class ReopenIn(Expected):

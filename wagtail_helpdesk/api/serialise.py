@@ -1,12 +1,14 @@
 """Tickets, events and files as the API shows them (plain dicts that the
 schemas in ``schemas.py`` validate). Nothing here queries the database: the
-callers load what is shown with the ticket (``TICKET_RELATED``)."""
+callers load what is shown with the ticket (``TICKET_RELATED``; the list
+prefetches the labels, one ticket's cost one query)."""
 
 from django.urls import reverse
 
 from ..formats import person_name
 from ..models import Visibility
 from ..services.lookup import citizen_match, may_read_citizens
+from ..tickets.labels import labels_of
 
 #: What a ticket row shows, joined in by the list and detail queries.
 TICKET_RELATED = ("citizen", "service", "report_category", "office", "assignee",
@@ -38,6 +40,11 @@ def citizen(person, *, readable):
             **(full if readable else dict.fromkeys(full))}
 
 
+def label(obj):
+    return {"id": obj.pk, "name": obj.name, "colour": obj.colour, "hex": obj.hex,
+            "office": obj.office_id}
+
+
 def ticket(request, t):
     location = None
     if t.latitude is not None or t.address:
@@ -62,6 +69,8 @@ def ticket(request, t):
         "last_activity_at": t.last_activity_at, "first_response_at": t.first_response_at,
         "resolved_at": t.resolved_at, "due_at": t.due_at, "resolution": resolution,
         "unread_count": t.unread_count, "version": t.version,
+        # Prefetched by the list (tickets.labels.prefetch()); one query otherwise.
+        "labels": [label(obj) for obj in labels_of(t)],
         "url": request.build_absolute_uri(
             reverse("wagtail_helpdesk_api:ticket", args=[t.pk])),
         "admin_url": request.build_absolute_uri(reverse("helpdesk_tickets:detail", args=[t.pk])),

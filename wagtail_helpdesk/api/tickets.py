@@ -4,6 +4,7 @@ ticket with its timeline, and creating one (channel "api")."""
 import hashlib
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
@@ -16,8 +17,10 @@ from ..models import Channel, Office, ReportCategory, Service, Ticket, Visibilit
 from ..permissions import ticket_policy
 from ..services.identities import DECLARED, declared_citizen
 from ..services.lookup import FINDABLE, readable_citizens
+from ..tickets import labels
 from ..tickets.actions import available_actions
 from ..tickets.filters import TicketFilterSet
+from ..tickets.labels import visible_labels
 from ..tickets.queries import visible_ticket_or_404, visible_tickets
 from ..tickets.search import search
 from ..tickets.timeline import build_timeline
@@ -46,9 +49,43 @@ RANGES = {"created_at_after": "created_after", "created_at_before": "created_bef
 FILTER_NAMES = {"created_at": "created_after", "updated_at": "updated_after"}
 
 
-def _filter_data(filters):
+def label_ids(user, values, field="label"):
+    """The ids of the labels ``user`` sees that ``values`` name: a value of
+    digits is the id of such a label if there is one, else a name (any case;
+    a name may be several offices' label, each counts); a 422 naming the
+    first unknown one. One query."""
+    plain = [" ".join(v.split()) for v in values]
+    ids = {int(v) for v in plain if v.isdigit()}
+    names = {v.lower() for v in plain if v}
+    if not (ids or names):
+        return []
+    query = Q(pk__in=ids)
+    for name in names:
+        query |= Q(name__iexact=name)
+    found = list(visible_labels(user).filter(query).values_list("pk", "name"))
+    known_ids = {pk for pk, _name in found}
+    by_name = {}
+    for pk, name in found:
+        by_name.setdefault(name.lower(), set()).add(pk)
+    chosen = set()
+    for value, text in zip(values, plain, strict=True):
+        if text.isdigit() and int(text) in known_ids:
+            chosen.add(int(text))
+        elif text.lower() in by_name:
+            chosen |= by_name[text.lower()]
+        else:
+            message = _("No label you can see is called or numbered “%(value)s”.") % {
+                "value": value}
+            raise ValidationError([{"loc": ("query" if field == "label" else "body", field),
+                                    "msg": message}])
+    return sorted(chosen)
+
+
+def _filter_data(filters, user=None):
     """The admin list's filter parameters, from the API's."""
     data = QueryDict(mutable=True)
+    if filters.label:
+        data.setlist("label", [str(pk) for pk in label_ids(user, filters.label)])
     data["queue"] = filters.queue
     data.setlist("status", filters.status)
     data.setlist("channel", filters.channel)
@@ -67,9 +104,10 @@ def _filter_data(filters):
 
 
 def _filtered(request, filters):
-    filterset = TicketFilterSet(_filter_data(filters), request=request,
+    filterset = TicketFilterSet(_filter_data(filters, request.user), request=request,
                                 queryset=visible_tickets(request.user)
-                                .select_related(*serialise.TICKET_RELATED))
+                                .select_related(*serialise.TICKET_RELATED)
+                                .prefetch_related(labels.prefetch()))
     if not filterset.is_valid():
         raise ValidationError([
             {"loc": ("query", FILTER_NAMES.get(name, name)),

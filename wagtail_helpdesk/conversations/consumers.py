@@ -11,7 +11,14 @@ truth, so a lost frame or a reconnect loses nothing). Frames the client sends:
 * ``after`` ``{seq}`` — answered ``messages`` (:func:`.rows.batch`);
 * ``typing`` — "is writing" to the other side, never what is being written;
 * operators also ``watch`` and ``accept``, every frame naming its ``conversation``;
-  the citizen ``leave`` (waiting: it becomes a request; active: it ends).
+  the citizen ``leave`` (waiting: it becomes a request; active: it ends);
+* operators ``ping`` — answered ``pong`` (the live ticket list's keep-alive,
+  which also checks the session and the offices: an operator who left an
+  office stops hearing it).
+
+The operator's socket also hears the live ticket list's signal
+(:mod:`wagtail_helpdesk.tickets.live`): ``tickets.changed`` ``{office, ticket,
+event, pending}`` for the offices the operator sees.
 
 A frame whose fields have the wrong type (``FIELDS``) is answered ``error``;
 the socket stays open. The operator's socket checks on every frame that the
@@ -38,14 +45,18 @@ from ..models.conversations import HELD_STATES
 from ..permissions import office_ids_for, ticket_policy
 from ..services import conversations
 from ..services.chatbase import LIVE_STATES
+from ..tickets import live
 from . import groups
 from .rows import batch, by_operator, citizens
 
-TYPING_EVERY = 2.0  # seconds: at most one "is writing" per socket
+TYPING_EVERY = 2.0  # seconds: at most one "is writing" per socket and conversation
 MAX_FRAME = 64 * 1024  # characters of one incoming frame
 #: Frames one socket may send per minute (sends are limited further by the
-#: services; a client types, asks "after N" on each signal, and sends).
+#: services; a client types, asks "after N" on each signal, and sends). The
+#: operator's socket is the browser's one, shared by its tabs (live.js): a
+#: larger budget.
 FRAMES_PER_MINUTE = 240
+OPERATOR_FRAMES_PER_MINUTE = 600
 
 #: The type of each field a frame may carry (when present and not null).
 FIELDS = {"token": str, "client_id": str, "body": str, "seq": int, "conversation": int,
@@ -89,7 +100,7 @@ class _ChatConsumer(AsyncJsonWebsocketConsumer):
 
     side = ""  # who this socket speaks for: "citizen" or "operator"
     frames = ()
-    _typed_at = 0.0
+    frames_per_minute = FRAMES_PER_MINUTE
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data is None or len(text_data) > MAX_FRAME:
@@ -106,7 +117,7 @@ class _ChatConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "_minute", None) != minute:
             self._minute, self._frames = minute, 0
         self._frames += 1
-        return self._frames <= FRAMES_PER_MINUTE
+        return self._frames <= self.frames_per_minute
 
     @classmethod
     async def decode_json(cls, text_data):
@@ -148,9 +159,10 @@ class _ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def typing(self, conversation_id):
         now = time.monotonic()
-        if now - self._typed_at < TYPING_EVERY:
+        typed = self.__dict__.setdefault("_typed_at", {})
+        if now - typed.get(conversation_id, 0.0) < TYPING_EVERY:
             return
-        self._typed_at = now
+        typed[conversation_id] = now
         await self.channel_layer.group_send(groups.conversation_group(conversation_id), {
             "type": groups.TYPING, "conversation": conversation_id, "who": self.side,
             "sender": self.channel_name})
@@ -235,17 +247,27 @@ def _operator_setup(user):
     """The groups an operator's socket joins, or None if they are no operator."""
     if not ticket_policy().user_has_permission(user, "view"):
         return None
-    if ticket_policy().sees_all_offices(user):
-        offices = list(Office.objects.filter(active=True).values_list("pk", flat=True))
-    else:
-        offices = list(office_ids_for(user))
     held = Conversation.objects.filter(operator=user, state__in=HELD_STATES)
     taking_part = ConversationParticipant.objects.filter(
         user=user, ended_at__isnull=True, conversation__state__in=LIVE_STATES)
     ids = [*held.values_list("pk", flat=True),
            *taking_part.values_list("conversation_id", flat=True)]
-    return ([groups.operator_group(user.pk)] + [groups.queue_group(pk) for pk in offices]
-            + [name for pk in dict.fromkeys(ids) for name in _conversation_groups(pk)])
+    return ([groups.operator_group(user.pk)]
+            + [name for pk in dict.fromkeys(ids) for name in _conversation_groups(pk)]
+            + _office_groups(user))
+
+
+def _office_groups(user):
+    """The groups of the offices the user belongs to (chat queues, live ticket
+    list), their own live group; checked again at every ``ping``."""
+    if ticket_policy().sees_all_offices(user):
+        offices = list(Office.objects.filter(active=True).values_list("pk", flat=True))
+        tickets = [live.ALL_GROUP]
+    else:
+        offices = list(office_ids_for(user))
+        tickets = [live.office_group(pk) for pk in offices]
+    tickets.append(live.user_group(user.pk))  # their drafts without an office
+    return [groups.queue_group(pk) for pk in offices] + tickets
 
 
 def _conversation_groups(pk):
@@ -296,7 +318,9 @@ class OperatorConsumer(_ChatConsumer):
     and those they watch. The session is checked again on every frame."""
 
     side = "operator"
-    frames = ("send", "after", "typing", "watch", "accept")
+    frames = ("send", "after", "typing", "watch", "accept", "ping")
+    frames_per_minute = OPERATOR_FRAMES_PER_MINUTE
+    office_groups = ()
 
     async def connect(self):
         user = self.scope.get("user")
@@ -311,6 +335,7 @@ class OperatorConsumer(_ChatConsumer):
         await self.accept()
         for name in names:
             await self.join(name)
+        self.office_groups = set(await database_sync_to_async(_office_groups)(user))
 
     async def current(self, content):
         if content.get("conversation") is None:
@@ -320,6 +345,28 @@ class OperatorConsumer(_ChatConsumer):
         if user is None:
             raise Refused(_("Your session has ended: log in again."), 4401)
         return user, c
+
+    async def frame_ping(self, content):
+        user = await database_sync_to_async(_session_user)(self.session_key, self.user_id)
+        if user is None:
+            raise Refused(_("Your session has ended: log in again."), 4401)
+        await self.regroup(set(await database_sync_to_async(_office_groups)(user)))
+        await self.send_json({"type": "pong"})
+
+    async def regroup(self, names):
+        """Leave the groups of offices the user left since; join new ones."""
+        for name in self.office_groups - names:
+            await self.channel_layer.group_discard(name, self.channel_name)
+            if name in self.groups:
+                self.groups.remove(name)
+        for name in sorted(names - self.office_groups):
+            await self.join(name)
+        self.office_groups = names
+
+    async def tickets_changed(self, event):
+        """The live ticket list's signal (ids only: the list asks for the rest)."""
+        await live.adopt(event)
+        await self.send_json(live.frame(event))
 
     async def frame_send(self, content):
         user, c = await self.current(content)

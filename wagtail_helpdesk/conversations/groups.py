@@ -65,6 +65,12 @@ def announce(conversation, *, queues=(), operators=(), internal=False):
 def send(names, payload):
     """Send ``payload`` to the groups ``names`` now. A failing layer is logged,
     never raised: the rows are saved and clients catch up with "after N"."""
+    deliver(names, payload)
+
+
+def deliver(names, payload):
+    """:func:`send`'s work, shared with the live ticket list's signal
+    (:mod:`wagtail_helpdesk.tickets.live`)."""
     channel_layer = layer()
     if channel_layer is None:
         return
@@ -72,4 +78,4 @@ def send(names, payload):
         try:
             async_to_sync(channel_layer.group_send)(name, payload)
         except Exception:  # the database is the truth; a lost signal loses nothing
-            logger.warning("Chat signal to %s not sent", name, exc_info=True)
+            logger.warning("Signal to %s not sent", name, exc_info=True)

@@ -45,7 +45,7 @@ from ..models import (
 from ..models.open311 import hash_key
 from ..permissions import ticket_policy
 from ..workflow import Status
-from . import assist, chats, data, mail, texts
+from . import assist, chats, data, labels, mail, opendata, overviews, texts
 from .plans import plan_tickets
 from .replies import default_office_replies
 from .story import Story
@@ -356,5 +356,8 @@ def build(tickets=DEFAULT_TICKETS, *, seed=SEED, now=None, progress=None):
             result.created["AI assist examples"] += assist.build(world, now)
             retire_historic_notifications(demo_tickets(specs), now)
             result.created["live chats"] += chats.build(world)
+            result.created["labels"] += labels.build(world, now)
+            result.created["open data"] += opendata.build(world, now)
+            result.created["overviews"] += overviews.build(world, now)
     _summary(result, specs)
     return result

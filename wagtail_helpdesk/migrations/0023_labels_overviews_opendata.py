@@ -112,7 +112,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='reportcategory',
             name='open_data',
-            field=models.BooleanField(default=True, help_text="Publish this type's reports in the open data, when it is switched on. Switch it off for problems whose place alone says too much.", verbose_name='in the open data'),
+            field=models.BooleanField(default=False, help_text="Publish this type's reports in the open data, when it is switched on in Settings → Open data. Leave it off for problems whose place alone says too much about a person.", verbose_name='in the open data'),
         ),
         migrations.AlterField(
             model_name='ticketevent',

@@ -207,9 +207,10 @@ class ReportCategory(index.Indexed, SLAMixin):
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     open_data = models.BooleanField(
-        _("in the open data"), default=True,
-        help_text=_("Publish this type's reports in the open data, when it is switched on. "
-                    "Switch it off for problems whose place alone says too much."),
+        _("in the open data"), default=False,
+        help_text=_("Publish this type's reports in the open data, when it is switched on in "
+                    "Settings → Open data. Leave it off for problems whose place alone says "
+                    "too much about a person."),
     )
 
     objects = ActiveQuerySet.as_manager()

@@ -13,16 +13,17 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..attachments import private_storage
 from .catalogue import Office
 
 
 class OverviewStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
+    QUEUED = "queued", pgettext_lazy("overview status", "Queued")
     RUNNING = "running", _("Being generated")
     DONE = "done", _("Ready")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("overview status", "Failed")
 
 
 def overview_upload_to(instance, filename):

@@ -18,6 +18,7 @@ TEMPLATES = {
     "operator/sla_warning": _("Deadline reminder to the operator"),
     "operator/new_ticket": _("New ticket to an operator of the office"),
     "operator/daily_digest": _("Daily summary of new tickets to the operator"),
+    "operator/monthly_overview": _("Monthly overview to the supervisor"),
     "office/new_ticket": _("New ticket to the office"),
     "office/transferred_in": _("Transfer notice to the office"),
     "office/citizen_message": _("Citizen's message to the office"),

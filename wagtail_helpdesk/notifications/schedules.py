@@ -42,6 +42,12 @@ def wanted():
             "func": "wagtail_helpdesk.ai.tasks.embed_missing", "schedule_type": Schedule.MINUTES,
             "minutes": 5, "repeats": -1,
         },
+        # Last month's overview to the subscribers: daily, so the first days
+        # of the month catch up when a run was missed; each month once.
+        f"{PREFIX}monthly overviews": {
+            "func": "wagtail_helpdesk.overviews.mail.monthly_overviews",
+            "schedule_type": Schedule.DAILY, "repeats": -1,
+        },
         f"{PREFIX}live chat queues": {
             "func": jobs.CHAT_QUEUES, "schedule_type": Schedule.MINUTES, "minutes": 1,
             "repeats": -1,

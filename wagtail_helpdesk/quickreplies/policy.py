@@ -10,38 +10,27 @@ Rules (the admin views, the reply box and the JSON endpoint all ask here):
   office-wide reply;
 * everyone sees — and inserts — their personal replies and the office-wide
   replies of their offices (in the reply box, also those of the ticket's office).
+
+The policy's shape (model permissions, view = sees, the rest = manages, the
+registered policy first) is :mod:`wagtail_helpdesk.vocabulary_policy`'s,
+shared with labels.
 """
 
 from django.db.models import Q
-from wagtail.permission_policies.base import ModelPermissionPolicy
 
-from ..permissions import office_ids_for, ticket_policy
-
-
-def _working(user):
-    return bool(user is not None and user.is_authenticated and user.is_active)
-
-
-def is_administrator(user):
-    return _working(user) and ticket_policy().sees_all_offices(user)
-
-
-def is_supervisor(user):
-    return _working(user) and ticket_policy().user_has_permission(user, "dashboard")
-
-
-def managed_office_ids(user):
-    """The offices whose replies ``user`` manages: ``None`` means every office."""
-    if is_administrator(user):
-        return None
-    if is_supervisor(user):
-        return office_ids_for(user)
-    return frozenset()
+from ..permissions import office_ids_for
+from ..vocabulary_policy import (
+    OfficeVocabularyPolicy,
+    managed_office_ids,
+    policy_for,
+    sees_all,
+    working,
+)
 
 
 def can_manage(user, reply):
     """May ``user`` change or delete ``reply``?"""
-    if not _working(user):
+    if not working(user):
         return False
     if reply.owner_id is not None:
         return reply.owner_id == user.pk
@@ -50,7 +39,7 @@ def can_manage(user, reply):
 
 
 def can_see(user, reply):
-    if not _working(user):
+    if not working(user):
         return False
     if reply.owner_id is not None:
         return reply.owner_id == user.pk
@@ -60,7 +49,7 @@ def can_see(user, reply):
 def visible_q(user):
     """Filter for the replies ``user`` sees (lists the admin shows)."""
     query = Q(owner=user) | Q(office_id__in=office_ids_for(user))
-    if is_administrator(user):
+    if sees_all(user):  # helpdesk administrators
         query |= Q(office__isnull=False)
     return query
 
@@ -73,49 +62,27 @@ def manageable_q(user):
     return query | Q(office_id__in=offices)
 
 
-class QuickReplyPermissionPolicy(ModelPermissionPolicy):
+class QuickReplyPermissionPolicy(OfficeVocabularyPolicy):
     """The model permissions (given to the helpdesk groups) plus the rules above."""
 
-    def user_has_permission(self, user, action):
-        return _working(user) and super().user_has_permission(user, action)
+    def can_see(self, user, reply):
+        return can_see(user, reply)
 
-    def user_has_permission_for_instance(self, user, action, instance):
-        if not self.user_has_permission(user, action):
-            return False
-        return can_see(user, instance) if action == "view" else can_manage(user, instance)
+    def can_manage(self, user, reply):
+        return can_manage(user, reply)
 
-    def user_has_any_permission_for_instance(self, user, actions, instance):
-        return any(self.user_has_permission_for_instance(user, a, instance) for a in actions)
+    def visible_q(self, user):
+        return visible_q(user)
 
-    def instances_user_has_any_permission_for(self, user, actions):
-        qs = self.model._default_manager.all()
-        actions = list(actions)
-        if not self.user_has_any_permission(user, actions):
-            return qs.none()
-        if "view" in actions and self.user_has_permission(user, "view"):
-            return qs.filter(visible_q(user))
-        return qs.filter(manageable_q(user))
-
-    def instances_user_has_permission_for(self, user, action):
-        return self.instances_user_has_any_permission_for(user, [action])
-
-
-_policy = None
+    def manageable_q(self, user):
+        return manageable_q(user)
 
 
 def quick_reply_policy():
     """The policy for quick replies (the one registered with Wagtail, if it is)."""
-    from wagtail.permissions import policy_registry
-
     from ..models import QuickReply
 
-    global _policy
-    registered = policy_registry.get_by_type(QuickReply, fallback=False)
-    if isinstance(registered, QuickReplyPermissionPolicy):
-        return registered
-    if _policy is None:
-        _policy = QuickReplyPermissionPolicy(QuickReply)
-    return _policy
+    return policy_for(QuickReply, QuickReplyPermissionPolicy)
 
 
 def visible_replies(user):

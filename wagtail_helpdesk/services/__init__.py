@@ -33,6 +33,14 @@ from .creation import (
 from .duplicates import link_duplicate, unlink_duplicate
 from .erasure import erase_citizen
 from .identities import declared_citizen, link_citizen
+from .labels import (
+    add_labels,
+    bulk_change_labels,
+    change_labels,
+    delete_label,
+    remove_labels,
+    save_label,
+)
 from .lookup import search_citizens
 from .submissions import (
     citizen_drafts,
@@ -47,6 +55,12 @@ __all__ = [
     "ClientActor",
     "add_attachment",
     "add_citizen_message",
+    "add_labels",
+    "bulk_change_labels",
+    "change_labels",
+    "delete_label",
+    "remove_labels",
+    "save_label",
     "add_note",
     "assign",
     "create_ticket",

@@ -8,6 +8,7 @@ from django.utils import timezone
 from ..ai.tasks import on_event as _embedding_hook
 from ..errors import StaleTicket
 from ..models import EventKind, HelpdeskSettings, Ticket, TicketEvent, Visibility
+from ..tickets.live import on_event as _live_hook
 from .actors import CitizenActor, ClientActor, actor_user
 
 
@@ -73,6 +74,7 @@ def record(ticket, kind, actor, *, now, visibility=Visibility.INTERNAL, body="",
         created_at=now,
     )
     _embedding_hook(ticket, kind)  # the AI assist's vector, recomputed on commit
+    _live_hook(ticket, kind, data)  # the live ticket list's signal, sent on commit
     return event
 
 

@@ -6,10 +6,10 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
-from ..models import Channel, Kind, Office, Priority, ReportCategory, Service, Ticket
+from ..models import Channel, Kind, Label, Office, Priority, ReportCategory, Service, Ticket
 from ..permissions import office_ids_for, ticket_policy
 from ..workflow import Status
-from . import queues
+from . import labels, queues
 
 
 class TicketFilterSet(WagtailFilterSet):
@@ -43,6 +43,11 @@ class TicketFilterSet(WagtailFilterSet):
     updated_at = django_filters.DateFromToRangeFilter(
         label=_("Updated"), widget=DateRangePickerWidget
     )
+    # Tickets with any of the chosen labels (a subquery on the label index).
+    label = django_filters.ModelMultipleChoiceFilter(
+        label=_("Labels"), queryset=Label.objects.none(), method="filter_label",
+        widget=forms.CheckboxSelectMultiple,
+    )
     unread = django_filters.ChoiceFilter(
         label=_("Unread citizen messages"), method="filter_unread",
         choices=[("yes", _("Only tickets with unread messages"))], empty_label=_("All"),
@@ -73,6 +78,11 @@ class TicketFilterSet(WagtailFilterSet):
                                             is_active=True)
             .distinct().order_by("first_name", "last_name", "username")
         )
+        self.filters["label"].queryset = labels.visible_labels(user)
+
+    def filter_label(self, queryset, name, value):
+        return queryset.filter(labels.having_any([label.pk for label in value])) if value \
+            else queryset
 
     def filter_queue(self, queryset, name, value):
         queue = queues.BY_SLUG.get(value) or queues.BY_SLUG[queues.DEFAULT]

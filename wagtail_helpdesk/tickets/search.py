@@ -2,6 +2,11 @@
 ``q``): a short code or ticket number, a fiscal code, else the citizen's name,
 the subject or the description.
 
+Labels: ``label:urgente`` (or ``etichetta:urgente``; quote names with spaces,
+``label:"da richiamare"``) keeps the tickets with that label, the rest of the
+text searched as usual; a plain text that is a label's whole name (any case)
+also finds the tickets with that label.
+
 A bare number ("144", "000144", "#144") finds the ticket with that number and
 the tickets whose sequential short code has that sequence number, whatever the
 prefix and the year (``AST-2026-000144``, ``SEG-2025-000144``): operators on
@@ -14,7 +19,7 @@ from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 
 from ..fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
-from ..models import ShortCodeSequence
+from ..models import ShortCodeSequence, TicketLabel
 from ..services.shortcodes import format_sequential
 
 _NUMBER = re.compile(r"^#?(\d{1,12})$")
@@ -39,10 +44,26 @@ def _sequential_codes(number, year=None):
     return Q(short_code__in=codes)
 
 
+#: ``label:name``, ``label:"two words"`` (and the Italian ``etichetta:``).
+_LABEL = re.compile(r'(?:^|\s)(?:label|etichetta):(?:"([^"]*)"|(\S+))', re.IGNORECASE)
+
+
+def _labelled(name):
+    """The tickets carrying a label named ``name`` (any case), as a subquery."""
+    return Q(pk__in=TicketLabel.objects.filter(label__name__iexact=name).values("ticket_id"))
+
+
 def search(queryset, text):
     text = (text or "").strip()
     if not text:
         return queryset
+    names = [" ".join((quoted or bare).split()) for quoted, bare in _LABEL.findall(text)]
+    if names:
+        text = _LABEL.sub(" ", text).strip()
+        for name in names:
+            queryset = queryset.filter(_labelled(name))
+        if not text:
+            return queryset
     query = Q(short_code__iexact=text)
     if match := _NUMBER.match(text):
         number = int(match[1])
@@ -59,4 +80,6 @@ def search(queryset, text):
         query |= (Q(citizen__family_name__icontains=word)
                   | Q(citizen__given_name__icontains=word))
     query |= Q(subject__icontains=text) | Q(description__icontains=text)
+    if len(text) <= 40:  # a label's whole name (names have at most 40 characters)
+        query |= _labelled(text)
     return queryset.filter(query)

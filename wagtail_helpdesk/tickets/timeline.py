@@ -48,6 +48,7 @@ EVENT_ICONS = {
     EventKind.CHAT_INVITED: "group",
     EventKind.CHAT_MONITORED: "view",
     EventKind.CHAT_TRANSCRIPT: "mail",
+    EventKind.LABELS_CHANGED: "tag",
     **timeline_mail.ICONS,
     **timeline_links.ICONS,
 }
@@ -222,7 +223,23 @@ def _chat_callback(data, names):
         yield _("Call back at %(phone)s") % {"phone": data["phone"]}
 
 
+def _quoted(names):
+    return ", ".join(f"“{name}”" for name in names if isinstance(name, str))
+
+
+def _labels_changed(data, names):
+    """"Labels: added “X”, removed “Y”" (the names as they were then)."""
+    changes = []
+    if data.get("added"):
+        changes.append(_("added %(names)s") % {"names": _quoted(data["added"])})
+    if data.get("removed"):
+        changes.append(_("removed %(names)s") % {"names": _quoted(data["removed"])})
+    if changes:
+        yield _("Labels: %(changes)s") % {"changes": ", ".join(changes)}
+
+
 DETAILS = {
+    EventKind.LABELS_CHANGED: _labels_changed,
     EventKind.ASSIGNED: _assigned,
     EventKind.TRANSFERRED: _transferred,
     EventKind.PRIORITY_CHANGED: _priority_changed,

@@ -33,6 +33,7 @@ from ...formats import person_name
 from ...models import Conversation
 from ...permissions import ticket_policy
 from ...services import conversations as chat
+from ..labelling import LabelsForm
 from ..presence import PresenceSwitch
 from . import workspace_data as data
 from .forms import ChatNoteForm, ChatTransferForm, InviteForm, WrapUpForm
@@ -103,13 +104,30 @@ class WorkspaceView(WagtailAdminTemplateMixin, TemplateView):
                 return bound_form
             return cls(conversation=c, **kwargs)
 
-        forms = {"note": pick(ChatNoteForm)}
+        forms = {"note": pick(ChatNoteForm), "labels": self._labels_form(tab, shared)}
         if tab.is_mine:
             forms["wrapup"] = pick(WrapUpForm, resolution_types=shared["resolution_types"])
             forms["transfer"] = pick(ChatTransferForm, offices=shared["offices"],
                                      colleagues=data.transfer_colleagues(c, shared))
             forms["invite"] = pick(InviteForm)
         return forms
+
+    def _labels_form(self, tab, shared):
+        """The labels of the conversation's ticket, for those who may change it
+        (the labels' view checks again): no query, the tab's data has them."""
+        c = tab.conversation
+        bound_pk, bound_form = self.bound or (None, None)
+        if bound_pk == c.pk and isinstance(bound_form, LabelsForm):
+            return bound_form
+        if not ticket_policy().user_has_permission_for_instance(self.request.user, "change",
+                                                                c.ticket):
+            return None  # a consulted colleague of another office: they see the labels
+        offices = {office.pk: office for office in shared.get("offices", [])}
+        offered = shared.get("labels", {})
+        office = offices.get(c.ticket.office_id)
+        return LabelsForm(ticket=c.ticket, current=tab.labels,
+                          offered=[*offered.get(None, []), *offered.get(c.ticket.office_id, [])],
+                          typing=bool(office and office.open_labels))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -2,7 +2,7 @@
 (however many conversations are waiting or open as tabs): the waiting
 conversations of the operator's queues, their own conversations and the
 consults they take part in, each with its recent messages, the citizen's
-details and recent tickets, and the incoming-conversation notifier's answer.
+details and recent tickets, its ticket's labels, and the incoming-conversation notifier's answer.
 """
 
 from dataclasses import dataclass, field
@@ -20,10 +20,12 @@ from ...models import (
     ConversationMessage,
     ConversationParticipant,
     Identity,
+    Label,
     Office,
     OfficeMembership,
     Presence,
     ResolutionType,
+    TicketLabel,
 )
 from ...models.conversations import HELD_STATES
 from ...permissions import office_ids_for, ticket_policy
@@ -78,6 +80,7 @@ class Tab:
     waited: int | None = None  # seconds waited before acceptance
     forms: dict = field(default_factory=dict)
     assist: Any = None  # the summary of a long chat (admin/assist.py), or None
+    labels: list = field(default_factory=list)  # the labels of the conversation's ticket
 
     @property
     def pk(self):
@@ -161,6 +164,30 @@ def _recent_tickets(user, conversations):
     return found
 
 
+def _labels_by_ticket(conversations):
+    """``{ticket id: [labels by name]}`` of the conversations' tickets (one query)."""
+    found = {}
+    ids = [c.ticket_id for c in conversations]
+    if ids:
+        for link in (TicketLabel.objects.filter(ticket_id__in=ids).select_related("label")
+                     .order_by("label__name", "label_id")):
+            found.setdefault(link.ticket_id, []).append(link.label)
+    return found
+
+
+def offered_by_office(tabs):
+    """``{office id: [labels]}``: the labels offered on the tabs' tickets
+    (global ones and each office's), in one query; ``None`` holds the global ones."""
+    office_ids = {tab.conversation.ticket.office_id for tab in tabs} - {None}
+    offered = {None: []}
+    if not tabs:
+        return offered
+    for label in Label.objects.filter(Q(office__isnull=True) | Q(office_id__in=office_ids)) \
+            .order_by("name", "pk"):
+        offered.setdefault(label.office_id, []).append(label)
+    return offered
+
+
 def waited_seconds(conversation):
     if conversation.accepted_at is None:
         return None
@@ -178,12 +205,14 @@ def build_tabs(user):
     messages = _messages_by_conversation(conversations)
     participants = _participants_by_conversation([c.pk for c in conversations])
     recent = _recent_tickets(user, conversations)
+    labels = _labels_by_ticket(conversations)
     settings = assist_settings() if tabs else None  # one query for every tab
     for tab in tabs:
         c = tab.conversation
         tab.messages = messages.get(c.pk, [])
         tab.participants = participants.get(c.pk, [])
         tab.waited = waited_seconds(c)
+        tab.labels = labels.get(c.ticket_id, [])
         tab.assist = chat_assist(c, tab.messages, settings=settings)
         if shows_recent_tickets(c):
             tab.recent_tickets = [t for t in recent.get(c.ticket.citizen_id, [])
@@ -204,6 +233,7 @@ def shared_choices(user, tabs=()):
         "members": _members({tab.conversation.office_id for tab in tabs}),
         "quick_replies": quick_replies,
         "quick_reply_data": quick_reply_data,
+        "labels": offered_by_office(tabs),
     }
 
 

@@ -1,4 +1,5 @@
-"""Bulk actions on the ticket list: take charge, assign, set priority.
+"""Bulk actions on the ticket list: take charge, assign, set priority, add or
+take off a label.
 
 Wagtail's bulk-action framework (checkboxes, footer, confirmation page); each
 ticket still changes through the services layer, one by one, so permissions,
@@ -11,6 +12,7 @@ from abc import abstractmethod
 
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -20,8 +22,9 @@ from wagtail.admin.views.bulk_action import BulkAction
 from ... import services
 from ...errors import HelpdeskError
 from ...formats import person_name
-from ...models import Priority, Ticket
+from ...models import Label, Priority, Ticket, TicketLabel
 from ...services import presence
+from ...tickets.labels import visible_labels
 from ...tickets.queries import assignable_users, visible_tickets
 from ...workflow import Action, allowed_actions
 from .forms import ObjectChoiceField
@@ -175,4 +178,111 @@ class PriorityBulkAction(TicketBulkAction):
                         "Priority set on %(count)d tickets.", done) % {"count": done}
 
 
-BULK_ACTIONS = [TakeChargeBulkAction, AssignBulkAction, PriorityBulkAction]
+class LabelForm(forms.Form):
+    label = forms.ModelChoiceField(label=_("Label"), queryset=Label.objects.none(),
+                                   empty_label=_("Choose a label…"))
+
+    def __init__(self, *args, labels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["label"].queryset = labels if labels is not None else Label.objects.none()
+        self.fields["label"].label_from_instance = _label_choice
+
+
+def _label_choice(label):
+    if label.office_id:
+        return f"{label.name} ({label.office.name})"
+    return str(label.name)
+
+
+class LabelBulkAction(TicketBulkAction):
+    """Labels are no workflow step: every ticket the user may change takes them."""
+
+    form_class = LabelForm
+
+    def refusal(self, ticket):
+        return None
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["labels"] = self.offered_labels()
+        return kwargs
+
+    @abstractmethod
+    def offered_labels(self):
+        """The labels the form offers (a queryset)."""
+
+    @abstractmethod
+    def change(self, label):
+        """``add=`` or ``remove=`` for :func:`services.bulk_change_labels`."""
+
+    def apply(self, ticket, data):  # one ticket: the bulk service does them all
+        self.execute_action([ticket], view=self, **data)
+
+    @classmethod
+    def execute_action(cls, objects, view=None, **data):
+        """:func:`services.bulk_change_labels` (one transaction per ticket);
+        those refused or already so are listed with the reason."""
+        result = services.bulk_change_labels(objects, view.request.user,
+                                             **view.change(data["label"]))
+        refused = [*result.failed, *((t, HelpdeskError(view.unchanged_reason))
+                                     for t in result.unchanged)]
+        for ticket, exc in sorted(refused, key=lambda pair: pair[0].pk):
+            messages.warning(view.request, _("%(reference)s: %(reason)s") % {
+                "reference": ticket.reference,
+                "reason": str(exc) or _("you cannot work on this ticket")})
+        return len(result.changed), 0
+
+    def get_success_message(self, done, _children):
+        return self.success_message(done) % {
+            "count": done, "name": self.cleaned_form.cleaned_data["label"].name}
+
+
+class AddLabelBulkAction(LabelBulkAction):
+    display_name = _("Add label")
+    action_type = "add_label"
+    aria_label = _("Add a label to the selected tickets")
+    action_priority = 40
+
+    def offered_labels(self):
+        """The global labels and those of the selected tickets' offices
+        (the service refuses, ticket by ticket, a label another office's
+        ticket is not offered)."""
+        offices = {t.office_id for t in self.get_actionable_objects()[0]} - {None}
+        return visible_labels(self.request.user).filter(
+            Q(office__isnull=True) | Q(office_id__in=offices))
+
+    unchanged_reason = _("it already has this label")
+
+    def change(self, label):
+        return {"add": [label]}
+
+    def success_message(self, done):
+        return ngettext("Label “%(name)s” added to %(count)d ticket.",
+                        "Label “%(name)s” added to %(count)d tickets.", done)
+
+
+class RemoveLabelBulkAction(LabelBulkAction):
+    display_name = _("Remove label")
+    action_type = "remove_label"
+    aria_label = _("Take a label off the selected tickets")
+    action_priority = 50
+
+    def offered_labels(self):
+        """The labels some of the selected tickets carry."""
+        ids = [t.pk for t in self.get_actionable_objects()[0]]
+        return Label.objects.filter(
+            pk__in=TicketLabel.objects.filter(ticket_id__in=ids).values("label_id")
+        ).select_related("office").order_by("name", "pk")
+
+    unchanged_reason = _("it does not have this label")
+
+    def change(self, label):
+        return {"remove": [label]}
+
+    def success_message(self, done):
+        return ngettext("Label “%(name)s” taken off %(count)d ticket.",
+                        "Label “%(name)s” taken off %(count)d tickets.", done)
+
+
+BULK_ACTIONS = [TakeChargeBulkAction, AssignBulkAction, PriorityBulkAction,
+                AddLabelBulkAction, RemoveLabelBulkAction]

@@ -10,15 +10,25 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
 
 from ...formats import person_name
+from ...tickets.labels import labels_of
 
 SESSION_KEY = "wagtail_helpdesk_ticket_columns"
 PARAM = "columns"
 
 #: Shown unless the operator chose otherwise.
-DEFAULT = ("reference", "subject", "citizen", "assignee", "status", "last_activity_at",
+DEFAULT = ("reference", "subject", "labels", "citizen", "assignee", "status", "last_activity_at",
            "unread_count")
 #: Always shown: the column that opens the ticket.
 REQUIRED = ("reference",)
+
+
+class LabelsColumn(Column):
+    """The ticket's labels as coloured chips (their names are the text)."""
+
+    cell_template_name = "wagtail_helpdesk/admin/labels/chips_cell.html"
+
+    def get_value(self, instance):
+        return labels_of(instance)
 
 
 def _topic(ticket):
@@ -34,6 +44,7 @@ def available(get_url):
             classname="w-whitespace-nowrap"),
         "kind": Column("kind", label=_("Kind"), accessor="get_kind_display", sort_key="kind"),
         "subject": Column("subject", label=_("Subject"), accessor="subject"),
+        "labels": LabelsColumn("labels", label=_("Labels")),
         "citizen": Column("citizen", label=_("Citizen"), accessor="citizen"),
         "topic": Column("topic", label=_("Service / problem type"), accessor=_topic),
         "office": Column("office", label=_("Office"), accessor="office"),

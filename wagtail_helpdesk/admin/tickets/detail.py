@@ -32,10 +32,13 @@ from ...quickreplies.policy import quick_reply_policy
 from ...services.identities import claimed_citizen
 from ...services.lookup import citizen_match
 from ...tickets.actions import available_actions
+from ...tickets.labels import labels_of
 from ...tickets.queries import visible_ticket_or_404, visible_tickets
 from ...tickets.timeline import build_timeline
 from ...workflow import Status
+from .. import labelling
 from ..assist import assist_panel
+from ..labelling import labels_form
 from ..similar import similar_panel
 from . import viewers
 from .consults import consult_panel
@@ -60,6 +63,8 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
     bound_form = None
     files_dropped = False
     unread = None
+    #: Set by the labels view when it shows the page again with a refused label.
+    labels_form = None
 
     def dispatch(self, request, pk):
         self.ticket = visible_ticket_or_404(request.user, pk, related=PAGE_RELATED)
@@ -75,13 +80,16 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
     @classmethod
-    def render_page(cls, request, ticket, *, bound_form=None, files_dropped=False, status=200):
+    def render_page(cls, request, ticket, *, bound_form=None, files_dropped=False, status=200,
+                    labels_form=None):
         """The page for ``ticket`` with ``bound_form`` (a refused action's form,
-        with what the operator typed) in place of its empty form."""
+        with what the operator typed) in place of its empty form (``labels_form``:
+        the labels' form, refused)."""
         view = cls()
         view.setup(request, pk=ticket.pk)
         view.ticket = ticket
         view.bound_form = bound_form
+        view.labels_form = labels_form
         view.files_dropped = files_dropped
         return view.render_to_response(view.get_context_data(), status=status)
 
@@ -143,9 +151,20 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
         claimed = claimed_citizen(self.ticket)
         return citizen_match(claimed) if claimed is not None else None
 
+    def get_labels(self):
+        """The ticket's labels and, for those who may change it, the form that
+        adds one (two queries)."""
+        if self.labels_form is not None:
+            return self.labels_form.current, self.labels_form
+        if not self.can_change:
+            return labels_of(self.ticket), None
+        form = labels_form(self.ticket)
+        return form.current, form
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         ticket = self.ticket
+        labels, label_form = self.get_labels()
         attachments = list(ticket.attachments.all())
         forms = self.get_action_forms()
         now = timezone.now()
@@ -189,6 +208,9 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
                                   bound_form=bound),
             assist=assist_panel(self.request, ticket, timeline, can_reply="reply" in forms),
             similar=similar_panel(self.request, ticket),
+            labels=labels,
+            label_form=label_form,
+            labels_url=reverse(labelling.URL_NAME, args=[ticket.pk]),
         )
         return context
 

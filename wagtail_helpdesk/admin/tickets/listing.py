@@ -1,7 +1,7 @@
 """The ticket list ("Elenco ticket"): queues, filters, search, columns, export.
 
 One query for the page of tickets (everything a row shows is joined in), one
-for the count, whatever the number of rows.
+for their labels, one for the count, whatever the number of rows.
 """
 
 from django.urls import reverse
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.views.generic import IndexView
 
+from ...tickets import labels
 from ...tickets.filters import TicketFilterSet
 from ...tickets.queries import visible_tickets
 from ...tickets.queues import BY_SLUG, DEFAULT, QUEUES
@@ -52,8 +53,11 @@ class TicketIndexView(IndexView):
         return [switch, *buttons] if switch else buttons
 
     def get_base_queryset(self):
-        return visible_tickets(self.request.user).select_related(
+        tickets = visible_tickets(self.request.user).select_related(
             "citizen", "service", "report_category", "office", "assignee")
+        if "labels" in self.shown_columns:  # one query for the page's labels
+            tickets = tickets.prefetch_related(labels.prefetch())
+        return tickets
 
     def search_queryset(self, queryset):
         if not self.is_searching:

@@ -2,7 +2,8 @@
  * The operators' chat workspace (Stimulus controller "helpdesk-chat",
  * registered with Wagtail's own Stimulus app).
  *
- * - One socket for every conversation of the page (chatsocket.js); when it
+ * - One socket for every conversation of the page — the browser's one socket,
+ *   shared by its tabs (chatsocket.js's connect(), live.js); when it
  *   cannot open, the page polls GET …/chat/<id>/messages/?after=N instead.
  * - Messages are deduplicated by sequence number; after every (re)opening
  *   each conversation asks for what is after the last one it has.
@@ -80,10 +81,12 @@
             this.pollTimer = null;
             this.waitingTimer = null;
             if (window.HelpdeskChatSocket) {
-                this.socket = new window.HelpdeskChatSocket(this.socketValue, {
+                // The browser's one socket, shared with the other tabs (live.js).
+                this.socket = window.HelpdeskChatSocket.connect(this.socketValue, {
                     onOpen: () => this.opened(),
                     onFrame: (frame) => this.received(frame),
                     onFallback: (polling) => this.fallback(polling),
+                    onUnsent: (frame) => this.unsent(frame),
                 });
             } else {
                 this.fallback(true);
@@ -443,6 +446,19 @@
                 conv.ackTimer = window.setTimeout(() => this.sendOverHttp(conv, frame), ACK_TIMEOUT);
             } else {
                 this.sendOverHttp(conv, frame);
+            }
+        }
+
+        /** The shared socket could not send a frame (another tab holds it): HTTP. */
+        unsent(frame) {
+            const conv = this.conversations.get(frame.conversation);
+            if (!conv) return;
+            if (frame.type === 'send' && conv.pending
+                    && conv.pending.client_id === frame.client_id) {
+                window.clearTimeout(conv.ackTimer);
+                this.sendOverHttp(conv, conv.pending);
+            } else if (frame.type === 'after') {
+                this.poll(conv);
             }
         }
 

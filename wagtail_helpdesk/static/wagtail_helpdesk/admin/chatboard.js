@@ -44,14 +44,19 @@
         return `${scheme}//${window.location.host}${path}`;
     }
 
-    /** A socket that reconnects with a growing delay; callbacks get parsed frames. */
+    /** A socket that reconnects with a growing delay; callbacks get parsed frames.
+     *  On admin pages it is the browser's one socket, shared by the tabs
+     *  (live.js's hub): no second connection. */
     class Socket {
         constructor(path, { open, frame, close }) {
             this.path = path;
             this.callbacks = { open, frame, close };
             this.delay = 1000;
             this.stopped = false;
-            this.connect();
+            const hub = window.HelpdeskLive;
+            this.shared = hub && path
+                ? hub.client({ onOpen: open, onFrame: frame, onClose: close }) : null;
+            if (!this.shared) this.connect();
         }
 
         connect() {
@@ -92,10 +97,12 @@
         }
 
         get open() {
+            if (this.shared) return this.shared.isOpen;
             return Boolean(this.ws && this.ws.readyState === WebSocket.OPEN);
         }
 
         send(frame) {
+            if (this.shared) return this.shared.send(frame);
             if (!this.open) return false;
             this.ws.send(JSON.stringify(frame));
             return true;
@@ -103,6 +110,7 @@
 
         stop() {
             this.stopped = true;
+            if (this.shared) this.shared.stop();
             window.clearTimeout(this.timer);
             if (this.ws) {
                 const ws = this.ws;

@@ -258,30 +258,9 @@
             this.noticeTarget.append(p);
         }
 
-        /** A short two-note tone, generated (no audio file). */
+        /** The short tone of live.js (shared by the admin's notices). */
         beep() {
-            const Context = window.AudioContext || window.webkitAudioContext;
-            if (!Context) return;
-            try {
-                this.audio = this.audio || new Context();
-                const ctx = this.audio;
-                if (ctx.state === 'suspended') ctx.resume();
-                [[880, 0], [1320, 0.18]].forEach(([frequency, start]) => {
-                    const oscillator = ctx.createOscillator();
-                    const gain = ctx.createGain();
-                    oscillator.type = 'sine';
-                    oscillator.frequency.value = frequency;
-                    const t = ctx.currentTime + start;
-                    gain.gain.setValueAtTime(0.0001, t);
-                    gain.gain.exponentialRampToValueAtTime(0.2, t + 0.02);
-                    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.16);
-                    oscillator.connect(gain).connect(ctx.destination);
-                    oscillator.start(t);
-                    oscillator.stop(t + 0.17);
-                });
-            } catch (error) {
-                /* no sound: the notice is there */
-            }
+            if (window.HelpdeskTone) window.HelpdeskTone.play();
         }
     }
 

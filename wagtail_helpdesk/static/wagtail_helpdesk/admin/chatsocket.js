@@ -10,21 +10,33 @@
  * server, `onFallback(true)` tells the caller to poll over HTTP until a
  * socket works again (`onFallback(false)`).
  *
- *   const socket = new HelpdeskChatSocket('/ws/helpdesk/operator/', {
- *       onOpen() {}, onFrame(frame) {}, onFallback(polling) {},
+ *   const socket = HelpdeskChatSocket.connect('/ws/helpdesk/operator/', {
+ *       onOpen() {}, onFrame(frame) {}, onFallback(polling) {}, onClose() {},
  *   });
  *   socket.send({ type: 'after', conversation: 12, seq: 40 }); // false if closed
  *   const { ok, data } = await HelpdeskChatSocket.request(url, { json: frame });
+ *
+ * `connect()` never opens a second socket in the browser: on admin pages it
+ * returns a client of the live hub (livehub.js, window.HelpdeskLive), whose
+ * leader tab holds the browser's one socket — a `new HelpdeskChatSocket` —
+ * and shares its frames with the other tabs (a frame the leader could not
+ * send comes back to `onUnsent(frame)`). Only without the hub, or once it
+ * stopped, does it open a socket of its own.
  */
 (() => {
     'use strict';
 
+    if (window.HelpdeskChatSocket) return; // loaded by the page and by every admin page
+
     const MAX_DELAY = 30000;
 
     class HelpdeskChatSocket {
-        constructor(path, { onOpen, onFrame, onFallback, failuresBeforeFallback = 2 } = {}) {
+        constructor(path, {
+            onOpen, onFrame, onFallback, onClose, failuresBeforeFallback = 2,
+        } = {}) {
             this.path = path;
             this.onOpen = onOpen || (() => {});
+            this.onClose = onClose || (() => {});
             this.onFrame = onFrame || (() => {});
             this.onFallback = onFallback || (() => {});
             this.failuresBeforeFallback = failuresBeforeFallback;
@@ -80,6 +92,7 @@
             socket.addEventListener('close', (event) => {
                 if (this.socket === socket) this.socket = null;
                 if (!answered) this.failures += 1;
+                this.onClose(event);
                 // 4401: the session ended; 4403: not an operator. Polling says so too.
                 if (event.code === 4401 || event.code === 4403) {
                     this.stopped = true;
@@ -163,6 +176,13 @@
             data = null;
         }
         return { ok: response.ok, data };
+    };
+
+    /** The browser's shared socket (live.js's hub) when there is one, else a socket. */
+    HelpdeskChatSocket.connect = (path, callbacks) => {
+        const hub = window.HelpdeskLive;
+        const client = hub && hub.client(callbacks);
+        return client || new HelpdeskChatSocket(path, callbacks);
     };
 
     window.HelpdeskChatSocket = HelpdeskChatSocket;

@@ -1,0 +1,2 @@
+"""Read-side figures about the work done (no writes: every change still goes
+through :mod:`wagtail_helpdesk.services`)."""
