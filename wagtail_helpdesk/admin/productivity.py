@@ -30,7 +30,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.models import Site
 
-from ..formats import format_duration
+from ..formats import format_date, format_duration
 from ..insight import productivity as figures
 from ..permissions import office_ids_for, ticket_policy
 from . import dashboard
@@ -138,7 +138,7 @@ def tiles(day_figures):
 def week_context(scope, day):
     by_day = figures.week_by_day(scope, day)
     for row in by_day:
-        row["label"] = date_format(row["day"], "D j/n")
+        row["label"] = format_date(row["day"], "D j/n")
     by_channel = figures.week_by_channel(scope, day)
     return {"week_by_day": by_day, "week_by_channel": by_channel,
             "day_chart": bar_chart(by_day, DAY_SERIES),
