@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from tests.support.browser import log_in
+from tests.support.browser import axe_serious, log_in
 from wagtail_helpdesk.demo.replies import default_office_replies
 from wagtail_helpdesk.models import Office, QuickReply, ShortCodeMode, ShortCodeSequence, Ticket
 from wagtail_helpdesk.quickreplies.placeholders import PLACEHOLDERS, render_reply
@@ -217,15 +217,6 @@ def test_the_helpdesk_root_leads_to_the_ticket_list(client, factories):
 
 
 # --- 4. Accessibility of the dashboard and the ticket page (axe in Chromium) -------------------
-
-def axe_serious(page):
-    """axe-core's serious and critical violations on the page."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

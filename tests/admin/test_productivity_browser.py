@@ -6,17 +6,8 @@ import re
 
 import pytest
 
-from tests.support.browser import log_in
+from tests.support.browser import axe_serious, log_in
 from wagtail_helpdesk import services
-
-
-def axe_serious(page):
-    """axe-core's serious and critical violations on the page."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.browser

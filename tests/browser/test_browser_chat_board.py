@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.asgi import asgi_live_server_fixture, in_thread  # noqa: F401 (fixture)
-from tests.support.browser import log_in
+from tests.support.browser import axe_serious, log_in
 from wagtail_helpdesk.models import (
     ConversationMessage,
     ConversationParticipant,
@@ -30,15 +30,6 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.usefixtures("django_db_serialized_rollback")]
 
 PERSON = {"given_name": "Giulia", "family_name": "Bianchi", "email": "giulia@example.org"}
-
-
-def axe_serious(page):
-    """axe-core's serious and critical violations on the page."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_the_board_shows_a_new_conversation_live_then_the_supervisor_monitors_and_joins(

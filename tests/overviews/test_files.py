@@ -3,29 +3,17 @@ values as numbers)."""
 
 import io
 import re
-import zlib
 
 import pytest
 from django.utils import translation
 from openpyxl import load_workbook
 
+from tests.support.pdf import pdf_text
 from wagtail_helpdesk.overviews import figures
 from wagtail_helpdesk.overviews.pdf import latin1, overview_pdf
 from wagtail_helpdesk.overviews.xlsx import overview_xlsx
 
 from .conftest import END, START
-
-
-def pdf_text(content):
-    """The drawing operators of a PDF's (compressed) streams (pypdf is not
-    a dependency: fpdf2 writes text as literal strings)."""
-    text = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
-        try:
-            text.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            text.append(stream.decode("latin-1"))
-    return "\n".join(text)
 
 
 def shown(content):

@@ -11,7 +11,6 @@ nothing is addressed from it.
 
 import random
 import re
-import zlib
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -21,6 +20,7 @@ from django.urls import reverse
 
 from tests.support.citizen import send_request
 from tests.support.open311 import INSIDE, new_client, url
+from tests.support.pdf import pdf_text
 from wagtail_helpdesk import services
 from wagtail_helpdesk.errors import GuardFailed
 from wagtail_helpdesk.models import Channel, Citizen, EventKind, Kind, Notification, Ticket
@@ -31,17 +31,6 @@ pytestmark = pytest.mark.django_db
 
 VICTIM_CODE = "RSSMRA85T10A562S"  # the fiscal code tests/support/citizen.py's form declares
 VISITOR_EMAIL = "visitatore@example.net"
-
-
-def pdf_text(content):
-    """The text drawing operators of a PDF's (compressed) streams."""
-    text = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
-        try:
-            text.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            text.append(stream.decode("latin-1"))
-    return "\n".join(text)
 
 
 def mail_text(message):
