@@ -8,7 +8,7 @@ import random
 from django.db.models import Q
 
 from .. import services
-from ..models import Label, Office, Ticket
+from ..models import EventKind, Label, Office, Ticket, TicketEvent, TicketLabel
 from ..workflow import OPEN_STATUSES
 
 #: (name, colour, office slug or None for a global label, description).
@@ -75,6 +75,18 @@ def build(world, now):
         actor = _labeller(world, ticket)
         if actor is None:
             continue
+        moment = ticket.last_activity_at
         changed = services.add_labels(ticket, actor, chosen)
-        labelled += bool(changed.label_change)
+        if changed.label_change:
+            # Part of the ticket's dated history: labelled at its last interaction.
+            _back_to(ticket, moment)
+            labelled += 1
     return made + labelled
+
+
+def _back_to(ticket, moment):
+    """Date the labels just added, and their timeline entry, at ``moment``."""
+    TicketEvent.objects.filter(ticket=ticket, kind=EventKind.LABELS_CHANGED).update(
+        created_at=moment)
+    TicketLabel.objects.filter(ticket=ticket).update(added_at=moment)
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=moment)
