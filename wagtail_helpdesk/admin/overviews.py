@@ -11,7 +11,6 @@ The page refreshes the rows being generated (``overviews.js``, Stimulus
 controller "helpdesk-overviews"); without JavaScript a "Refresh" link does it.
 """
 
-from datetime import date
 
 from django import forms
 from django.contrib import messages
@@ -33,6 +32,7 @@ from ..overviews import mail, tasks
 from ..overviews.figures import MAX_DAYS
 from ..permissions import office_ids_for, ticket_policy
 from .metrics import local_date
+from .productivity import FIRST_DAY
 
 URL_NAME = "wagtail_helpdesk_overviews"
 #: Overviews listed (the newest).
@@ -45,7 +45,6 @@ REFRESH_MAX_SECONDS = 600
 REFRESH_IDLE_SECONDS = 120
 #: Overviews one user may have queued or running at once.
 PENDING_LIMIT = 3
-FIRST_DAY = date(2000, 1, 1)
 
 
 def may_use(user):

@@ -116,20 +116,19 @@ def _graph(request, options, now, last):
     return catalogue.graph(options, _urls(request), modified)
 
 
-@require_safe
-def catalogue_rdf(request):
-    def build(options, now, last):
-        return HttpResponse(catalogue.rdf_xml(_graph(request, options, now, last)),
-                            content_type="application/rdf+xml; charset=utf-8")
-    return _download(request, build)
+def _catalogue_view(serialise, content_type):
+    """The DCAT-AP_IT description, written by ``serialise`` (RDF/XML or JSON-LD)."""
+    @require_safe
+    def view(request):
+        def build(options, now, last):
+            return HttpResponse(serialise(_graph(request, options, now, last)),
+                                content_type=content_type)
+        return _download(request, build)
+    return view
 
 
-@require_safe
-def catalogue_jsonld(request):
-    def build(options, now, last):
-        return HttpResponse(catalogue.json_ld(_graph(request, options, now, last)),
-                            content_type="application/ld+json; charset=utf-8")
-    return _download(request, build)
+catalogue_rdf = _catalogue_view(catalogue.rdf_xml, "application/rdf+xml; charset=utf-8")
+catalogue_jsonld = _catalogue_view(catalogue.json_ld, "application/ld+json; charset=utf-8")
 
 
 @require_safe
