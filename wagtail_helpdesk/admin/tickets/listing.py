@@ -17,9 +17,10 @@ from ...tickets.queues import BY_SLUG, DEFAULT, QUEUES
 from ...tickets.search import search
 from ..presence import PresenceSwitch
 from . import columns
+from .export import TicketExportMixin
 
 
-class TicketIndexView(IndexView):
+class TicketIndexView(TicketExportMixin, IndexView):
     template_name = "wagtail_helpdesk/admin/ticket_index.html"
     results_template_name = "wagtail_helpdesk/admin/ticket_index_results.html"
     filterset_class = TicketFilterSet
