@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-postgres lint check-migrations messages check-messages install clean help
+.PHONY: demo test test-postgres lint check-migrations messages check-messages install clean help bench
 
 help:
 	@echo "make demo            set up and start the demo site (ASGI server with the live chat, and the worker) on http://$(HOST):$(PORT)/"
@@ -14,6 +14,7 @@ help:
 	@echo "make test-postgres   the suite against PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test)"
 	@echo "make lint            ruff"
 	@echo "make messages        update and compile locale/it"
+	@echo "make bench           scale benchmark on PostgreSQL: SIZE=100k (10k|100k|1m), SIZES=\"10k 100k 1m\", RUNS=7, COMPARE=1 (django-helpdesk side by side)"
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install it (python3.11)"; exit 1; }
@@ -27,7 +28,7 @@ $(PY):
 $(VENV)/.installed: $(PY) setup.cfg pyproject.toml requirements/example.txt
 	@if [ -f $@ ]; then echo "==> Updating the Python packages…"; quiet=--quiet; \
 	else echo "==> Installing the Python packages (the first time takes a few minutes)…"; quiet=; fi; \
-	$(PY) -m pip install $$quiet --disable-pip-version-check -e ".[test,ai]" -r requirements/example.txt
+	$(PY) -m pip install $$quiet --disable-pip-version-check -e ".[test,ai,scale]" -r requirements/example.txt
 	@touch $@
 
 install: $(VENV)/.installed
@@ -60,6 +61,25 @@ messages: install
 
 check-messages: install
 	$(PY) scripts/check_messages.py
+
+# The scale benchmark (docs/scale.md): builds or reuses bench_<size> on the
+# PostgreSQL server BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432),
+# measures the pages, then django-helpdesk's at the same size (COMPARE=1), and
+# prints the table (and the growth table when SIZES has several sizes).
+SIZE ?= 100k
+SIZES ?= $(SIZE)
+RUNS ?= 7
+COMPARE ?= 1
+bench: install
+	@mkdir -p var/bench
+	@for size in $(SIZES); do \
+	  $(PY) -m bench.scale.pages --size $$size --runs $(RUNS) $(BENCH_ARGS) || exit $$?; \
+	  if [ "$(COMPARE)" = 1 ]; then \
+	    $(PY) bench/djhelpdesk/run.py --size $$size --runs $(RUNS) \
+	      || echo "django-helpdesk's side failed at $$size: no ratio column"; \
+	  fi; \
+	done
+	@$(PY) -m bench.scale.report --sizes $(SIZES) $(if $(filter 1,$(COMPARE)),--compare,)
 
 clean:
 	rm -rf $(VENV) var *.egg-info build dist

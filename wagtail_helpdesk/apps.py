@@ -20,8 +20,10 @@ class WagtailHelpdeskConfig(AppConfig):
         from .models import Label, Mailbox, QuickReply, Ticket
         from .permissions import TicketPermissionPolicy
         from .quickreplies.policy import quick_reply_policy
+        from .tickets import checks as ticket_checks  # noqa: F401
         from .tickets.labels import label_policy
 
+        _out_of_reference_index(self.get_models())
         register_permission_policy(Ticket, TicketPermissionPolicy(Ticket))
         register_permission_policy(QuickReply, quick_reply_policy(), exact_class=True)
         register_permission_policy(Mailbox, MailboxPermissionPolicy(Mailbox), exact_class=True)
@@ -35,6 +37,23 @@ class WagtailHelpdeskConfig(AppConfig):
         from .admin.presence import seen_at_login
 
         user_logged_in.connect(seen_at_login, dispatch_uid="wagtail_helpdesk_presence_login")
+
+
+def _out_of_reference_index(models):
+    """Keep the helpdesk's records out of Wagtail's reference index.
+
+    The index (the admin's "usage" counts) writes a row per foreign key at
+    every save of a model that has one: a ticket, each of its events, every
+    notification and chat message — millions of rows at a big city's desk,
+    written inside the citizen's request — for references to users and to our
+    own catalogue that nobody looks up as "usage". Only the settings, which
+    name pages (the privacy notice), stay in it. Migration 0027 removes the
+    rows written before."""
+    from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting
+
+    for model in models:
+        if not issubclass(model, (BaseSiteSetting, BaseGenericSetting)):
+            model.wagtail_reference_index_ignore = True
 
 
 def _schedules(sender, using="default", **kwargs):

@@ -110,10 +110,26 @@ def test_timeline_entry_knows_the_mark(desk):
 # --- The panel ----------------------------------------------------------------------------
 
 
+def with_suggestions(client, response):
+    """The page as the browser ends up showing it: the suggested replies'
+    region replaced by the fragment it fetches once the page has rendered."""
+    page = BeautifulSoup(response.content, "html.parser")
+    region = page.select_one("#reply-suggestions-region")
+    assert region["aria-live"] == "polite"
+    assert region["data-controller"].split() == ["w-swap", "w-init"]
+    assert region.select_one("a")["href"] == "?panels=all#reply-suggestions"  # without JS
+    assert not region.select(".helpdesk-assist__item")  # not computed with the page
+    fragment = client.get(region["data-w-swap-src-value"])
+    assert fragment.status_code == 200 and b"<html" not in fragment.content
+    region.clear()
+    region.append(BeautifulSoup(fragment.content, "html.parser"))
+    return page
+
+
 def test_the_page_offers_suggestions_and_readability(client, desk):
     client.force_login(desk.me)
     response = client.get(page_url(desk.ticket))
-    page = BeautifulSoup(response.content, "html.parser")
+    page = with_suggestions(client, response)
     item = page.select_one(".helpdesk-assist__item")
     assert item is not None
     assert "Gentile Giovanna Esposito, la carta d" in item.get_text()
@@ -128,6 +144,28 @@ def test_the_page_offers_suggestions_and_readability(client, desk):
     # No summary: the ticket is short; no rewrite: the language model is off.
     assert not page.select(".helpdesk-assist-summary")
     assert "helpdesk-assist#rewrite" not in response.content.decode()
+
+
+def test_the_suggestions_in_place_without_javascript(client, desk):
+    client.force_login(desk.me)
+    page = BeautifulSoup(client.get(page_url(desk.ticket), {"panels": "all"}).content,
+                         "html.parser")
+    assert page.select_one("#reply-suggestions-region") is None
+    assert "Gentile Giovanna Esposito, la carta d" in page.select_one(
+        ".helpdesk-assist__item").get_text()
+
+
+def test_the_suggestions_fragment_is_checked_like_the_page(client, desk):
+    fragment = reverse("helpdesk_tickets:assist_suggestions", args=[desk.ticket.pk])
+    client.force_login(desk.outsider)  # an operator of another office
+    assert client.get(page_url(desk.ticket)).status_code == 404
+    assert client.get(fragment).status_code == 404
+    client.logout()
+    assert client.get(fragment).status_code == 302  # to the admin's login
+    switch(suggestions_enabled=False, readability_enabled=False)
+    client.force_login(desk.me)
+    assert client.get(fragment).content.strip() == b""
+    assert b"reply-suggestions-region" not in client.get(page_url(desk.ticket)).content
 
 
 def test_a_long_ticket_has_its_summary(client, desk):

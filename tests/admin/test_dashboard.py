@@ -431,10 +431,14 @@ def test_query_count_does_not_grow_with_tickets(client, factories, role):
     user = factories.administrator() if role == "administrator" else factories.supervisor(office)
     client.force_login(user)
     _busy_office(factories, office, 1)
+    _queries(client)  # the first dashboard fills the closed days' figures (insight.daily)
     small = _queries(client)
     small_fragment = _queries(client, {FRAGMENT_HEADER: "1"})
     _busy_office(factories, office, 49)
     assert Ticket.objects.count() == 50
     assert _queries(client) == small
     assert _queries(client, {FRAGMENT_HEADER: "1"}) == small_fragment
-    assert small <= 25, small
+    # The kept days (insight.daily) cost their checks (day stamps, changed
+    # tickets, tickets without an office, the sums) and save the open-work
+    # scans; the menu's figure is two index-served counts.
+    assert small <= 27, small

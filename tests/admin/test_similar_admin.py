@@ -323,20 +323,62 @@ def test_the_panel_makes_the_same_queries_whatever_the_ticket(desk, pair):
 # --- On the ticket page -------------------------------------------------------------------
 
 
+def similar_section(client, url):
+    """The panel as the browser ends up showing it: the page's frame, then
+    the content its ``w-swap`` region fetches once the page has rendered."""
+    page = BeautifulSoup(client.get(url).content, "html.parser")
+    section = page.select_one("#ticket-similar-section")
+    if section is None:
+        return None
+    region = section.select_one("#ticket-similar-body")
+    assert region["aria-live"] == "polite"
+    assert region["data-controller"].split() == ["w-swap", "w-init"]
+    assert region["data-w-swap-target-value"] == "#ticket-similar-body"
+    fragment = client.get(region["data-w-swap-src-value"])
+    assert fragment.status_code == 200
+    assert b"<html" not in fragment.content  # the content only, no page around it
+    region.clear()
+    region.append(BeautifulSoup(fragment.content, "html.parser"))
+    return section
+
+
 def test_the_ticket_page_shows_the_panel_and_links_from_it(operator_client, desk, pair):
     older, newer = pair
     url = reverse("helpdesk_tickets:detail", args=[newer.pk])
-    page = BeautifulSoup(operator_client.get(url).content, "html.parser")
-    section = page.select_one("#ticket-similar-section")
+    section = similar_section(operator_client, url)
     assert f"Possible duplicate of {older.reference}" in section.get_text()
     form = section.select_one("form.helpdesk-action--link-duplicate")
     data = {i["name"]: i.get("value") for i in form.select("input[type=hidden]")}
     response = operator_client.post(form["action"], {**data, "confirmed": "1"})
     assert response["Location"] == url
-    page = BeautifulSoup(operator_client.get(url).content, "html.parser")
-    section = page.select_one("#ticket-similar-section")
+    section = similar_section(operator_client, url)
     assert f"Duplicate of {older.reference}" in section.get_text()
     assert section.select_one("form.helpdesk-action--unlink") is not None
+
+
+def test_the_page_fetches_the_panel_and_links_to_it_in_place(operator_client, desk, pair):
+    older, newer = pair
+    url = reverse("helpdesk_tickets:detail", args=[newer.pk])
+    page = BeautifulSoup(operator_client.get(url).content, "html.parser")
+    region = page.select_one("#ticket-similar-body")
+    assert "Possible duplicate" not in region.get_text()  # not computed with the page
+    fallback = region.select_one("a")
+    assert fallback["href"] == "?panels=all#ticket-similar"
+    page = BeautifulSoup(operator_client.get(url, {"panels": "all"}).content, "html.parser")
+    region = page.select_one("#ticket-similar-body")
+    assert "data-controller" not in region.attrs
+    assert f"Possible duplicate of {older.reference}" in region.get_text()
+
+
+def test_the_panels_fragment_is_checked_like_the_page(client, desk, pair):
+    older, newer = pair
+    fragment = reverse("helpdesk_tickets:similar_panel", args=[newer.pk])
+    client.force_login(desk.outsider)  # an operator of another office
+    assert client.get(reverse("helpdesk_tickets:detail", args=[newer.pk])).status_code == 404
+    assert client.get(fragment).status_code == 404
+    client.logout()
+    assert client.get(fragment).status_code == 302  # to the admin's login
+    assert client.post(fragment).status_code in (302, 405)
 
 
 def test_the_ticket_page_without_the_feature_has_no_panel(operator_client, desk, pair):
@@ -348,6 +390,8 @@ def test_the_ticket_page_without_the_feature_has_no_panel(operator_client, desk,
     url = reverse("helpdesk_tickets:detail", args=[newer.pk])
     page = BeautifulSoup(operator_client.get(url).content, "html.parser")
     assert page.select_one("#ticket-similar-section") is None
+    fragment = reverse("helpdesk_tickets:similar_panel", args=[newer.pk])
+    assert operator_client.get(fragment).content.strip() == b""
 
 
 # --- The timelines of linked tickets ----------------------------------------------------

@@ -135,7 +135,9 @@ def test_the_jobs_are_scheduled_on_migrate():
                      "wagtail_helpdesk: expire citizens' drafts",
                      "wagtail_helpdesk: retention", "wagtail_helpdesk: live chat queues",
                      "wagtail_helpdesk: inbound mail", "wagtail_helpdesk: ai embeddings",
-                     "wagtail_helpdesk: monthly overviews"}
+                     "wagtail_helpdesk: monthly overviews",
+                     "wagtail_helpdesk: dashboard daily figures",
+                     "wagtail_helpdesk: ticket exports sweeper"}
 
 
 def resolved_ticket(factories, person, office, years_ago):

@@ -12,9 +12,10 @@ import json
 import logging
 
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .. import throttle
 from ..ai import generative, switches
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 #: The reply form's fields the script works with (``auto_id`` "id_reply_%s").
 REPLY_TEXTAREA = "id_reply_body"
 REPLY_ASSISTED = "id_reply_assisted"
+#: The suggested replies' fragment (fetched by the ticket page).
+SUGGESTIONS_URL = "helpdesk_tickets:assist_suggestions"
 #: The longest text the rewrite endpoint takes (characters).
 MAX_REWRITE_CHARS = 6000
 
@@ -41,20 +44,27 @@ def _may_reply(user, ticket):
         user, "change", ticket)
 
 
-def assist_panel(request, ticket, events, *, can_reply=None, replies=None):
+def assist_panel(request, ticket, events, *, can_reply=None, replies=None, settings=None,
+                 defer_suggestions=False):
     """What the ticket page shows of the assist, or None when nothing.
 
     ``events``: the page's timeline (entries or events, oldest first);
     ``can_reply``: whether the page offers the reply form (None: worked out
-    here); ``replies``: the quick replies the reply box already loaded.
-    Two or three queries (the settings; the suggestions' own), none per event.
+    here); ``replies``: the quick replies the reply box already loaded;
+    ``settings``: the assist settings already read (else read once per
+    request). With ``defer_suggestions`` the suggested replies (and the
+    readability meter, which lives in the same block) are not computed: the
+    panel carries ``suggestions_url``, the fragment the page fetches once it
+    has rendered (:func:`suggestions_fragment`). No query but the settings'
+    when deferred; else the suggestions' own, none per event.
     """
-    settings = switches.assist_settings()
+    settings = settings if settings is not None else switches.for_request(request)
     user = request.user
     if can_reply is None:
         can_reply = _may_reply(user, ticket)
     generative_on = generative.configured(settings) is not None
     panel = {"summary": None, "suggestions": None, "readability": None,
+             "suggestions_url": None,
              "generative": generative_on and can_reply,
              "rewrite_url": reverse("helpdesk_tickets:assist_rewrite", args=[ticket.pk]),
              "textarea_id": REPLY_TEXTAREA, "assisted_id": REPLY_ASSISTED}
@@ -63,18 +73,55 @@ def assist_panel(request, ticket, events, *, can_reply=None, replies=None):
         if summary.long:
             panel["summary"] = summary
             panel["summary_text"] = summary.text
+    if can_reply and defer_suggestions and switches.enabled("suggestions", settings):
+        panel["suggestions_url"] = reverse(SUGGESTIONS_URL, args=[ticket.pk])
+    else:
+        _add_suggestions(panel, request, ticket, events, can_reply=can_reply, replies=replies,
+                         settings=settings)
+    if not (panel["summary"] or panel["suggestions"] is not None or panel["readability"]
+            or panel["suggestions_url"]):
+        return None
+    panel["source_labels"] = {QUICK_REPLY: _("Quick reply"), "ticket": _("Similar ticket")}
+    return panel
+
+
+def _add_suggestions(panel, request, ticket, events, *, can_reply, replies, settings):
+    """Put the suggested replies and the readability bands in ``panel``."""
     if can_reply and switches.enabled("suggestions", settings):
-        found = suggestions(ticket, user, events=events, replies=replies)
+        found = suggestions(ticket, request.user, events=events, replies=replies)
         panel["suggestions"] = found
         panel["suggestion_data"] = [
             {"source": s.source, "ref": s.ref, "title": s.title, "text": s.text,
              "assisted": s.assisted} for s in found]
     if can_reply and switches.enabled("readability", settings):
         panel["readability"] = bands_config()
-    if not (panel["summary"] or panel["suggestions"] is not None or panel["readability"]):
-        return None
-    panel["source_labels"] = {QUICK_REPLY: _("Quick reply"), "ticket": _("Similar ticket")}
-    return panel
+
+
+@require_safe
+def suggestions_fragment(request, pk):
+    """The suggested replies' block of the ticket page (HTML, no page
+    around it), fetched by the page once it has rendered. Whoever may see
+    the page may fetch it (the same lookup); empty when the page would not
+    offer suggestions (no reply possible, switched off)."""
+    from ..tickets.actions import available_actions
+    from .tickets.detail import PAGE_RELATED
+
+    ticket = visible_ticket_or_404(request.user, pk, related=PAGE_RELATED)
+    may_change = ticket_policy().user_has_permission_for_instance(request.user, "change", ticket)
+    can_reply = "reply" in available_actions(ticket, request.user, can_change=may_change)
+    settings = switches.for_request(request)
+    panel = {"summary": None, "suggestions": None, "readability": None,
+             "suggestions_url": None,
+             "generative": can_reply and generative.configured(settings) is not None,
+             "rewrite_url": reverse("helpdesk_tickets:assist_rewrite", args=[ticket.pk]),
+             "textarea_id": REPLY_TEXTAREA, "assisted_id": REPLY_ASSISTED,
+             "source_labels": {QUICK_REPLY: _("Quick reply"), "ticket": _("Similar ticket")}}
+    _add_suggestions(panel, request, ticket, None, can_reply=can_reply, replies=None,
+                     settings=settings)
+    response = render(request, "wagtail_helpdesk/admin/ai/suggestions.html",
+                      {"assist": panel, "ticket": ticket})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def chat_assist(conversation, messages, *, settings=None):
@@ -147,4 +194,6 @@ def assist_rewrite(request, pk):
 def assist_urls():
     """The assist's URLs, mounted by the tickets' viewset (namespace
     ``helpdesk_tickets``)."""
-    return [path("<int:pk>/assist/rewrite/", assist_rewrite, name="assist_rewrite")]
+    return [path("<int:pk>/assist/rewrite/", assist_rewrite, name="assist_rewrite"),
+            path("<int:pk>/assist/suggestions/", suggestions_fragment,
+                 name=SUGGESTIONS_URL.partition(":")[2])]

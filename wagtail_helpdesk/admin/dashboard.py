@@ -2,7 +2,8 @@
 
 Supervisors see the offices they belong to, helpdesk administrators and
 superusers every office; both can narrow it to one office. The figures come
-from :mod:`wagtail_helpdesk.admin.metrics` (aggregate queries). The page reloads its
+from :mod:`wagtail_helpdesk.admin.metrics`: today's live, the closed days
+from the daily figures (:mod:`wagtail_helpdesk.insight.daily`). The page reloads its
 figures every minute (``dashboard.js`` asks for the same URL with the
 ``X-Helpdesk-Fragment`` header and swaps the content); without JavaScript the
 "Refresh" link does the same by hand.
@@ -143,17 +144,22 @@ class DashboardView(SupervisorView):
         if office is not None:
             tickets = tickets.filter(office=office)
             members = members.filter(helpdesk_memberships__office=office)
+            office_ids = {office.pk}
         elif not ticket_policy().sees_all_offices(user):
-            members = members.filter(helpdesk_memberships__office_id__in=office_ids_for(user))
+            office_ids = office_ids_for(user)
+            members = members.filter(helpdesk_memberships__office_id__in=office_ids)
         else:
             members = members.filter(helpdesk_memberships__isnull=False)
-        return form, office, tickets, members
+            office_ids = None  # every office
+        return form, office, tickets, members, office_ids
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         now = timezone.now()
-        form, office, tickets, members = self.scope()
-        figures = metrics.snapshot(tickets, now, members=members)
+        form, office, tickets, members, office_ids = self.scope()
+        # The closed days come from the daily figures of the offices in scope
+        # (the visible tickets: those offices' and the user's own without one).
+        figures = metrics.snapshot(tickets, now, members=members, offices=office_ids)
         times = figures["response_times"]
         context.update(
             figures=figures,

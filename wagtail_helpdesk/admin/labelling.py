@@ -17,6 +17,7 @@ from collections import Counter
 
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -26,8 +27,9 @@ from wagtail.admin import messages
 
 from .. import services
 from ..errors import HelpdeskError
+from ..models import Label, TicketLabel
 from ..services.labels import MAX_LENGTH
-from ..tickets.labels import labels_of, offered_labels
+from ..tickets.labels import offered_labels
 from ..tickets.queries import visible_ticket_or_404
 from .widgets import DatalistInput
 
@@ -104,10 +106,25 @@ def _choices(labels):
             yield label.pk, _("%(name)s (this office)") % {"name": label.name}
 
 
+def offered_and_current(ticket):
+    """``(offered, current)``: the labels that may be put on ``ticket`` and
+    those it has (by name), in one query: the offered labels and the
+    ticket's own, each marked whether it is on the ticket."""
+    on_ticket = TicketLabel.objects.filter(ticket_id=ticket.pk, label_id=OuterRef("pk"))
+    rows = list(Label.objects.annotate(on_ticket=Exists(on_ticket))
+                .filter(Q(pk__in=offered_labels(ticket).values("pk")) | Q(on_ticket=True))
+                .order_by("name", "pk"))
+    offered = [label for label in rows
+               if label.office_id is None or label.office_id == ticket.office_id]
+    current = sorted((label for label in rows if label.on_ticket),
+                     key=lambda label: (label.name.lower(), label.pk))
+    return offered, current
+
+
 def labels_form(ticket, data=None):
-    """The form for ``ticket`` (two queries: its labels, those it is offered)."""
-    return LabelsForm(data, ticket=ticket, offered=list(offered_labels(ticket)),
-                      current=labels_of(ticket))
+    """The form for ``ticket`` (one query: the labels it is offered and its own)."""
+    offered, current = offered_and_current(ticket)
+    return LabelsForm(data, ticket=ticket, offered=offered, current=current)
 
 
 def _conversation(request, ticket):

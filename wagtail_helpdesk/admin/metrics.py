@@ -10,26 +10,34 @@ offices, operators and the days of the series.
 
 "Today" and the per-day buckets are days of the site's time zone
 (``TIME_ZONE``), not UTC days. Drafts are never counted.
+
+Two ways to the same figures. Without ``history`` every figure is counted
+from the tickets (the reference). With a :class:`History` (the dashboard),
+the closed days of the series and of the rolling windows are read from the
+daily figures kept by :mod:`wagtail_helpdesk.insight.daily`, and only the
+rest is counted live: today, the partial first day of a window and the
+tickets without an office. The tests hold the two equal. Averages are the
+exact mean rounded to the microsecond on every database.
 """
 
-from datetime import datetime, time, timedelta
+import operator
+from datetime import timedelta
+from functools import reduce
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
-    Avg,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
-    FloatField,
     Min,
     Q,
     Sum,
 )
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, TruncDate
-from django.utils import timezone
+from django.db.models.functions import TruncDate
 
+from ..insight import daily, open_work
+from ..insight.daily import local_date, mean, site_timezone, start_of_day
 from ..workflow import OPEN_STATUSES, Status
 
 _OPEN = Q(status__in=OPEN_STATUSES)
@@ -39,20 +47,8 @@ _UNASSIGNED = Q(status=Status.NEW, assignee__isnull=True)
 WINDOWS = (7, 30)
 #: Days of the opened/resolved series.
 SERIES_DAYS = 30
-
-
-def site_timezone():
-    """The zone "today" and the daily buckets are counted in (``TIME_ZONE``)."""
-    return timezone.get_default_timezone()
-
-
-def local_date(moment):
-    return timezone.localtime(moment, site_timezone()).date()
-
-
-def start_of_day(day):
-    """The aware instant a local calendar day begins."""
-    return datetime.combine(day, time.min, tzinfo=site_timezone())
+#: Days of the citizens' ratings.
+RATING_DAYS = 30
 
 
 def _duration(end, start):
@@ -112,7 +108,76 @@ def today(tickets, now):
     )
 
 
-def response_times(tickets, now, windows=WINDOWS):
+class History:
+    """The closed days' figures of the offices in scope, for the rolling
+    windows and the series ending at ``now`` (made ready when built: missing
+    or stale days computed, :func:`wagtail_helpdesk.insight.daily.ensure`).
+
+    ``offices``: the ids of the offices of the tickets in scope, or ``None``
+    for every office. The tickets given to the figures must be those offices'
+    tickets, plus possibly tickets without an office (always counted live).
+    """
+
+    def __init__(self, tickets, now, offices=None, windows=WINDOWS, series_days=SERIES_DAYS,
+                 rating_days=RATING_DAYS):
+        self.now = now
+        self.today = local_date(now)
+        # Submitted tickets without an office (rare: a draft has none until
+        # submitted) are counted live on the closed days too; most scopes have
+        # none, and their queries then stay simple ranges.
+        self.officeless = _submitted(tickets).filter(office__isnull=True).exists()
+        first = min([self._first_closed(now - timedelta(days=d))
+                     for d in (*windows, rating_days)]
+                    + [self.today - timedelta(days=series_days - 1)])
+        days = [first + timedelta(days=n) for n in range((self.today - first).days)]
+        daily.ensure(days)
+        self.sums = daily.sums(days, offices)
+
+    @staticmethod
+    def _first_closed(since):
+        day = local_date(since)
+        return day if start_of_day(day) == since else day + timedelta(days=1)
+
+    def split(self, since, field, office="office"):
+        """``[since, now]`` for ``field``: the closed days read from the
+        figures, and the rest as a filter — the partial first day, today, and
+        the tickets without an office (``office``: the path to the ticket's
+        office) on the closed days."""
+        first = self._first_closed(since)
+        if first >= self.today:
+            return [], [_between(field, since, self.now)]
+        closed = [first + timedelta(days=n) for n in range((self.today - first).days)]
+        opening, midnight = start_of_day(first), start_of_day(self.today)
+        live = [Q(**{f"{field}__gte": since, f"{field}__lt": opening}),
+                _between(field, midnight, self.now)]
+        if self.officeless:
+            live.append(Q(**{f"{office}__isnull": True, f"{field}__gte": opening,
+                             f"{field}__lt": midnight}))
+        return closed, live
+
+    def total(self, days, field, part="all"):
+        return sum(self.sums.get(day, {}).get(part, {}).get(field, 0) for day in days)
+
+
+def _between(field, since, until):
+    return Q(**{f"{field}__gte": since, f"{field}__lte": until})
+
+
+def _split(history, since, now, field, office="office"):
+    """(closed days, [filters]) of ``[since, now]``: see :meth:`History.split`."""
+    if history is None:
+        return [], [_between(field, since, now)]
+    return history.split(since, field, office)
+
+
+def _any(filters):
+    """The filters OR-ed, each once (the windows share today's range): a
+    short condition keeps PostgreSQL's planning quick."""
+    unique = {repr(f): f for f in filters}
+    return reduce(operator.or_, unique.values(), Q(pk__in=[]))
+
+
+def response_times(tickets, now, windows=WINDOWS, history=None):
     """Average first-response and resolution times over the last N days.
 
     First response: tickets first answered within the window, from submission
@@ -123,37 +188,42 @@ def response_times(tickets, now, windows=WINDOWS):
     ``{days: {"first_response": timedelta|None, "first_response_count": int,
     "resolution": timedelta|None, "resolution_count": int}}``
     """
-    oldest = now - timedelta(days=max(windows))
     solved = Q(status=Status.RESOLVED, resolution_type__counts_as_solved=True)
-    aggregates = {}
+    aggregates, wanted, closed = {}, [], {}
     for days in windows:
         since = now - timedelta(days=days)
-        answered = Q(first_response_at__gte=since, first_response_at__lte=now)
-        resolved = solved & Q(resolved_at__gte=since, resolved_at__lte=now)
-        aggregates[f"fr_{days}"] = Avg(_duration("first_response_at", "submitted_at"),
+        closed_fr, answered = _split(history, since, now, "first_response_at")
+        closed_res, resolved = _split(history, since, now, "resolved_at")
+        closed[days] = (closed_fr, closed_res)
+        wanted += answered + resolved
+        answered, resolved = _any(answered), _any(resolved) & solved
+        aggregates[f"fr_{days}"] = Sum(_duration("first_response_at", "submitted_at"),
                                        filter=answered)
         aggregates[f"frn_{days}"] = Count("pk", filter=answered)
-        aggregates[f"res_{days}"] = Avg(_duration("resolved_at", "submitted_at"),
+        aggregates[f"res_{days}"] = Sum(_duration("resolved_at", "submitted_at"),
                                         filter=resolved)
         aggregates[f"resn_{days}"] = Count("pk", filter=resolved)
-    figures = _submitted(tickets).filter(
-        Q(first_response_at__gte=oldest) | Q(resolved_at__gte=oldest),
-        submitted_at__isnull=False,
-    ).aggregate(**aggregates)
-    return {
-        days: {
-            "first_response": _as_timedelta(figures[f"fr_{days}"]),
-            "first_response_count": figures[f"frn_{days}"],
-            "resolution": _as_timedelta(figures[f"res_{days}"]),
-            "resolution_count": figures[f"resn_{days}"],
-        }
-        for days in windows
-    }
+    figures = _submitted(tickets).filter(_any(wanted), submitted_at__isnull=False).aggregate(
+        **aggregates)
+    result = {}
+    for days in windows:
+        fr_us, fr_n = daily.as_us(figures[f"fr_{days}"]), figures[f"frn_{days}"]
+        res_us, res_n = daily.as_us(figures[f"res_{days}"]), figures[f"resn_{days}"]
+        if history is not None:
+            closed_fr, closed_res = closed[days]
+            fr_us += history.total(closed_fr, "first_response_us")
+            fr_n += history.total(closed_fr, "first_responses")
+            res_us += history.total(closed_res, "resolution_us", "solved")
+            res_n += history.total(closed_res, "resolutions", "solved")
+        result[days] = {"first_response": mean(fr_us, fr_n), "first_response_count": fr_n,
+                        "resolution": mean(res_us, res_n), "resolution_count": res_n}
+    return result
 
 
 def _as_timedelta(value):
     # PostgreSQL averages intervals into a timedelta; other backends return
     # microseconds, which DurationField converts — but be tolerant of numbers.
+    # (Used by :mod:`wagtail_helpdesk.overviews.figures`.)
     if value is None or isinstance(value, timedelta):
         return value
     return timedelta(microseconds=float(value))
@@ -178,7 +248,8 @@ def by_office(tickets, now):
             oldest_unassigned_at=Min("submitted_at", filter=_UNASSIGNED),
             resolved_today=Count("pk", filter=resolved_today),
         )
-        .order_by("office__name", "office_id")
+        # The row of the tickets without an office last, on every database.
+        .order_by(F("office__name").asc(nulls_last=True), "office_id")
     )
     result = []
     for row in rows:
@@ -189,7 +260,7 @@ def by_office(tickets, now):
     return result
 
 
-def daily_series(tickets, now, days=SERIES_DAYS):
+def daily_series(tickets, now, days=SERIES_DAYS, history=None):
     """Tickets submitted ("opened") and resolved per local day, for the last
     ``days`` days including today, oldest first; days without tickets are
     there with zeros. ``[{"day": date, "opened": int, "resolved": int}]``"""
@@ -198,16 +269,22 @@ def daily_series(tickets, now, days=SERIES_DAYS):
     first = last - timedelta(days=days - 1)
     since = start_of_day(first)
     submitted = _submitted(tickets)
+    closed, opened_live = _split(history, since, now, "submitted_at")
+    _closed, resolved_live = _split(history, since, now, "resolved_at")
+    opened_live, resolved_live = _any(opened_live), _any(resolved_live)
     opened = dict(
-        submitted.filter(submitted_at__gte=since, submitted_at__lte=now)
+        submitted.filter(opened_live)
         .annotate(day=TruncDate("submitted_at", tzinfo=tz))
         .values("day").annotate(n=Count("pk")).order_by().values_list("day", "n")
     )
     resolved = dict(
-        submitted.filter(status=Status.RESOLVED, resolved_at__gte=since, resolved_at__lte=now)
+        submitted.filter(resolved_live, status=Status.RESOLVED)
         .annotate(day=TruncDate("resolved_at", tzinfo=tz))
         .values("day").annotate(n=Count("pk")).order_by().values_list("day", "n")
     )
+    for day in closed:
+        opened[day] = opened.get(day, 0) + history.total([day], "opened")
+        resolved[day] = resolved.get(day, 0) + history.total([day], "resolved")
     series = []
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -215,29 +292,32 @@ def daily_series(tickets, now, days=SERIES_DAYS):
     return series
 
 
-def operator_load(tickets, now, members=None):
+def operator_load(tickets, now, members=None, load=None):
     """Open tickets per assignee, among the tickets in scope: by status, past
     their deadline, unread citizen messages.
 
     ``members`` (a user queryset, e.g. the members of the offices in scope)
     adds the people with no open ticket, with zeros. Sorted by load, heaviest
     first. Each row carries the operator's presence (available, busy…).
+    ``load``: the per-assignee figures when already counted
+    (:func:`wagtail_helpdesk.insight.open_work.load`).
     """
     from ..services import presence
 
-    rows = (
-        _submitted(tickets).filter(_OPEN, assignee__isnull=False)
-        .values("assignee_id")
-        .annotate(
-            open=Count("pk"),
-            in_progress=Count("pk", filter=Q(status=Status.IN_PROGRESS)),
-            waiting=Count("pk", filter=Q(status=Status.WAITING)),
-            overdue=Count("pk", filter=Q(due_at__lt=now)),
-            unread=Sum("unread_count"),
+    if load is None:
+        rows = (
+            _submitted(tickets).filter(_OPEN, assignee__isnull=False)
+            .values("assignee_id")
+            .annotate(
+                open=Count("pk"),
+                in_progress=Count("pk", filter=Q(status=Status.IN_PROGRESS)),
+                waiting=Count("pk", filter=Q(status=Status.WAITING)),
+                overdue=Count("pk", filter=Q(due_at__lt=now)),
+                unread=Sum("unread_count"),
+            )
+            .order_by()
         )
-        .order_by()
-    )
-    load = {row.pop("assignee_id"): row for row in rows}
+        load = {row.pop("assignee_id"): row for row in rows}
     wanted = Q(pk__in=list(load))
     if members is not None:
         wanted |= Q(pk__in=members.filter(is_active=True).values("pk"))
@@ -256,18 +336,23 @@ def operator_load(tickets, now, members=None):
     return result
 
 
-def satisfaction(tickets, now, days=30):
-    """Citizens' ratings of the last ``days`` days: {"average": float|None, "count": int}."""
+def satisfaction(tickets, now, days=RATING_DAYS, history=None):
+    """Citizens' ratings of the last ``days`` days: {"average": float|None, "count": int}.
+    The average is over the ratings with a score, rounded to one decimal."""
     from ..models import EventKind, TicketEvent
 
-    figures = TicketEvent.objects.filter(
-        ticket__in=tickets, kind=EventKind.RATING, created_at__gte=now - timedelta(days=days),
-        created_at__lte=now,
-    ).aggregate(average=Avg(Cast(KeyTextTransform("score", "data"), FloatField())),
-                count=Count("pk"))
-    average = figures["average"]
+    closed, live = _split(history, now - timedelta(days=days), now, "created_at",
+                          office="ticket__office")
+    figures = TicketEvent.objects.filter(_any(live), ticket__in=tickets, kind=EventKind.RATING).aggregate(
+        total=Sum(daily.score()), scored=Count(daily.score()), count=Count("pk"))
+    total, scored, count = figures["total"] or 0, figures["scored"], figures["count"]
+    if history is not None:
+        total += history.total(closed, "score_sum")
+        scored += history.total(closed, "scored")
+        count += history.total(closed, "ratings")
+    average = total / scored if scored else None
     return {"average": round(average, 1) if average is not None else None,
-            "count": figures["count"], "days": days}
+            "count": count, "days": days}
 
 
 def label_counts(tickets):
@@ -278,17 +363,39 @@ def label_counts(tickets):
     return open_counts(_submitted(tickets))
 
 
-def snapshot(tickets, now, members=None):
-    """Every figure of the dashboard, as one dict."""
+def snapshot(tickets, now, members=None, offices=False):
+    """Every figure of the dashboard, as one dict.
+
+    ``offices``: the ids of the offices of ``tickets`` (``None``: every
+    office) to read the closed days from the daily figures (see
+    :class:`History`) and count the open work in one scan
+    (:mod:`wagtail_helpdesk.insight.open_work`); ``False`` (the default)
+    counts every figure on its own, live: the reference."""
+    if offices is False:
+        return {
+            "now": now,
+            "backlog": backlog(tickets, now),
+            "oldest_unassigned": oldest_unassigned(tickets, now),
+            "today": today(tickets, now),
+            "response_times": response_times(tickets, now),
+            "offices": by_office(tickets, now),
+            "series": daily_series(tickets, now),
+            "operators": operator_load(tickets, now, members),
+            "satisfaction": satisfaction(tickets, now),
+            "labels": label_counts(tickets),
+        }
+    history = History(tickets, now, offices)
+    groups = open_work.open_groups(tickets, now)
+    todays = open_work.today_by_office(tickets, start_of_day(local_date(now)))
     return {
         "now": now,
-        "backlog": backlog(tickets, now),
+        "backlog": open_work.backlog(groups),
         "oldest_unassigned": oldest_unassigned(tickets, now),
-        "today": today(tickets, now),
-        "response_times": response_times(tickets, now),
-        "offices": by_office(tickets, now),
-        "series": daily_series(tickets, now),
-        "operators": operator_load(tickets, now, members),
-        "satisfaction": satisfaction(tickets, now),
+        "today": open_work.today(todays),
+        "response_times": response_times(tickets, now, history=history),
+        "offices": open_work.by_office(groups, todays, now),
+        "series": daily_series(tickets, now, history=history),
+        "operators": operator_load(tickets, now, members, load=open_work.load(groups)),
+        "satisfaction": satisfaction(tickets, now, history=history),
         "labels": label_counts(tickets),
     }

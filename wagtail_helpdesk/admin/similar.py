@@ -7,16 +7,21 @@ duplicate links with "Scollega". It reads only; the two POST views change
 tickets through :mod:`wagtail_helpdesk.services.duplicates` and return to the
 ticket page with a message.
 
+The page shows the panel's frame only and fetches its content once it has
+rendered (:func:`similar_fragment`: the lookup is the slowest part of the
+page); ``?panels=all`` on the page puts it in place without JavaScript.
+
 Queries: the switch, the lookup (:func:`~wagtail_helpdesk.ai.similar.similar_tickets`:
 a constant number) and one for the links — whatever the ticket.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.shortcuts import redirect
-from django.urls import path
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from wagtail.admin import messages
 
 from ..ai import switches
@@ -33,6 +38,8 @@ SHOWN = 5
 
 LINK_URL = "link_duplicate"
 UNLINK_URL = "unlink_duplicate"
+#: The panel's content, fetched by the ticket page.
+FRAGMENT_URL = "helpdesk_tickets:similar_panel"
 
 
 def similar_urls():
@@ -41,6 +48,7 @@ def similar_urls():
     return [
         path("<int:pk>/duplicates/link/", link_duplicate_view, name=LINK_URL),
         path("<int:pk>/duplicates/unlink/", unlink_duplicate_view, name=UNLINK_URL),
+        path("<int:pk>/similar/", similar_fragment, name=FRAGMENT_URL.partition(":")[2]),
     ]
 
 
@@ -81,20 +89,25 @@ def _offer(ticket, match, by_pk, may_change):
             "this_is_duplicate": duplicate is ticket, "can_link": can_link}
 
 
-def similar_panel(request, ticket, *, settings=None):
+def similar_panel(request, ticket, *, settings=None, defer=False):
     """The context of the panel for ``ticket`` (None: switched off, or the
     user may not see the ticket, or it is a draft). ``settings``: the
     :func:`~wagtail_helpdesk.ai.switches.assist_settings` the page already
-    read (saves a query)."""
+    read (else read once per request). With ``defer`` nothing is looked up:
+    ``{"deferred_url": …}``, the fragment the page fetches once it has
+    rendered (:func:`similar_fragment`)."""
     from ..ai.embedder import missing_reason
     from ..ai.similar import similar_tickets
 
     user = request.user
     policy = ticket_policy()
+    settings = settings if settings is not None else switches.for_request(request)
     if ticket.status == Status.DRAFT or not switches.enabled("similar", settings):
         return None
     if not policy.user_has_permission_for_instance(user, "view", ticket):
         return None
+    if defer:
+        return {"deferred_url": reverse(FRAGMENT_URL, args=[ticket.pk])}
 
     def may_change(t):
         return policy.user_has_permission_for_instance(user, "change", t)
@@ -117,6 +130,24 @@ def similar_panel(request, ticket, *, settings=None):
         "lexical_only": missing_reason(),
         "is_report": ticket.kind == "report",
     }
+
+
+@require_safe
+def similar_fragment(request, pk):
+    """The panel's content (HTML, no page around it), fetched by the ticket
+    page once it has rendered. Whoever may see the page may fetch it (the
+    same lookup); empty when the page would not show the panel."""
+    from .tickets.detail import PAGE_RELATED
+
+    ticket = visible_ticket_or_404(request.user, pk, related=PAGE_RELATED)
+    similar = similar_panel(request, ticket)
+    if similar is None:
+        response = HttpResponse("")
+    else:
+        response = render(request, "wagtail_helpdesk/admin/ai/similar_panel_body.html",
+                          {"similar": similar, "ticket": ticket})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _back(request, *tickets):

@@ -16,6 +16,20 @@ def assist_settings():
     return found if found is not None else AssistSettings()
 
 
+#: Where :func:`for_request` keeps the settings it read on the request.
+_REQUEST_ATTRIBUTE = "_wagtail_helpdesk_assist_settings"
+
+
+def for_request(request):
+    """:func:`assist_settings`, read once per request (the ticket page's
+    panels all ask)."""
+    found = getattr(request, _REQUEST_ATTRIBUTE, None)
+    if found is None:
+        found = assist_settings()
+        setattr(request, _REQUEST_ATTRIBUTE, found)
+    return found
+
+
 def enabled(feature, settings=None):
     """Whether ``feature`` (one of :data:`FEATURES`) is switched on.
 

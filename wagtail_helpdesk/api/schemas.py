@@ -26,7 +26,7 @@ ActionName = Literal["take-charge", "assign", "transfer", "priority", "waiting",
 #: The ticket list's orderings (``api.cursor.ORDERINGS``; each backed by an index).
 Ordering = Literal["-last_activity_at", "last_activity_at", "-created_at", "created_at",
                    "-updated_at", "updated_at", "-id", "id"]
-ChannelName = Literal["web", "phone", "desk", "email", "api", "open311"]
+ChannelName = Literal["web", "phone", "desk", "email", "api", "open311", "chat"]
 
 
 class Ref(Schema):

@@ -19,6 +19,8 @@ from .conversations import (
     Identity,
     ParticipantRole,
 )
+from .exports import ExportFormat, ExportStatus, TicketExport
+from .figures import DailyFigures, FiguresDay
 from .inbound import InboundMessage, InboundOutcome, Mailbox, MailboxProtocol, MailboxSecurity
 from .labels import LABEL_HEX, Label, LabelColour, TicketLabel
 from .notifications import Notification, NotificationChannel, NotificationStatus
@@ -67,6 +69,8 @@ __all__ = [
     "Citizen",
     "CitizenLogin",
     "Conversation",
+    "DailyFigures",
+    "FiguresDay",
     "ConversationMessage",
     "ConversationParticipant",
     "ConversationState",
@@ -98,6 +102,9 @@ __all__ = [
     "ShortCodeSequence",
     "Ticket",
     "TicketConsult",
+    "TicketExport",
+    "ExportFormat",
+    "ExportStatus",
     "TicketEvent",
     "Visibility",
 ]

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
-from wagtail.search import index
 
 from ..fiscalcode import normalise_fiscal_code, validate_fiscal_code
 
@@ -20,7 +19,7 @@ class FiscalCodeField(models.CharField):
         return normalise_fiscal_code(super().get_prep_value(value)) or None
 
 
-class Citizen(index.Indexed, models.Model):
+class Citizen(models.Model):
     """A person tickets are about.
 
     A *verified* record (``declared`` false) was registered by an operator or
@@ -67,12 +66,10 @@ class Citizen(index.Indexed, models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
 
-    search_fields = [
-        index.SearchField("family_name"),
-        index.SearchField("given_name"),
-        index.FilterField("fiscal_code"),
-        index.AutocompleteField("family_name"),
-    ]
+    # Not in Wagtail's search index: the operators' search has its own
+    # indexes (tickets/search.py, migration 0024), and a copy of every
+    # citizen's name in another table is personal data to keep in step and a
+    # write on every web submission (docs/scale.md).
 
     class Meta:
         ordering = ["family_name", "given_name"]

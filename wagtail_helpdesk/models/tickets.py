@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -176,6 +177,10 @@ class Ticket(models.Model):
             models.Index(fields=["office", "due_at"], name="helpdesk_t_office_due",
                          condition=Q(status__in=["new", "in_progress", "waiting"])),
             models.Index(fields=["citizen", "-last_activity_at"], name="helpdesk_t_citizen"),
+            # The search box: a short code typed in any case (``iexact``). The
+            # trigram indexes of subject and description are PostgreSQL-only:
+            # migration 0024 makes them.
+            models.Index(Upper("short_code"), name="helpdesk_t_code_upper"),
             # Supervisor metrics: opened/resolved per day and response times.
             models.Index(fields=["submitted_at"], name="helpdesk_t_submitted"),
             models.Index(fields=["resolved_at"], name="helpdesk_t_resolved",
@@ -188,6 +193,20 @@ class Ticket(models.Model):
                          name="helpdesk_t_open_places",
                          condition=Q(status__in=["new", "in_progress", "waiting"])
                          & Q(latitude__isnull=False)),
+            # Supervisors' dashboard and Helpdesk menu figure: open tickets only (0025).
+            models.Index(fields=["office", "assignee", "status"], name="helpdesk_t_open_work",
+                         include=["due_at", "unread_count", "submitted_at", "created_by",
+                                  "opened_by_citizen", "id"],
+                         condition=Q(status__in=["new", "in_progress", "waiting"])),
+            models.Index(fields=["office", "submitted_at"], name="helpdesk_t_pending",
+                         include=["created_by", "opened_by_citizen"],
+                         condition=Q(status="new", assignee__isnull=True)),
+            models.Index(fields=["assignee"], name="helpdesk_t_unread",
+                         include=["unread_count", "office", "created_by", "opened_by_citizen"],
+                         condition=Q(status__in=["new", "in_progress", "waiting"],
+                                     unread_count__gt=0)),
+            models.Index(fields=["created_by"], name="helpdesk_t_no_office",
+                         condition=Q(office__isnull=True)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,6 +11,13 @@ lease, and the sweeper puts it back to pending. The send is then repeated
 with the same Message-ID (e-mail), so a copy, in the rare case the first
 send had completed, is recognisable as the same message: a notification is
 never lost; after such a crash it may, rarely, arrive twice (at least once).
+
+The bound: a worker sends one message at a time and records it right after
+the server accepted it, and it renews the lease of the rest of its batch
+before half of it has run out (:func:`renew`), dropping whatever the sweeper
+took back. So only the row a worker process was sending when it died (or
+stalled longer than half a lease) can arrive twice: at most one duplicate
+per worker process killed.
 """
 
 import uuid
@@ -44,6 +51,22 @@ def claim_many(ids, now=None):
         return []
     return list(Notification.objects.filter(claim=token, status=SENDING)
                 .values_list("pk", flat=True))
+
+
+def renew(notifications, now=None):
+    """Extend the lease of the claimed rows ``notifications`` (one claim),
+    those this worker still holds; return the ids still held. A row the
+    sweeper took back (its lease ran out: the worker was stopped, or stuck)
+    is no longer this worker's to send."""
+    if not notifications:
+        return set()
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=int(get_setting("NOTIFY_LEASE_SECONDS")))
+    held = Notification.objects.filter(pk__in=[n.pk for n in notifications],
+                                       claim=notifications[0].claim, status=SENDING)
+    if held.update(next_attempt_at=lease) == len(notifications):
+        return {n.pk for n in notifications}
+    return set(held.values_list("pk", flat=True))
 
 
 def claim(pk, now=None):

@@ -48,6 +48,18 @@ def wanted():
             "func": "wagtail_helpdesk.overviews.mail.monthly_overviews",
             "schedule_type": Schedule.DAILY, "repeats": -1,
         },
+        # The supervisors' dashboard's closed days (insight/daily.py): a day
+        # just closed and the days touched by changes, ready before anyone asks.
+        f"{PREFIX}dashboard daily figures": {
+            "func": "wagtail_helpdesk.insight.daily.refresh", "schedule_type": Schedule.HOURLY,
+            "repeats": -1,
+        },
+        # Ticket list exports (exports/tasks.py): lost or dead workers' ones
+        # queued again or failed, and the old ones deleted with their files.
+        f"{PREFIX}ticket exports sweeper": {
+            "func": "wagtail_helpdesk.exports.tasks.sweep", "schedule_type": Schedule.MINUTES,
+            "minutes": 10, "repeats": -1,
+        },
         f"{PREFIX}live chat queues": {
             "func": jobs.CHAT_QUEUES, "schedule_type": Schedule.MINUTES, "minutes": 1,
             "repeats": -1,

@@ -111,6 +111,7 @@ def deliver(ids):
     * A batch stops after ``NOTIFY_BATCH_SECONDS``, well within the task
       timeout; what is left goes back, untried, for the next task.
     """
+    claimed_at = time.monotonic()
     claimed = outbox.claim_many(ids)
     if not claimed:
         return 0
@@ -118,33 +119,57 @@ def deliver(ids):
                 .select_related("ticket__service", "ticket__report_category", "ticket__citizen",
                                 "ticket__office", "event", "recipient_citizen",
                                 "recipient_user"))
-    return _Batch(rows).run()
+    return _Batch(rows, claimed_at).run()
 
 
 class _Batch:
-    def __init__(self, rows):
+    def __init__(self, rows, claimed_at=None):
         self.rows = rows
         self.connection = None
         self.used = False  # the connection has carried a message already
-        self.deadline = time.monotonic() + float(get_setting("NOTIFY_BATCH_SECONDS"))
+        started = time.monotonic() if claimed_at is None else claimed_at
+        self.deadline = started + float(get_setting("NOTIFY_BATCH_SECONDS"))
+        self.lease = float(get_setting("NOTIFY_LEASE_SECONDS"))
+        self.renew_at = started + self.lease / 2
+
+    def held(self, index):
+        """Whether rows from ``index`` on are still this batch's to send. Once
+        half the lease has passed, it is renewed for them, and rows the
+        sweeper took back in the meantime are dropped: a live worker never
+        sends a row someone else may be sending. No query before that (with
+        the defaults, a 30 s batch and a 300 s lease: never)."""
+        if time.monotonic() < self.renew_at:
+            return True
+        self.renew_at = time.monotonic() + self.lease / 2
+        rest = self.rows[index:]
+        mine = outbox.renew(rest)
+        if len(mine) < len(rest):
+            log.warning("%s notifications of a batch were taken back before they were sent",
+                        len(rest) - len(mine))
+            self.rows[index:] = [n for n in rest if n.pk in mine]
+        return bool(mine)
 
     def run(self):
-        count = 0
+        count, index = 0, 0
         try:
-            for index, notification in enumerate(self.rows):
+            while index < len(self.rows):
                 if time.monotonic() > self.deadline:
                     outbox.postpone(self.rows[index:], "", 0)  # the next task goes on
                     break
+                if not self.held(index):
+                    break
                 try:
-                    count += self.send(notification)
+                    count += self.send(self.rows[index])
                 except _ServerDown as exc:
-                    waiting = [n for n in self.rows[index:]
-                               if n.channel == NotificationChannel.EMAIL]
+                    rest = self.rows[index:]
+                    waiting = [n for n in rest if n.channel == NotificationChannel.EMAIL]
                     outbox.postpone(waiting, str(exc),
                                     int(get_setting("NOTIFY_RETRY_BASE_SECONDS")))
-                    count += sum(self.send(n) for n in self.rows[index:]
-                                 if n.channel != NotificationChannel.EMAIL)
-                    break
+                    # The other channels go on, under the same deadline and lease.
+                    self.rows[index:] = [n for n in rest
+                                         if n.channel != NotificationChannel.EMAIL]
+                    continue
+                index += 1
         finally:
             self.close()
         return count

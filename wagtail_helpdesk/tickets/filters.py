@@ -1,4 +1,10 @@
-"""Filters of the ticket list. Every filter is backed by an index (see models)."""
+"""Filters of the ticket list. Every filter is backed by an index (see models).
+
+The multiple-choice filters say ``distinct=False``: django-filter's default
+(``distinct=True``) makes the list a ``SELECT DISTINCT`` over every joined
+column (a sort of the whole result, spilled to disk at scale) although a
+filter on the ticket's own column can never repeat a row. The menus' choices
+come from :mod:`.filter_choices` (cached), not five queries a page."""
 
 import django_filters
 from django import forms
@@ -10,6 +16,11 @@ from ..models import Channel, Kind, Label, Office, Priority, ReportCategory, Ser
 from ..permissions import office_ids_for, ticket_policy
 from ..workflow import Status
 from . import labels, queues
+from .filter_choices import (
+    CachedModelChoiceFilter,
+    CachedModelMultipleChoiceFilter,
+    choices_for,
+)
 
 
 class TicketFilterSet(WagtailFilterSet):
@@ -18,23 +29,26 @@ class TicketFilterSet(WagtailFilterSet):
         choices=[(q.slug, q.label) for q in queues.QUEUES], widget=forms.RadioSelect,
     )
     status = django_filters.MultipleChoiceFilter(
-        label=_("Status"), choices=Status.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Status"), choices=Status.choices, widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Kind.choices,
                                        empty_label=_("All"))
     channel = django_filters.MultipleChoiceFilter(
-        label=_("Channel"), choices=Channel.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Channel"), choices=Channel.choices, widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     priority = django_filters.MultipleChoiceFilter(
-        label=_("Priority"), choices=Priority.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Priority"), choices=Priority.choices, widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
-    office = django_filters.ModelChoiceFilter(label=_("Office"), queryset=Office.objects.none())
-    service = django_filters.ModelChoiceFilter(label=_("Service"),
+    office = CachedModelChoiceFilter(label=_("Office"), queryset=Office.objects.none())
+    service = CachedModelChoiceFilter(label=_("Service"),
                                                queryset=Service.objects.none())
-    report_category = django_filters.ModelChoiceFilter(
+    report_category = CachedModelChoiceFilter(
         label=_("Problem type"), queryset=ReportCategory.objects.none()
     )
-    assignee = django_filters.ModelChoiceFilter(
+    assignee = CachedModelChoiceFilter(
         label=_("Assignee"), queryset=get_user_model().objects.none()
     )
     created_at = django_filters.DateFromToRangeFilter(
@@ -44,9 +58,9 @@ class TicketFilterSet(WagtailFilterSet):
         label=_("Updated"), widget=DateRangePickerWidget
     )
     # Tickets with any of the chosen labels (a subquery on the label index).
-    label = django_filters.ModelMultipleChoiceFilter(
+    label = CachedModelMultipleChoiceFilter(
         label=_("Labels"), queryset=Label.objects.none(), method="filter_label",
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple, distinct=False,
     )
     unread = django_filters.ChoiceFilter(
         label=_("Unread citizen messages"), method="filter_unread",
@@ -79,6 +93,21 @@ class TicketFilterSet(WagtailFilterSet):
             .distinct().order_by("first_name", "last_name", "username")
         )
         self.filters["label"].queryset = labels.visible_labels(user)
+        # The menus read their choices from the cache; a submitted value is
+        # still checked against the queryset above.
+        names = ("office", "service", "report_category", "assignee", "label")
+        choices = {}
+
+        def source(name):
+            def read():
+                if not choices:
+                    choices.update(choices_for(
+                        user, {n: self.filters[n].queryset for n in names}))
+                return choices[name]
+            return read
+
+        for name in names:
+            self.filters[name].extra["choices_source"] = source(name)
 
     def filter_label(self, queryset, name, value):
         return queryset.filter(labels.having_any([label.pk for label in value])) if value \

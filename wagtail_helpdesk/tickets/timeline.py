@@ -326,8 +326,27 @@ def _with_mentions(text, users):
 
 def build_timeline(ticket, attachments):
     """Every event of ``ticket``, oldest first, with its files and the names it
-    refers to — in a fixed number of queries."""
+    refers to — in at most three queries, whatever the number of events."""
     events = list(ticket.events.select_related("actor").order_by("created_at", "pk"))
+    return _entries(ticket, events, attachments)
+
+
+def build_recent_timeline(ticket, attachments, latest):
+    """The ``latest`` events of ``ticket`` (all of them when None), oldest
+    first, and whether there are earlier ones: ``(entries, has_earlier)``.
+    One query for the events (``latest`` + 1 read, newest first, on the
+    ticket's events index), at most two for the names they refer to."""
+    if latest is None:
+        return build_timeline(ticket, attachments), False
+    events = list(ticket.events.select_related("actor")
+                  .order_by("-created_at", "-pk")[:latest + 1])
+    has_earlier = len(events) > latest
+    events = events[:latest]
+    events.reverse()
+    return _entries(ticket, events, attachments), has_earlier
+
+
+def _entries(ticket, events, attachments):
     by_event = {}
     for attachment in attachments:
         by_event.setdefault(attachment.event_id, []).append(attachment)
@@ -343,10 +362,9 @@ def build_timeline(ticket, attachments):
             if isinstance(data.get(key), int):
                 user_ids.add(data[key])
         user_ids.update(timeline_mail.user_ids(event))
-    # One query each, always (an empty list would skip it): the page makes the
-    # same number of queries whatever its timeline holds.
-    names = _Names(get_user_model().objects.in_bulk([*user_ids, 0]),
-                   Office.objects.in_bulk([*office_ids, 0]))
+    # At most one query each, none when no event names anybody (or any office).
+    names = _Names(get_user_model().objects.in_bulk(user_ids) if user_ids else {},
+                   Office.objects.in_bulk(office_ids) if office_ids else {})
     return [
         TimelineEntry(event, attachments=by_event.get(event.pk, []), names=names, ticket=ticket)
         for event in events

@@ -6,10 +6,13 @@ their session.
 sends it); ``?columns=default`` goes back to the defaults.
 """
 
+from django.db.models import Aggregate, CharField, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
 
 from ...formats import person_name
+from ...models import Label, TicketLabel
+from ...tickets.filter_choices import label_catalogue
 from ...tickets.labels import labels_of
 
 SESSION_KEY = "wagtail_helpdesk_ticket_columns"
@@ -28,7 +31,51 @@ class LabelsColumn(Column):
     cell_template_name = "wagtail_helpdesk/admin/labels/chips_cell.html"
 
     def get_value(self, instance):
-        return labels_of(instance)
+        listed = getattr(instance, LISTED_LABELS, None)  # read with the page
+        return listed if listed is not None else labels_of(instance)
+
+
+#: Where :func:`attach_labels` puts a listed ticket's labels.
+LISTED_LABELS = "_listed_labels"
+
+
+class _LabelIds(Aggregate):
+    """The ids of a ticket's labels as one string ("3,12"): ``string_agg`` on
+    PostgreSQL, ``group_concat`` on SQLite."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(CAST(%(expressions)s AS TEXT), ',')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT",
+                              template="%(function)s(%(expressions)s, ',')", **extra)
+
+
+def with_label_ids(tickets):
+    """``tickets`` with their label ids read in the same query (a correlated
+    subquery on the (ticket, label) index) instead of a prefetch: one query
+    less a page; :func:`attach_labels` turns them into labels."""
+    ids = (TicketLabel.objects.filter(ticket_id=OuterRef("pk")).order_by()
+           .values("ticket_id").annotate(ids=_LabelIds("label_id")).values("ids"))
+    return tickets.prefetch_related(None).annotate(_label_ids=Subquery(ids))
+
+
+def attach_labels(tickets):
+    """Give each of ``tickets`` (read by :func:`with_label_ids`) its labels, by
+    name, from the cached catalogue (a query only for labels it lacks)."""
+    wanted = {int(pk) for t in tickets for pk in (t._label_ids or "").split(",") if pk}
+    catalogue = label_catalogue()
+    known = {pk: Label(pk=pk, name=name, colour=colour, office_id=office_id)
+             for pk, (name, colour, office_id) in catalogue.items() if pk in wanted}
+    if missing := wanted - set(known):  # made since the catalogue was cached
+        known.update(Label.objects.in_bulk(missing))
+    for ticket in tickets:
+        labels = [known[int(pk)] for pk in (ticket._label_ids or "").split(",")
+                  if pk and int(pk) in known]
+        setattr(ticket, LISTED_LABELS,
+                sorted(labels, key=lambda label: (label.name.lower(), label.pk)))
+    return tickets
 
 
 def _topic(ticket):

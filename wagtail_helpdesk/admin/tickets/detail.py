@@ -2,11 +2,14 @@
 
 The page shows the ticket, its citizen, its files and its whole timeline, and
 offers the actions the workflow and the permission policy allow (their forms
-post to :mod:`.actions`). It reads only: the one change it makes is marking
+post to :mod:`.actions`). The slow secondary panels (similar tickets,
+suggested replies) are fetched after the page has rendered (Wagtail's
+``w-swap`` controller; a link puts them in the page without JavaScript). It reads only: the one change it makes is marking
 the citizen's messages read, through the services layer.
 
 Its number of queries does not depend on the number of events, files or
-other tickets (pinned by tests).
+other tickets (pinned by tests). The timeline shows the latest
+:data:`TIMELINE_SHOWN` events; "Show earlier events" shows them all.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -21,6 +24,7 @@ from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 
 from ... import services
+from ...ai import switches
 from ...attachments import serve_attachment
 from ...maps import map_settings
 from ...models import (
@@ -34,7 +38,7 @@ from ...services.lookup import citizen_match
 from ...tickets.actions import available_actions
 from ...tickets.labels import labels_of
 from ...tickets.queries import visible_ticket_or_404, visible_tickets
-from ...tickets.timeline import build_timeline
+from ...tickets.timeline import build_recent_timeline
 from ...workflow import Status
 from .. import labelling
 from ..assist import assist_panel
@@ -43,10 +47,19 @@ from ..similar import similar_panel
 from . import viewers
 from .consults import consult_panel
 from .forms import ACTION_FORMS
-from .replybox import reply_box_choices
+from .replybox import reply_box_with_replies
 
 #: How many of the citizen's other tickets the page lists.
 OTHER_TICKETS = 5
+#: How many of the latest events the timeline shows ("Show earlier events"
+#: shows them all: ``?timeline=all``).
+TIMELINE_SHOWN = 50
+#: The query parameter that shows the whole timeline.
+TIMELINE_PARAM = "timeline"
+#: The query parameter (``?panels=all``) that puts the secondary panels (the
+#: similar tickets, the suggested replies) in the page itself, as without
+#: JavaScript; else the page fetches them once it has rendered.
+PANELS_PARAM = "panels"
 
 
 #: What the page shows of a ticket, joined in (also for the views that show
@@ -170,14 +183,20 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
         now = timezone.now()
         bound = self.bound_form
         unread = ticket.unread_count if self.unread is None else self.unread
-        timeline = build_timeline(ticket, attachments)
+        whole = self.request.GET.get(TIMELINE_PARAM) == "all"
+        # The slow side panels come after the page (fetched), unless asked for.
+        defer = self.request.GET.get(PANELS_PARAM) != "all"
+        settings = switches.for_request(self.request)
+        timeline, has_earlier = build_recent_timeline(ticket, attachments,
+                                                      None if whole else TIMELINE_SHOWN)
         # The citizen's latest messages, as many as were unread, are marked new.
         citizen_messages = [e for e in timeline if e.kind == EventKind.CITIZEN_MESSAGE]
         for entry in citizen_messages[max(0, len(citizen_messages) - unread):] if unread else ():
             entry.is_new = True
         # The reply box's quick replies (one query, only when a reply can be sent).
-        quick_replies, quick_reply_data = (
-            reply_box_choices(self.request.user, ticket) if "reply" in forms else ([], []))
+        quick_replies, quick_reply_data, loaded_replies = (
+            reply_box_with_replies(self.request.user, ticket) if "reply" in forms
+            else ([], [], None))
         may_add_quick_replies = "reply" in forms and quick_reply_policy().user_has_permission(
             self.request.user, "add")
         context.update(
@@ -185,6 +204,8 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
             can_change=self.can_change,
             is_overdue=bool(ticket.is_open and ticket.due_at and ticket.due_at < now),
             timeline=timeline,
+            earlier_events_url=(f"?{TIMELINE_PARAM}=all#timeline-heading" if has_earlier
+                                else None),
             unread=unread,
             attachments=attachments,
             other_tickets=self.get_other_tickets(),
@@ -206,8 +227,11 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
             poll_every_ms=viewers.POLL_EVERY_MS,
             consult=consult_panel(self.request.user, ticket, can_change=self.can_change,
                                   bound_form=bound),
-            assist=assist_panel(self.request, ticket, timeline, can_reply="reply" in forms),
-            similar=similar_panel(self.request, ticket),
+            assist=assist_panel(self.request, ticket, timeline, can_reply="reply" in forms,
+                                replies=loaded_replies, settings=settings,
+                                defer_suggestions=defer),
+            similar=similar_panel(self.request, ticket, settings=settings, defer=defer),
+            panels_url=f"?{PANELS_PARAM}=all",
             labels=labels,
             label_form=label_form,
             labels_url=reverse(labelling.URL_NAME, args=[ticket.pk]),

@@ -12,7 +12,8 @@ share field names (``body``).
 """
 
 from django import forms
-from django.db.models import Prefetch
+from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ...conf import get_setting
@@ -104,9 +105,11 @@ class AssignForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # One query: the operators with their presence joined in.
         operators = list(assignable_users(self.ticket.office_id)
-                         .exclude(pk=self.ticket.assignee_id))
-        self.fields["assignee"].set_objects(operators, presence.name_and_status(operators))
+                         .exclude(pk=self.ticket.assignee_id)
+                         .select_related("helpdesk_presence"))
+        self.fields["assignee"].set_objects(operators, _name_and_presence(operators))
 
 
 class TransferForm(TicketActionForm):
@@ -237,16 +240,36 @@ class ConsultForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        people = list(candidates(self.ticket).prefetch_related(
-            Prefetch("helpdesk_memberships", to_attr="consult_offices",
-                     queryset=OfficeMembership.objects.select_related("office")
-                     .order_by("office__name")))
-            .order_by("first_name", "last_name", "username"))
-        self.fields["consultant"].set_objects(people, _colleague_label)
+        # One query: the candidates' memberships with their user and office.
+        memberships = (OfficeMembership.objects
+                       .filter(user__in=candidates(self.ticket))
+                       .select_related("user", "office")
+                       .order_by("user__first_name", "user__last_name", "user__username",
+                                 "user_id", "office__name"))
+        people = {}
+        for membership in memberships:
+            user = people.setdefault(membership.user_id, membership.user)
+            user.__dict__.setdefault("consult_offices", []).append(membership)
+        self.fields["consultant"].set_objects(people.values(), _colleague_label)
 
     @property
     def typed_text(self):
         return []  # shown again in its own panel, with what was typed
+
+
+def _name_and_presence(users):
+    """"Name — Available" for users whose presence row was joined in
+    (``select_related("helpdesk_presence")``): no query."""
+    now = timezone.now()
+
+    def row(user):
+        try:
+            return user.helpdesk_presence
+        except ObjectDoesNotExist:
+            return None
+
+    statuses = {user.pk: presence.effective(row(user), now) for user in users}
+    return lambda user: f"{person_name(user)} — {statuses[user.pk].label}"
 
 
 def _colleague_label(user):

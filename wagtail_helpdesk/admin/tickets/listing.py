@@ -1,7 +1,10 @@
 """The ticket list ("Elenco ticket"): queues, filters, search, columns, export.
 
 One query for the page of tickets (everything a row shows is joined in), one
-for their labels, one for the count, whatever the number of rows.
+for their labels, one for the count, whatever the number of rows. At scale
+(issue 20): the count is bounded and deep pages are keyset cursors
+(:mod:`.paging`); the search recognises what was typed
+(:mod:`~wagtail_helpdesk.tickets.search`); the menus of the filters are cached.
 """
 
 from django.urls import reverse
@@ -16,7 +19,7 @@ from ...tickets.queries import visible_tickets
 from ...tickets.queues import BY_SLUG, DEFAULT, QUEUES
 from ...tickets.search import search
 from ..presence import PresenceSwitch
-from . import columns
+from . import columns, paging
 from .export import TicketExportMixin
 
 
@@ -28,6 +31,7 @@ class TicketIndexView(TicketExportMixin, IndexView):
     search_backend_name = None
     default_ordering = "-last_activity_at"
     paginate_by = 50
+    paginator_class = paging.CappedPaginator  # a bounded count; cursors past it
     page_title = _("Tickets")
     detail_url_name = None
     any_permission_required = ["view", "change"]
@@ -54,11 +58,57 @@ class TicketIndexView(TicketExportMixin, IndexView):
         return [switch, *buttons] if switch else buttons
 
     def get_base_queryset(self):
-        tickets = visible_tickets(self.request.user).select_related(
+        tickets = visible_tickets(self.request.user, as_lists=True).select_related(
             "citizen", "service", "report_category", "office", "assignee")
         if "labels" in self.shown_columns:  # one query for the page's labels
             tickets = tickets.prefetch_related(labels.prefetch())
         return tickets
+
+    def order_queryset(self, queryset):
+        # The id breaks ties: numbered pages and cursors agree on one order.
+        return queryset.order_by(*paging.ordering_with_id(self.ordering)) if self.ordering \
+            else queryset
+
+    @cached_property
+    def cursor(self):
+        """``(AFTER|BEFORE, (value, pk))`` of a valid cursor in the request, or None."""
+        for name in (paging.AFTER, paging.BEFORE):
+            if (found := paging.decode(self.request.GET.get(name), self.ordering)) is not None:
+                return name, found
+        return None
+
+    def get_paginator(self, *args, **kwargs):
+        paginator = super().get_paginator(*args, **kwargs)
+        if not paging.keyset_field(self.ordering):  # no cursors: numbered pages, however deep
+            paginator.row_limit = None
+        return paginator
+
+    def paginate_queryset(self, queryset, page_size):
+        if self.cursor is None:
+            paginator = self.get_paginator(queryset, page_size,
+                                           orphans=self.get_paginate_orphans(),
+                                           allow_empty_first_page=self.get_allow_empty())
+            page = paging.numbered_page(paginator, self.request.GET.get(self.page_kwarg),
+                                        rows=self.page_rows)
+            if page is None:  # past the end, or empty: the paginator's usual answer
+                return super().paginate_queryset(queryset, page_size)
+            self.attach_labels(page.object_list)
+            return paginator, page, page.object_list, page.has_other_pages()
+        name, found = self.cursor
+        page = paging.keyset_page(self.page_rows(queryset), self.ordering, page_size,
+                                  **{name: found})
+        self.attach_labels(page.object_list)
+        return paging.KeysetPaginator(), page, page.object_list, True
+
+    def page_rows(self, queryset):
+        """The queryset a page's rows are read with: the labels' ids in the
+        same query (see :func:`.columns.with_label_ids`) rather than a prefetch."""
+        return columns.with_label_ids(queryset) if "labels" in self.shown_columns \
+            else queryset
+
+    def attach_labels(self, tickets):
+        if "labels" in self.shown_columns:
+            columns.attach_labels(tickets)
 
     def search_queryset(self, queryset):
         if not self.is_searching:
@@ -87,7 +137,8 @@ class TicketIndexView(TicketExportMixin, IndexView):
         if current not in BY_SLUG:
             current = DEFAULT
         params = self.request.GET.copy()
-        params.pop("p", None)
+        for name in ("p", paging.AFTER, paging.BEFORE):
+            params.pop(name, None)
         tabs = []
         for queue in QUEUES:
             params["queue"] = queue.slug
@@ -100,5 +151,17 @@ class TicketIndexView(TicketExportMixin, IndexView):
             for name, column in self.all_columns.items()]
         context["column_param"] = columns.PARAM
         context["kept_params"] = [(k, v) for k, values in self.request.GET.lists()
-                                  for v in values if k not in (columns.PARAM, "p")]
+                                  for v in values
+                                  if k not in (columns.PARAM, "p", paging.AFTER, paging.BEFORE)]
+        page = context.get("page_obj")
+        context["keyset_page"] = page if isinstance(page, paging.KeysetPage) else None
+        paginator = context.get("paginator")
+        context["list_capped"] = bool(getattr(paginator, "is_capped", False))
+        # The total is unknown: "Page N" without "of M".
+        context["list_truncated"] = bool(getattr(paginator, "is_truncated", False)
+                                         or getattr(paginator, "is_open_ended", False))
+        context["next_cursor"] = (
+            paging.page_cursor(page, self.ordering)
+            if getattr(paginator, "is_truncated", False) and page.number == paginator.num_pages
+            else None)
         return context

@@ -10,12 +10,20 @@ PREVIEW_LENGTH = 140
 
 
 def reply_box_choices(user, ticket):
-    """What the reply box offers (one query): ``(groups, data)`` — groups of
-    replies (personal first, then by office) for the ``<select>``, and plain
-    dicts for the script's searchable list."""
+    """What the reply box offers (one query): ``(groups, data)`` — see
+    :func:`reply_box_with_replies`."""
+    groups, data, _replies = reply_box_with_replies(user, ticket)
+    return groups, data
+
+
+def reply_box_with_replies(user, ticket):
+    """What the reply box offers (one query): ``(groups, data, replies)`` —
+    groups of replies (personal first, then by office) for the ``<select>``,
+    plain dicts for the script's searchable list, and the replies as loaded
+    (the assist's suggestions rank the same ones: no second query)."""
     replies = list(insertable_replies(user, ticket).select_related("office")
                    .only("pk", "title", "shortcut", "category", "body", "owner_id",
-                         "office__name"))
+                         "updated_at", "office__name"))
     personal = sorted((r for r in replies if r.owner_id), key=lambda r: r.title.lower())
     by_office = {}
     for reply in replies:
@@ -30,4 +38,4 @@ def reply_box_choices(user, ticket):
          "preview": " ".join(reply.body.split())[:PREVIEW_LENGTH]}
         for label, items in groups for reply in items
     ]
-    return [{"label": label, "replies": items} for label, items in groups], data
+    return [{"label": label, "replies": items} for label, items in groups], data, replies

@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from ...exports.views import export_urls
 from ...models import Ticket
 from ..assist import assist_urls
 from ..similar import similar_urls
@@ -55,6 +56,7 @@ class TicketViewSet(ModelViewSet):
             path("<int:pk>/consults/<int:user_pk>/end/", end_consult, name="end_consult"),
             *assist_urls(),
             *similar_urls(),
+            *export_urls(),
             path("<int:pk>/<slug:action>/", ticket_action, name="action"),
         ]
 

@@ -1,0 +1,1 @@
+"""Load harness of the citizens' journeys against the production layout."""

@@ -1,0 +1,200 @@
+"""The citizens' load harness: ``--citizens`` simulated citizens at once,
+each completing assistance requests and reports (alternately, a new citizen
+every journey) against the production layout for ``--duration`` seconds.
+
+    python -m deploy.layout --database-url postgres://postgres@127.0.0.1:5432/hf \\
+        --env HELPDESK_TRUSTED_PROXY_HEADER=HTTP_X_FORWARDED_FOR &
+    python -m bench.load --citizens 100 --duration 60
+
+Reports requests/s, complete submissions/s, p50/p95/p99 of every request
+(and per step), errors by kind, and *lost* submissions: confirmed to the
+citizen but not in the database afterwards (or still a draft). JSON in
+``var/bench/load-<citizens>c.json``. The load generator runs on the same
+machine: its own CPU time is reported beside the figures.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+from .journeys import Citizen
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def percentile(values, q):
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(seconds):
+    return {"count": len(seconds),
+            "p50_ms": _ms(percentile(seconds, 50)), "p95_ms": _ms(percentile(seconds, 95)),
+            "p99_ms": _ms(percentile(seconds, 99)),
+            "mean_ms": _ms(statistics.fmean(seconds)) if seconds else None}
+
+
+def _ms(value):
+    return None if value is None else round(value * 1000, 1)
+
+
+async def citizen_loop(index, base_url, deadline, results, seed):
+    import httpx
+
+    rng = random.Random(seed * 1000 + index)  # noqa: S311 (a reproducible load)
+    journey = index % 2  # half start with a request, half with a report
+    n = 0
+    while time.monotonic() < deadline:
+        address = f"10.{index // 250}.{index % 250}.{n % 250 + 1}"
+        async with httpx.AsyncClient(base_url=base_url, follow_redirects=False,
+                                     timeout=60) as client:
+            citizen = Citizen(client, rng, address)
+            result = await (citizen.assistance_request() if journey == 0 else citizen.report())
+        result.finished = time.monotonic()
+        results.append(result)
+        journey, n = 1 - journey, n + 1
+
+
+async def run_load(base_url, citizens, duration, seed):
+    results = []
+    started = time.monotonic()
+    deadline = started + duration
+    await asyncio.gather(*(citizen_loop(i, base_url, deadline, results, seed)
+                           for i in range(citizens)))
+    return results, time.monotonic() - started
+
+
+def lost_submissions(database_url, ticket_ids):
+    """Confirmed ticket ids missing from the database (or still drafts)."""
+    import psycopg
+
+    if not ticket_ids:
+        return []
+    with psycopg.connect(database_url) as conn:
+        found = {row[0] for row in conn.execute(
+            "SELECT id FROM wagtail_helpdesk_ticket WHERE id = ANY(%s) AND status <> 'draft'",
+            [list(ticket_ids)])}
+    return sorted(set(ticket_ids) - found)
+
+
+def process_tree_cpu(root_pid):
+    """CPU seconds (user + system) of ``root_pid`` and its descendants, from
+    /proc (Linux): the web server's own cost, whatever else runs beside it."""
+    if not root_pid or not Path("/proc").exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    parents, cpu = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        pid = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == pid]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(cpu.get(pid, 0.0) for pid in tree)
+
+
+def report(results, elapsed, database_url, citizens, duration, web_cpu=None):
+    timings = [t for r in results for t in r.timings]
+    done = [r for r in results if r.ticket_id and not r.error]
+    errors = Counter(r.error.split(":")[0] + ": " + r.error.split(":", 1)[-1].strip()[:80]
+                     for r in results if r.error)
+    by_step = {}
+    for t in timings:
+        by_step.setdefault(f"{t.journey}:{t.step}", []).append(t.seconds)
+    duplicates = len(done) - len({r.ticket_id for r in done})
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "citizens": citizens, "duration_s": duration, "elapsed_s": round(elapsed, 1),
+        "requests": len(timings), "requests_per_s": round(len(timings) / elapsed, 1),
+        "journeys_started": len(results), "submissions": len(done),
+        "submissions_per_s": round(len(done) / elapsed, 2),
+        "by_journey": dict(Counter(r.journey for r in done)),
+        "latency": summary([t.seconds for t in timings]),
+        "steps": {step: summary(values) for step, values in sorted(by_step.items())},
+        "errors": sum(errors.values()), "error_kinds": dict(errors.most_common(10)),
+        "http_errors": sum(1 for t in timings if t.status >= 400),
+        "lost": len(lost_submissions(database_url, [r.ticket_id for r in done])),
+        "duplicate_confirmations": duplicates,
+        "load_generator_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        # The web server's CPU per request: what the figures become on cores of
+        # its own (2 cores / this = the requests/s it could serve).
+        "web_cpu_s": None if web_cpu is None else round(web_cpu, 1),
+        "web_cpu_ms_per_request": (None if not web_cpu or not timings
+                                   else round(1000 * web_cpu / len(timings), 1)),
+        "machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()},
+    }
+
+
+def print_report(data):
+    lat = data["latency"]
+    print(f"\n{data['citizens']} citizens for {data['elapsed_s']} s "
+          f"(load generator CPU {data['load_generator_cpu_s']} s, same machine)")
+    print(f"  requests     {data['requests']:>7}   {data['requests_per_s']:>7} /s")
+    print(f"  submissions  {data['submissions']:>7}   {data['submissions_per_s']:>7} /s   "
+          f"{data['by_journey']}")
+    print(f"  latency      p50 {lat['p50_ms']} ms   p95 {lat['p95_ms']} ms   "
+          f"p99 {lat['p99_ms']} ms")
+    if data["web_cpu_ms_per_request"]:
+        print(f"  web server   {data['web_cpu_s']} CPU s, "
+              f"{data['web_cpu_ms_per_request']} CPU ms per request "
+              f"(load average {data['machine']['load_average'][0]:.1f} on "
+              f"{data['machine']['cores']} cores)")
+    print(f"  errors {data['errors']}   lost {data['lost']}   "
+          f"(HTTP errors {data['http_errors']})")
+    for kind, count in data["error_kinds"].items():
+        print(f"    {count:>5}  {kind}")
+    print(f"  {'step':<24}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    for step, s in data["steps"].items():
+        print(f"  {step:<24}{s['count']:>7}{s['p50_ms']:>9}{s['p95_ms']:>9}{s['p99_ms']:>9}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--layout", default=str(ROOT / "var" / "layout" / "layout.json"),
+                        help="the JSON python -m deploy.layout writes (url, database)")
+    parser.add_argument("--url", help="the site's base URL (instead of --layout)")
+    parser.add_argument("--database-url", help="its database (instead of --layout)")
+    parser.add_argument("--citizens", type=int, default=100)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--output", help="JSON file (default var/bench/load-<N>c.json)")
+    args = parser.parse_args(argv)
+    url, database_url, web_pid = args.url, args.database_url, None
+    if not (url and database_url):
+        layout = json.loads(Path(args.layout).read_text())
+        url, database_url = url or layout["url"], database_url or layout["database_url"]
+        web_pid = layout.get("pids", {}).get("gunicorn")
+    cpu_before = process_tree_cpu(web_pid)
+    results, elapsed = asyncio.run(run_load(url, args.citizens, args.duration, args.seed))
+    cpu_after = process_tree_cpu(web_pid)
+    web_cpu = None if cpu_before is None else cpu_after - cpu_before
+    data = report(results, elapsed, database_url, args.citizens, args.duration, web_cpu)
+    output = Path(args.output or ROOT / "var" / "bench" / f"load-{args.citizens}c.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(data, indent=2))
+    print_report(data)
+    print(f"\nJSON: {output}")
+    return data
+
+
+if __name__ == "__main__":
+    main()

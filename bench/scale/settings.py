@@ -1,0 +1,19 @@
+"""Settings of the scale benchmark: the test settings (the example site, locmem
+cache, synchronous tasks) with DEBUG off, as production runs, on the database
+``DATABASE_URL`` names (set by the harness before Django starts)."""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")  # the test settings' temporary dirs, then off below
+
+from tests.settings import *  # noqa: F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# The harness logs in with force_login: no password is ever checked.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Each measured request opens no new connection: one long-lived connection,
+# as a production worker with CONN_MAX_AGE has.
+DATABASES["default"]["CONN_MAX_AGE"] = None  # noqa: F405
+LOGGING = {"version": 1, "disable_existing_loggers": False,
+           "root": {"handlers": [], "level": "ERROR"}}

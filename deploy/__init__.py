@@ -1,0 +1,1 @@
+"""The multi-process production layout (docs/scale.md): ``python -m deploy.layout``."""

@@ -1,0 +1,158 @@
+"""The operator's ticket page at scale: the same, pinned number of queries
+for an ordinary ticket and for one with a 200-event timeline, of which the
+page shows the latest events (the earlier ones on request)."""
+
+from datetime import timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from wagtail_helpdesk import services
+from wagtail_helpdesk.admin.tickets.detail import TIMELINE_SHOWN
+from wagtail_helpdesk.models import EventKind, TicketEvent, Visibility
+
+#: Queries of the whole request, Wagtail's own included (session, user, its
+#: two permission queries, the user's profile, the locales, the menu's and
+#: search areas' page/collection/site permission checks: nine of them).
+#: Measured, then pinned. The similar tickets and the suggested replies are
+#: not among them: the page fetches them once it has rendered.
+PINNED_OPEN = 22
+#: The 200-event ticket: + the users and the offices its events name.
+PINNED_OPEN_200 = 24
+PINNED_RESOLVED = 18
+#: The same on PostgreSQL (the full-text ranking went with the deferred panels).
+POSTGRES_EXTRA = 0
+
+
+def pinned(count):
+    return count + (POSTGRES_EXTRA if connection.vendor == "postgresql" else 0)
+
+
+@pytest.fixture
+def desk(factories):
+    office, other = factories.office(name="URP"), factories.office(name="Tributi")
+    op, colleague = factories.operator(office), factories.operator(office)
+    service = factories.service(office)
+    citizen = factories.citizen()
+
+    class Desk:
+        pass
+
+    desk = Desk()
+    desk.__dict__.update(office=office, other=other, op=op, colleague=colleague,
+                         service=service, citizen=citizen, factories=factories)
+    return desk
+
+
+def open_ticket(desk):
+    ticket = desk.factories.request_ticket(service_=desk.service, citizen_=desk.citizen)
+    return services.take_charge(ticket, desk.op)
+
+
+def add_events(ticket, desk, count):
+    """``count`` events of every common kind, naming people and offices."""
+    kinds = [
+        (EventKind.CITIZEN_MESSAGE, Visibility.PUBLIC, {}, True),
+        (EventKind.REPLY, Visibility.PUBLIC, {}, False),
+        (EventKind.NOTE, Visibility.INTERNAL, {"mentions": [desk.colleague.pk]}, False),
+        (EventKind.ASSIGNED, Visibility.INTERNAL,
+         {"from": desk.op.pk, "to": desk.colleague.pk}, False),
+        (EventKind.TRANSFERRED, Visibility.INTERNAL,
+         {"from": desk.office.pk, "to": desk.other.pk}, False),
+    ]
+    start = timezone.now() - timedelta(days=30)
+    TicketEvent.objects.bulk_create(
+        TicketEvent(ticket=ticket, kind=kind, visibility=visibility, data=data,
+                    by_citizen=by_citizen, actor=None if by_citizen else desk.op,
+                    body=f"Messaggio numero {i}", created_at=start + timedelta(minutes=i))
+        for i, (kind, visibility, data, by_citizen) in
+        ((i, kinds[i % len(kinds)]) for i in range(count)))
+
+
+def page_queries(client, ticket, **params):
+    url = reverse("helpdesk_tickets:detail", args=[ticket.pk])
+    assert client.get(url, params).status_code == 200  # marks read, warms the menus
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return [q["sql"] for q in ctx.captured_queries], response
+
+
+def test_an_ordinary_and_a_200_event_ticket_make_the_same_pinned_queries(client, desk):
+    ordinary, big = open_ticket(desk), open_ticket(desk)
+    add_events(big, desk, 200)
+    client.force_login(desk.op)
+    small_queries, _ = page_queries(client, ordinary)
+    big_queries, _ = page_queries(client, big)
+    assert len(small_queries) <= pinned(PINNED_OPEN), "\n".join(q[:120] for q in small_queries)
+    # The names the big timeline refers to: at most two more queries (users, offices).
+    assert len(big_queries) <= len(small_queries) + 2, "\n".join(q[:120] for q in big_queries)
+    assert len(big_queries) <= pinned(PINNED_OPEN_200)
+
+
+def test_the_slow_panels_are_not_computed_with_the_page(client, desk):
+    ticket = open_ticket(desk)
+    client.force_login(desk.op)
+    queries, response = page_queries(client, ticket)
+    assert not [q for q in queries if "ticketembedding" in q]  # the similar tickets' lookup
+    assert len([q for q in queries if "assistsettings" in q]) == 1  # read once
+    assert len([q for q in queries if '"wagtail_helpdesk_label"' in q]) == 1
+    soup = BeautifulSoup(response.content, "html.parser")
+    for region, name in (("#ticket-similar-body", "helpdesk_tickets:similar_panel"),
+                         ("#reply-suggestions-region", "helpdesk_tickets:assist_suggestions")):
+        node = soup.select_one(region)
+        assert node["aria-live"] == "polite"
+        assert node["data-w-swap-src-value"] == reverse(name, args=[ticket.pk])
+        assert client.get(node["data-w-swap-src-value"]).status_code == 200
+
+
+def test_a_resolved_ticket_makes_fewer_queries(client, desk):
+    ticket = open_ticket(desk)
+    services.resolve(ticket, desk.op, desk.factories.resolution_type(), "Fatto")
+    client.force_login(desk.op)
+    queries, _ = page_queries(client, ticket)
+    assert len(queries) <= pinned(PINNED_RESOLVED), "\n".join(q[:120] for q in queries)
+
+
+def test_the_timeline_shows_the_latest_events_and_the_earlier_on_request(client, desk):
+    big = open_ticket(desk)
+    add_events(big, desk, 200)
+    total = TicketEvent.objects.filter(ticket=big).count()
+    client.force_login(desk.op)
+    _, response = page_queries(client, big)
+    soup = BeautifulSoup(response.content, "html.parser")
+    events = soup.select(".helpdesk-timeline__list > li.helpdesk-event")
+    assert len(events) == TIMELINE_SHOWN
+    latest = TicketEvent.objects.filter(ticket=big).order_by("-created_at", "-pk")[0]
+    assert events[-1]["id"] == f"event-{latest.pk}"  # oldest first, ending with the newest
+    link = soup.select_one(".helpdesk-timeline__earlier a")
+    assert link is not None and "timeline=all" in link["href"]
+    _, whole = page_queries(client, big, timeline="all")
+    soup = BeautifulSoup(whole.content, "html.parser")
+    assert len(soup.select(".helpdesk-timeline__list > li.helpdesk-event")) == total
+    assert soup.select_one(".helpdesk-timeline__earlier") is None
+
+
+def test_a_short_timeline_has_no_earlier_link(client, desk):
+    ticket = open_ticket(desk)
+    client.force_login(desk.op)
+    _, response = page_queries(client, ticket)
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.select_one(".helpdesk-timeline__earlier") is None
+    assert len(soup.select(".helpdesk-timeline__list > li.helpdesk-event")) == (
+        TicketEvent.objects.filter(ticket=ticket).count())
+
+
+def test_the_timeline_names_the_people_and_offices_of_the_events(client, desk):
+    big = open_ticket(desk)
+    add_events(big, desk, 10)
+    client.force_login(desk.op)
+    _, response = page_queries(client, big)
+    text = BeautifulSoup(response.content, "html.parser").select_one(
+        ".helpdesk-timeline").get_text(" ")
+    assert "From URP to Tributi" in text
+    assert f"Assigned to {desk.colleague.get_full_name() or desk.colleague.username}" in text
