@@ -31,29 +31,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 REQUIREMENTS = HERE / "requirements.txt"
+sys.path.insert(0, str(ROOT))
 
-
-SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
-
-
-def parse_size(text):
-    """ "10k", "100K", "1m", "250000" -> number of tickets (as bench/scale)."""
-    value = str(text).strip().lower().replace("_", "")
-    if value in SIZES:
-        return SIZES[value]
-    if value.endswith("k"):
-        return int(float(value[:-1]) * 1_000)
-    if value.endswith("m"):
-        return int(float(value[:-1]) * 1_000_000)
-    return int(value)
-
-
-def size_label(size):
-    """10k, 100k, 1m, else the number: the same file names as bench/scale."""
-    for label, value in SIZES.items():
-        if value == size:
-            return label
-    return str(size)
+from bench.sizes import parse_size, size_label  # noqa: E402
 
 
 def ensure_venv(venv):

@@ -24,31 +24,11 @@ import sys
 import time
 from pathlib import Path
 
+from bench.sizes import SIZES, parse_size, size_label  # noqa: F401  (re-exported)
+
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "wagtail_helpdesk" / "migrations"
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
-SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
-
-
-def parse_size(text):
-    """"10k", "100K", "1m", "250000" → number of tickets."""
-    value = str(text).strip().lower().replace("_", "")
-    if value in SIZES:
-        return SIZES[value]
-    if value.endswith("k"):
-        return int(float(value[:-1]) * 1_000)
-    if value.endswith("m"):
-        return int(float(value[:-1]) * 1_000_000)
-    return int(value)
-
-
-def size_label(size):
-    for label, value in SIZES.items():
-        if value == size:
-            return label
-    return str(size)
-
-
 def default_database(size):
     return f"bench_{size_label(size)}"
 

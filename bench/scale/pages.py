@@ -251,7 +251,7 @@ class Bench:
         rows = max(1, int(self.size * EXPORT_SHARE))
         since = (self.visible().order_by("-created_at")
                  .values_list("created_at", flat=True)[min(rows, self.visible().count() - 1)])
-        params = {"queue": "all", "created_at_after": since.date().isoformat(), "export": "csv"}
+        params = {"queue": "all", "created_at_from": since.date().isoformat(), "export": "csv"}
 
         def consume(response):
             if response.get("Content-Type", "").startswith("text/csv"):

@@ -8,7 +8,6 @@ import pytest
 from django.db import connection
 
 from wagtail_helpdesk.models import Label, ShortCodeMode, Ticket
-from wagtail_helpdesk.tickets import search as search_module
 from wagtail_helpdesk.tickets.search import recognise, search, search_q
 
 FISCAL = "RSSMRA85T10A562S"
@@ -79,12 +78,15 @@ def test_a_label_name_finds_its_tickets(tickets, factories):
     assert found('label:"Da richiamare" cassonetto') == set()
 
 
-def test_common_name_words_fall_back_to_a_subquery(tickets, monkeypatch):
-    inline = found("esposito")
-    monkeypatch.setattr(search_module, "CITIZENS_INLINE", 0)
-    assert found("esposito") == inline and names(tickets, inline) == {"giovanna"}
+def test_name_words_read_the_citizens_in_the_same_query(tickets, django_assert_num_queries):
+    """However many citizens share a name, their ids come from a subquery of
+    the search's own query (an array computed once on PostgreSQL): no
+    separate query, no list of ids that stops at some size."""
+    with django_assert_num_queries(2):  # the label lookup, then the tickets
+        hits = set(search(Ticket.objects.all(), "esposito").values_list("pk", flat=True))
+    assert names(tickets, hits) == {"giovanna"}
     sql = str(search(Ticket.objects.all(), "esposito").query).upper()
-    assert "WAGTAIL_HELPDESK_CITIZEN" in sql  # the subquery, not a list of ids
+    assert "WAGTAIL_HELPDESK_CITIZEN" in sql
 
 
 def test_words_never_join_the_citizens(tickets):
@@ -127,6 +129,16 @@ def test_postgresql_serves_the_name_words_with_trigrams(tickets):
     assert "helpdesk_citizen_family_trgm" in shown, shown
     shown = plan(Citizen.objects.filter(given_name__icontains="iovan"))
     assert "helpdesk_citizen_given_trgm" in shown, shown
+
+
+@pytest.mark.postgres
+def test_postgresql_ors_the_citizens_ids_with_the_ticket_indexes(tickets):
+    """The citizens' ids are an index condition (``= ANY(array)``) beside the
+    trigram arms, not a subplan checked on every row."""
+    shown = plan(Ticket.objects.filter(search_q("esposito")).values("pk"))
+    assert "BitmapOr" in shown, shown
+    assert "SubPlan" not in shown, shown
+    assert "citizen_id = ANY" in shown, shown
 
 
 # --- numbers and codes are text too ----------------------------------------------------------

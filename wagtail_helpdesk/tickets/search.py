@@ -29,15 +29,15 @@ text searched as usual.
 
 Every arm of the words' OR is a column of the ticket itself or a list of ids,
 so PostgreSQL combines index scans (``BitmapOr``) instead of walking the
-whole table: the matching citizens are read first (one query, at most
-:data:`CITIZENS_INLINE` of them inlined; more, and a subquery is used, the
-word being common enough for the newest-first walk to find a page at once),
-the label of that name likewise.
+whole table: the matching citizens' ids are an array computed once, first
+(``citizen_id = ANY(ARRAY(SELECT …))`` on PostgreSQL: an index condition
+however many there are; a plain ``IN (SELECT …)`` would be a filter checked
+row by row), the label of that name is read first likewise.
 """
 
 import re
 
-from django.db.models import CharField, F, Q, Value
+from django.db.models import BooleanField, CharField, F, Func, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
 from ..fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
@@ -48,8 +48,6 @@ _NUMBER = re.compile(r"^#?(\d{1,12})$")
 _YEAR_NUMBER = re.compile(r"^(\d{4})\s*[-/]\s*(\d{1,9})$")
 #: ``<prefix>-<year>-<number>``: a whole sequential short code.
 _SEQUENTIAL_CODE = re.compile(r"^[^\s-]{1,8}-\d{4}-\d{1,9}$")
-#: Citizens matching a name word inlined as ids; past this, a subquery.
-CITIZENS_INLINE = 1000
 #: Names are matched word by word, up to this many words.
 MAX_NAME_WORDS = 5
 #: A number or code this long is also looked for in subjects and descriptions
@@ -101,17 +99,34 @@ def _labelled(name):
     return Q(pk__in=TicketLabel.objects.filter(label__name__iexact=name).values("ticket_id"))
 
 
+class _AnyOf(Func):
+    """``column = ANY(ARRAY(subquery))``: on PostgreSQL the subquery runs once,
+    as an init plan, and its array is an index condition that can join the
+    other arms of an OR in a ``BitmapOr``; elsewhere ``column IN (subquery)``.
+    (``IN (subquery)`` on PostgreSQL becomes a hashed subplan checked row by
+    row: the whole table read to count a common name's tickets.)"""
+
+    output_field = BooleanField()
+
+    def __init__(self, column, queryset):
+        super().__init__(F(column), Subquery(queryset))
+
+    def as_sql(self, compiler, connection, **extra):
+        column, subquery = self.source_expressions
+        column_sql, column_params = compiler.compile(column)
+        subquery_sql, subquery_params = compiler.compile(subquery)
+        if connection.vendor == "postgresql":
+            return f"{column_sql} = ANY(ARRAY{subquery_sql})", (*column_params, *subquery_params)
+        return f"{column_sql} IN {subquery_sql}", (*column_params, *subquery_params)
+
+
 def _citizens_named(words):
     """Filter on ``citizen``: the citizens with any of ``words`` in their given
-    or family name — their ids when few (one query), else a subquery."""
+    or family name (trigram indexes on PostgreSQL)."""
     names = Q()
     for word in words:
         names |= Q(family_name__icontains=word) | Q(given_name__icontains=word)
-    citizens = Citizen.objects.filter(names).order_by().values_list("pk", flat=True)
-    ids = list(citizens[:CITIZENS_INLINE + 1])
-    if len(ids) > CITIZENS_INLINE:
-        return Q(citizen_id__in=citizens)
-    return Q(citizen_id__in=ids) if ids else Q()
+    return Q(_AnyOf("citizen_id", Citizen.objects.filter(names).order_by().values("pk")))
 
 
 def _in_texts(text):
@@ -152,8 +167,8 @@ def search_q(text):
     if kind == FISCAL_CODE:
         # Declared identities too: an operator checking a caller finds what
         # was sent in their name (and can then link it, or not).
-        return Q(citizen_id__in=Citizen.objects.filter(
-            Q(fiscal_code=value) | Q(declared_fiscal_code=value)).values("pk"))
+        return Q(_AnyOf("citizen_id", Citizen.objects.filter(
+            Q(fiscal_code=value) | Q(declared_fiscal_code=value)).order_by().values("pk")))
     return _words(value)
 
 
