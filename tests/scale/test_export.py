@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.support.exports import said
 from wagtail_helpdesk import services
 from wagtail_helpdesk.admin.tickets.listing import TicketIndexView
 from wagtail_helpdesk.exports import tasks
@@ -21,6 +22,7 @@ from wagtail_helpdesk.models import ExportStatus, Label, TicketExport
 from wagtail_helpdesk.services import labels as label_service
 
 URL = "/admin/helpdesk/tickets/"
+
 
 
 @pytest.fixture
@@ -258,7 +260,7 @@ def test_a_failed_export_says_so(desk, monkeypatch):
     monkeypatch.setattr(tasks, "write", broken)
     assert tasks.generate(export.pk) is False
     export.refresh_from_db()
-    assert export.status == ExportStatus.FAILED and "could not be prepared" in export.error
+    assert export.status == ExportStatus.FAILED and export.error == said(export, tasks.failure_message)
     assert not export.file
 
 

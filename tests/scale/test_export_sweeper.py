@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_q.exceptions import TimeoutException
 from django_q.signals import pre_enqueue
 
+from tests.support.exports import said
 from wagtail_helpdesk.exports import tasks
 from wagtail_helpdesk.models import ExportStatus, TicketExport
 from wagtail_helpdesk.notifications.schedules import PREFIX, wanted
@@ -68,7 +69,7 @@ def test_a_timed_out_export_fails_and_leaves_no_file(desk, monkeypatch, private_
     with pytest.raises(TimeoutException):  # django-q2 still sees its timeout
         tasks.generate(export.pk)
     export.refresh_from_db()
-    assert export.status == ExportStatus.FAILED and export.error == tasks.too_long_message()
+    assert export.status == ExportStatus.FAILED and export.error == said(export, tasks.too_long_message)
     assert files(private_media) == []
 
 
@@ -124,7 +125,7 @@ def test_the_sweeper_gives_up_exports_queued_for_too_long(desk):
                  queued_at=now - tasks.QUEUED_STALE - timedelta(minutes=1))
     assert tasks.sweep()["failed"] == 1
     old.refresh_from_db()
-    assert old.status == ExportStatus.FAILED and old.error == tasks.failure_message()
+    assert old.status == ExportStatus.FAILED and old.error == said(old, tasks.failure_message)
 
 
 def test_the_sweeper_retries_then_fails_exports_left_running(desk):
@@ -141,7 +142,7 @@ def test_the_sweeper_retries_then_fails_exports_left_running(desk):
         export.refresh_from_db()
     assert dead.status == ExportStatus.DONE and dead.attempts == 2
     assert hopeless.status == ExportStatus.FAILED
-    assert hopeless.error == tasks.too_long_message() and hopeless.claim_token == ""
+    assert hopeless.error == said(hopeless, tasks.too_long_message) and hopeless.claim_token == ""
     assert alive.status == ExportStatus.RUNNING and alive.claim_token == "alive"
 
 
