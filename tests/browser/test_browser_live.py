@@ -133,8 +133,10 @@ def server_sockets(monkeypatch):
 
 
 def settle(page, held, count=1):
-    """Wait until the server holds ``count`` operator sockets (closing ones go)."""
-    for _ in range(50):
+    """Wait until the server holds ``count`` operator sockets (closing ones go:
+    on a busy machine the server may learn of a closed page's socket seconds
+    later)."""
+    for _ in range(200):
         if len(held) == count:
             return
         page.wait_for_timeout(100)
