@@ -17,6 +17,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tests.support.polling import wait_for
 from wagtail_helpdesk.models import Notification
 from wagtail_helpdesk.notifications import email as mail
 from wagtail_helpdesk.notifications import outbox, tasks
@@ -77,14 +78,6 @@ def cluster(smtp, monkeypatch, tmp_path):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
 
-
-def wait_for(predicate, timeout=40):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.parametrize("broker", ["orm", "redis"])

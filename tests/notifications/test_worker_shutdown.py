@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.polling import wait_for as wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "notifications.md"
 
@@ -61,14 +63,6 @@ def live_members(pgid):
             pids.append(int(entry.name))
     return pids
 
-
-def wait_until(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture

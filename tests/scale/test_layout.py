@@ -21,6 +21,7 @@ from bench.load.seed import seed
 from deploy.layout import Layout
 from tests.support.asgi import REDIS_URL, database_url
 from tests.support.images import PDF_BYTES
+from tests.support.polling import wait_for
 from tests.support.smtp import Recorder, free_port
 from wagtail_helpdesk.models import Attachment, Ticket
 
@@ -50,17 +51,6 @@ def layout(django_db_serialized_rollback, transactional_db, tmp_path, mailbox):
     ) as running:
         yield running
 
-
-def wait_for(check, timeout=40.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    return None
 
 
 def send_request_with_attachment(url):

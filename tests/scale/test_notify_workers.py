@@ -30,6 +30,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tests.support.polling import wait_for
 from wagtail_helpdesk.models import Notification, NotificationChannel
 from wagtail_helpdesk.notifications import email as mail
 from wagtail_helpdesk.notifications import outbox, tasks
@@ -63,14 +64,6 @@ def socket_owner(port):
                     return int(entry.name)
     return None
 
-
-def wait_for(predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
