@@ -1,6 +1,7 @@
 """Measure the operator, API and citizen pages against a scale dataset.
 
     .venv/bin/python -m bench.scale.pages --size 100k [--runs 7] [--explain] [--only list_all,ticket]
+        [--profile]
 
 Builds or reuses the dataset (:mod:`bench.scale.dataset`), then, with
 Django's test client in this process (server time, no network), requests
@@ -9,7 +10,9 @@ queries (Django's debug cursor would be timed too), then once more, untimed,
 capturing them. For each page: median and spread (max − min) of the runs, the query count,
 the bare-SQL time of the captured SELECTs replayed with a cursor and the
 ratio page ÷ bare SQL; ``--explain`` prints EXPLAIN (ANALYZE, BUFFERS) of the
-slowest queries. Goals of issue 20 (for 1M tickets) are data in
+slowest queries; ``--profile`` writes where each page's time goes (pyinstrument,
+one more run after the timed ones) to ``var/bench/profile-<size>-<page>.txt``
+and ``.html``. Goals of issue 20 (for 1M tickets) are data in
 :data:`bench.scale.goals.GOALS`; each row says PASS/FAIL against its goal,
 which only means something at 1M. Writes ``var/bench/results-<size>.json``.
 
@@ -107,6 +110,24 @@ def bare_sql(queries, repeat=3):
     return statistics.median(values), slowest, len(reads) - len(replayable)
 
 
+def profiled(key, size, call, prepare=None):
+    """One more run of ``call`` under pyinstrument (sampling every 1 ms),
+    written as text and HTML under var/bench/; returns the text file's path."""
+    from pyinstrument import Profiler
+
+    args = (prepare(),) if prepare else ()
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    call(*args)
+    profiler.stop()
+    stem = OUTPUT / f"profile-{dataset.size_label(size)}-{key}"
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    text = profiler.output_text(unicode=True, color=False, show_all=False)
+    stem.with_suffix(".txt").write_text(text)
+    stem.with_suffix(".html").write_text(profiler.output_html())
+    return str(stem.with_suffix(".txt"))
+
+
 def explain(sql):
     from django.db import connection
 
@@ -116,12 +137,12 @@ def explain(sql):
 
 
 class Bench:
-    def __init__(self, targets, size, runs, show_explain=False, only=None):
+    def __init__(self, targets, size, runs, show_explain=False, only=None, profile=False):
         from django.contrib.auth import get_user_model
         from django.test import Client
 
         self.targets, self.size, self.runs = targets, size, runs
-        self.show_explain, self.only = show_explain, only
+        self.show_explain, self.only, self.profile = show_explain, only, profile
         users = get_user_model().objects
         self.operator = users.get(pk=targets["operator"])
         self.supervisor = users.get(pk=targets["supervisor"])
@@ -178,6 +199,8 @@ class Bench:
             row.update(body)
         row.update(goals.judge(key, row))
         self.results[key] = row
+        if self.profile:
+            row["profile"] = profiled(key, self.size, call, prepare)
         if self.show_explain:
             for sql, seconds in slowest[:3]:
                 print(f"\n--- {key}: {seconds * 1000:.1f} ms\n{sql}\n{explain(sql)}")
@@ -338,6 +361,8 @@ def main(argv=None):
     parser.add_argument("--explain", action="store_true",
                         help="EXPLAIN (ANALYZE, BUFFERS) the slowest queries of each page")
     parser.add_argument("--only", help="comma-separated page keys")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile one more run of each page (pyinstrument) into var/bench/")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a goal fails")
     parser.add_argument("--output", help="default var/bench/results-<size>.json")
     args = parser.parse_args(argv)
@@ -345,7 +370,7 @@ def main(argv=None):
     targets = dataset.ensure_dataset(size, args.database, args.rebuild)
     # No setup_test_environment(): its template instrumentation would be measured too.
     bench = Bench(targets, size, args.runs, args.explain,
-                  set(args.only.split(",")) if args.only else None)
+                  set(args.only.split(",")) if args.only else None, args.profile)
     started = time.perf_counter()
     results = bench.run()
     report = {
