@@ -150,3 +150,44 @@ def test_twenty_concurrent_submissions_get_twenty_codes(factories, mode):
     if mode == ShortCodeMode.SEQUENTIAL:
         numbers = sorted(int(code.rsplit("-", 1)[1]) for code in codes)
         assert numbers == list(range(1, count + 1))  # no gaps, no duplicates
+
+
+def test_a_citizen_gets_the_prefix_of_the_site_they_submit_on(client, pages, settings):
+    """Two sites, one form page: the request sent on the second site's address
+    takes that site's prefix (it took the default site's before)."""
+    from wagtail.models import Site
+
+    from tests.support.citizen import send_request
+    from wagtail_helpdesk.models import HelpdeskSettings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "altro.example.it"]
+    pages.factories.settings(short_code_mode=ShortCodeMode.SEQUENTIAL, request_prefix="AST")
+    default = Site.objects.get(is_default_site=True)
+    other = Site.objects.create(hostname="altro.example.it", port=80, site_name="Altro",
+                                root_page=default.root_page)
+    other_settings = HelpdeskSettings.for_site(other)
+    other_settings.short_code_mode = ShortCodeMode.SEQUENTIAL
+    other_settings.request_prefix = "ALT"
+    other_settings.privacy_page = HelpdeskSettings.for_site(default).privacy_page
+    other_settings.save()
+
+    client.defaults["HTTP_HOST"] = "altro.example.it"
+    send_request(client, pages)
+
+    ticket = Ticket.objects.get(status="new")
+    assert ticket.short_code.startswith("ALT-"), ticket.short_code
+    assert not ShortCodeSequence.objects.filter(prefix="AST").exists()
+
+
+def test_a_sequential_code_is_saved_with_the_submission(factories):
+    """One UPDATE gives the ticket its status and its sequential code."""
+    from django.test.utils import CaptureQueriesContext
+
+    factories.settings(short_code_mode=ShortCodeMode.SEQUENTIAL, request_prefix="AST")
+    with CaptureQueriesContext(connection) as queries:
+        ticket = factories.request_ticket()
+    updates = [q["sql"] for q in queries
+               if q["sql"].startswith("UPDATE") and Ticket._meta.db_table in q["sql"]
+               and "short_code" in q["sql"]]
+    assert len(updates) == 1 and "status" in updates[0]
+    assert Ticket.objects.get(pk=ticket.pk).short_code == ticket.short_code

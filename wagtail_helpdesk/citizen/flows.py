@@ -72,6 +72,18 @@ class Flow(ABC):
         return kwargs
 
     @cached_property
+    def site(self):
+        """The Wagtail site the citizen is on (its short-code prefixes and
+        receipts apply); Wagtail keeps it on the request once found."""
+        from django.core.exceptions import DisallowedHost
+        from wagtail.models import Site
+
+        try:
+            return Site.find_for_request(self.request)
+        except (DisallowedHost, KeyError):
+            return None
+
+    @cached_property
     def area(self):
         """Parsed once per request (it may read an uploaded GeoJSON document)."""
         return Area.from_block(self.value)
@@ -197,7 +209,7 @@ class Flow(ABC):
             draft = services.submit_web_ticket(
                 user=self.request.user, kind=self.kind, attachments=wizard.uploads(),
                 draft=True, replaces_draft=wizard.state.get("draft_id"),
-                site=getattr(self.request, "site", None), **self.draft_fields(partial))
+                site=self.site, **self.draft_fields(partial))
         except HelpdeskError as exc:
             wizard.notice(exc.message)
             return
@@ -232,7 +244,7 @@ class Flow(ABC):
             ticket = services.submit_web_ticket(
                 user=getattr(self.request, "user", None), person=self.person(),
                 kind=self.kind, attachments=uploads,
-                idempotency_key=f"web:{wizard.token}", site=getattr(self.request, "site", None),
+                idempotency_key=f"web:{wizard.token}", site=self.site,
                 replaces_draft=wizard.state.get("draft_id"), **self.ticket_fields())
         except HelpdeskError as exc:
             wizard.notice(exc.message)

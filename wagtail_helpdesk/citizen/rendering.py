@@ -41,14 +41,30 @@ def _site(request):
     return site
 
 
+def _settings(request):
+    """The Helpdesk settings of the request's site, read once per request
+    (Wagtail keeps them on the request; the page's chrome reads them too)."""
+    from django.core.exceptions import DisallowedHost
+
+    from ..models import HelpdeskSettings
+    from ..services.core import helpdesk_settings
+
+    if request is not None:
+        try:
+            return HelpdeskSettings.for_request(request)
+        except (DisallowedHost, KeyError, HelpdeskSettings.DoesNotExist):
+            pass  # a bare request (a block preview): the default site's settings
+    return helpdesk_settings(_site(request))
+
+
 def _privacy_url(value, request):
     page = value.get("privacy_page")
     if page is None:
-        from ..services.core import helpdesk_settings
-
-        page = helpdesk_settings(_site(request)).privacy_page
+        page = _settings(request).privacy_page
     try:
-        return page.specific.url if page is not None and page.live else ""
+        # ``specific_deferred``: the address needs only the base page's
+        # fields; the specific row is read only if its class needs it.
+        return page.specific_deferred.get_url(request) if page is not None and page.live else ""
     except AttributeError:
         return ""
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import workflow
 from ..errors import GuardFailed
-from ..models import Channel, EventKind, Kind, Office, Priority, Ticket, Visibility
+from ..models import Channel, EventKind, Kind, Office, Priority, ShortCodeMode, Ticket, Visibility
 from ..permissions import office_ids_for, ticket_policy
 from ..sla import add_working_days
 from ..workflow import Action, Status
@@ -25,7 +25,7 @@ from .actors import (
 from .attachments import check_uploads, store_attachments
 from .citizens import register_citizen
 from .identities import is_declared
-from .shortcodes import assign_short_code
+from .shortcodes import assign_short_code, sequential_code
 
 #: Fields of a draft that may be edited (by operators).
 DRAFT_FIELDS = (
@@ -113,8 +113,14 @@ def _on_submit(ticket, actor, now, site, acknowledge=True):
     ticket.due_at = add_working_days(now, sla) if sla else None
     if isinstance(actor, CitizenActor):
         ticket.last_citizen_activity_at = now
-    ticket.save(update_fields=["status", "submitted_at", "updated_at", "last_activity_at",
-                               "due_at", "last_citizen_activity_at", "version"])
+    fields = ["status", "submitted_at", "updated_at", "last_activity_at", "due_at",
+              "last_citizen_activity_at", "version"]
+    if not ticket.short_code and settings_.short_code_mode == ShortCodeMode.SEQUENTIAL:
+        # Saved with the submission (one UPDATE); a random code is tried after
+        # it, retrying on the rare clash with another ticket's.
+        ticket.short_code = sequential_code(ticket, settings_)
+        fields.append("short_code")
+    ticket.save(update_fields=fields)
     assign_short_code(ticket, settings_)
     event = core.record(
         ticket, EventKind.SUBMITTED, actor, now=now, visibility=Visibility.PUBLIC,

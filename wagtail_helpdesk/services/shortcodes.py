@@ -53,6 +53,18 @@ def random_code():
     return "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
 
 
+def sequential_code(ticket, helpdesk_settings):
+    """The next sequential code for ``ticket`` (its kind's prefix, the local
+    year of its submission), taken from the counter: the caller saves it."""
+    year = timezone.localtime(ticket.submitted_at or timezone.now()).year
+    prefix = (
+        helpdesk_settings.request_prefix
+        if ticket.kind == "request"
+        else helpdesk_settings.report_prefix
+    )
+    return format_sequential(prefix, year, next_sequence_value(prefix, year))
+
+
 def assign_short_code(ticket, helpdesk_settings):
     """Give a saved ticket its short code according to the site's mode.
 
@@ -65,13 +77,7 @@ def assign_short_code(ticket, helpdesk_settings):
     if mode == ShortCodeMode.OFF:
         return None
     if mode == ShortCodeMode.SEQUENTIAL:
-        year = timezone.localtime(ticket.submitted_at or timezone.now()).year
-        prefix = (
-            helpdesk_settings.request_prefix
-            if ticket.kind == "request"
-            else helpdesk_settings.report_prefix
-        )
-        code = format_sequential(prefix, year, next_sequence_value(prefix, year))
+        code = sequential_code(ticket, helpdesk_settings)
         Ticket.objects.filter(pk=ticket.pk).update(short_code=code)
         ticket.short_code = code
         return code
