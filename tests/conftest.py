@@ -68,11 +68,34 @@ def pytest_collection_modifyitems(config, items):
         if available:
             continue
         deselected = [item for item in items if item.get_closest_marker(marker)]
+        _deselect(config, items, deselected)
         if deselected:
-            config.hook.pytest_deselected(items=deselected)
-            items[:] = [item for item in items if item not in deselected]
             notes.append(f"{len(deselected)} {message}")
+    if os.environ.get("HELPDESK_TESTS_DATABASE_ONLY") == "1":
+        deselected = [item for item in items if not _uses_the_database(item)]
+        _deselect(config, items, deselected)
+        notes.append(f"{len(deselected)} tests that use no database deselected "
+                     "(HELPDESK_TESTS_DATABASE_ONLY=1: CI runs them once, on SQLite).")
     config._helpdesk_notes = notes
+
+
+#: pytest-django's fixtures that give a test the database.
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences",
+                      "django_db_serialized_rollback", "live_server"}
+
+
+def _uses_the_database(item):
+    """Whether the test reaches the test database (a fixture it uses, however
+    indirectly, or the django_db marker) or is PostgreSQL-only."""
+    return bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or item.get_closest_marker("django_db") or item.get_closest_marker("postgres"))
+
+
+def _deselect(config, items, deselected):
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        gone = {id(item) for item in deselected}
+        items[:] = [item for item in items if id(item) not in gone]
 
 
 def pytest_terminal_summary(terminalreporter, config):
