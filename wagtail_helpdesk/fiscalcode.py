@@ -6,6 +6,9 @@ shape (16 upper-case characters) and validated with python-codicefiscale,
 which understands omocodia (letters standing in for digits).
 """
 
+import re
+from datetime import date
+
 from codicefiscale import codicefiscale
 from django import forms
 from django.core.exceptions import ValidationError
@@ -22,6 +25,41 @@ def normalise_fiscal_code(value):
     if code.startswith(TINIT_PREFIX):
         code = code[len(TINIT_PREFIX) :]
     return code
+
+
+#: The shape of a fiscal code, omocodia letters (L–V for 0–9) allowed in the
+#: places of digits.
+_SHAPE = re.compile(r"[A-Z]{6}[0-9L-NP-V]{2}[ABCDEHLMPRST][0-9L-NP-V]{2}[A-Z][0-9L-NP-V]{3}[A-Z]")
+_OMOCODIA = str.maketrans("LMNPQRSTUV", "0123456789")
+#: The check character's values of the characters in odd places (1st, 3rd, …).
+_ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21,
+                 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23], strict=True))
+_EVEN = {**{str(n): n for n in range(10)},
+         **{chr(ord("A") + n): n for n in range(26)}}
+
+
+def check_character(code15):
+    """The check character of the first 15 characters of a fiscal code."""
+    total = sum(_ODD[c] if i % 2 == 0 else _EVEN[c] for i, c in enumerate(code15))
+    return chr(ord("A") + total % 26)
+
+
+def birth_year(code, today=None):
+    """The year of birth a fiscal code tells (omocodia included), else None
+    (no code, a malformed one, a wrong check character). The century is the
+    latest that does not put the birth in the future, as python-codicefiscale
+    first tries; the birthplace is not looked up (this is arithmetic, for
+    lists of citizens: validation on entry is :func:`validate_fiscal_code`)."""
+    code = normalise_fiscal_code(code)
+    if not _SHAPE.fullmatch(code) or check_character(code[:15]) != code[15]:
+        return None
+    day = int(code[9:11].translate(_OMOCODIA))
+    if not (1 <= day <= 31 or 41 <= day <= 71):
+        return None
+    current = (today or date.today()).year
+    year = current - current % 100 + int(code[6:8].translate(_OMOCODIA))
+    return year - 100 if year > current else year
 
 
 def is_valid_fiscal_code(value):

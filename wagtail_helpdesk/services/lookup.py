@@ -16,12 +16,12 @@ A search is one query whatever it finds (pinned by tests).
 
 from dataclasses import dataclass
 
-from codicefiscale import codicefiscale
 from django.db.models import Count, Exists, OuterRef, Q, Value
 from django.utils.translation import gettext_lazy as _
 from wagtail.permissions import policy_registry
 
 from ..errors import PermissionDenied
+from ..fiscalcode import birth_year as fiscal_birth_year
 from ..fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
 from ..models import Citizen
 from ..permissions import ticket_policy
@@ -76,12 +76,7 @@ def mask_phone(phone):
 
 def birth_year(code):
     """The year of birth a fiscal code tells (omocodia included), else None."""
-    if not code:
-        return None
-    try:
-        return codicefiscale.decode(code)["birthdate"].year
-    except ValueError:
-        return None
+    return fiscal_birth_year(code)
 
 
 def citizen_match(citizen):
