@@ -51,6 +51,18 @@ def test_a_spid_login_creates_the_account_and_links_the_citizen(client, federati
     assert known.family_name == "Rossi Bianchi"
 
 
+@pytest.mark.parametrize("backend", ["wagtail_helpdesk.auth.backends.ModelBackend",
+                                     "django.contrib.auth.backends.ModelBackend"])
+def test_a_spid_session_names_the_model_backend_the_site_lists(client, federation, settings,
+                                                               backend):
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    settings.AUTHENTICATION_BACKENDS = [backend]
+    login(client, federation, federation.spid)
+    assert client.session[BACKEND_SESSION_KEY] == backend
+    assert client.get("/helpdesk/area-personale/").status_code == 200
+
+
 def test_the_request_object_and_redirect_follow_the_profile(client, federation):
     location = start(client, federation.spid, next_url="/helpdesk/area-personale/preferenze/")
     query = {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}

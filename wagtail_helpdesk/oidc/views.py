@@ -3,6 +3,7 @@ the mount path must match ``OIDC_CLIENT_ID``)."""
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
@@ -124,7 +125,7 @@ def callback(request):
     except federation.FederationError as exc:
         log.error("SPID/CIE: provider not trusted at callback: %s", _reason(exc))
         return render(request, ERROR, _context(reason="provider"), status=502)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=_model_backend())
     request.session[SESSION_LOGIN] = {"provider": result.issuer,
                                       "access_token": result.access_token}
     return redirect(result.next_url or personal_area_url())
@@ -137,3 +138,10 @@ def logout_view(request):
         flow.revoke(held["provider"], held["access_token"])
     logout(request)
     return redirect("/")
+
+
+def _model_backend():
+    """The model backend the site lists (the helpdesk's, or Django's): the
+    session names it, and a session naming an unlisted one is signed out."""
+    ours = "wagtail_helpdesk.auth.backends.ModelBackend"
+    return ours if ours in settings.AUTHENTICATION_BACKENDS else "django.contrib.auth.backends.ModelBackend"
