@@ -17,3 +17,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["CONN_MAX_AGE"] = None  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False,
            "root": {"handlers": [], "level": "ERROR"}}
+# As the production layout (example_site/settings_scale.py): sessions read
+# from the cache (Redis there, this process's memory here), written through
+# to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -105,7 +105,9 @@ def test_the_list_costs_the_same_queries_for_3_or_30_rows(caller, desk,
         Ticket.objects.all().delete()
         for _ in range(count):
             desk.factories.request_ticket(service_=desk.service, citizen_=desk.person)
-        with django_assert_num_queries(6):  # … and the page's labels (one prefetch)
+        # token, permissions (one query: the helpdesk's auth backend), offices,
+        # page, and the page's labels (one prefetch)
+        with django_assert_num_queries(5):
             assert len(ids(api.get("/tickets/", {"limit": 50}))) == count
 
 
@@ -161,13 +163,13 @@ def test_another_offices_ticket_is_404_everywhere(caller, desk):
 def test_the_detail_costs_a_fixed_number_of_queries(caller, desk, django_assert_num_queries):
     api = caller(desk.me)
     api.get(f"/tickets/{desk.pending.pk}/")
-    # 7, and the ticket's labels (the timeline reads the names of people and
+    # 6, and the ticket's labels (the timeline reads the names of people and
     # offices only when an event names some: notes name nobody)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert api.get(f"/tickets/{desk.pending.pk}/").status_code == 200
     for n in range(10):
         services.add_note(desk.pending, desk.me, f"nota {n}")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert api.get(f"/tickets/{desk.pending.pk}/").status_code == 200
 
 

@@ -9,21 +9,24 @@ from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from wagtail_helpdesk import services
-from wagtail_helpdesk.admin.tickets.detail import TIMELINE_SHOWN
-from wagtail_helpdesk.models import EventKind, TicketEvent, Visibility
+from wagtail_helpdesk.admin.tickets.detail import DEFERRED_PANELS, TIMELINE_SHOWN
+from wagtail_helpdesk.models import EventKind, Ticket, TicketEvent, Visibility
+from wagtail_helpdesk.tickets.timeline import kind_title
 
-#: Queries of the whole request, Wagtail's own included (session, user, its
-#: two permission queries, the user's profile, the locales, the menu's and
-#: search areas' page/collection/site permission checks: nine of them).
-#: Measured, then pinned. The similar tickets and the suggested replies are
-#: not among them: the page fetches them once it has rendered.
-PINNED_OPEN = 22
+#: Queries of the whole request, Wagtail's own included (session, the user
+#: with their Wagtail profile, their permissions — one query each with
+#: ``wagtail_helpdesk.auth.backends.ModelBackend`` —, the locales, the menu's
+#: and search areas' page/collection/site permission checks: seven of them).
+#: Measured, then pinned. The similar tickets, the suggested replies, the
+#: citizen's other tickets and the consults are not among them: the page
+#: fetches them once it has rendered.
+PINNED_OPEN = 17
 #: The 200-event ticket: + the users and the offices its events name.
-PINNED_OPEN_200 = 24
-PINNED_RESOLVED = 18
+PINNED_OPEN_200 = 19
+PINNED_RESOLVED = 13
 #: The same on PostgreSQL (the full-text ranking went with the deferred panels).
 POSTGRES_EXTRA = 0
 
@@ -156,3 +159,83 @@ def test_the_timeline_names_the_people_and_offices_of_the_events(client, desk):
         ".helpdesk-timeline").get_text(" ")
     assert "From URP to Tributi" in text
     assert f"Assigned to {desk.colleague.get_full_name() or desk.colleague.username}" in text
+
+
+def test_the_seldom_used_panels_are_fetched_after_the_page(client, desk):
+    """The citizen's other tickets and the consults (with its long choice of
+    colleagues) come after the page: a region each, filled from
+    ``?panel=<name>``, with a link that shows them without JavaScript."""
+    ticket = open_ticket(desk)
+    other = desk.factories.request_ticket(service_=desk.service, citizen_=desk.citizen)
+    expert = desk.factories.operator(desk.other)  # a colleague to share it with
+    client.force_login(desk.op)
+    queries, response = page_queries(client, ticket)
+    assert not [q for q in queries if q.startswith('SELECT "wagtail_helpdesk_ticketconsult"')]
+    assert not [q for q in queries if f"citizen_id\" = {desk.citizen.pk}" in q]
+    soup = BeautifulSoup(response.content, "html.parser")
+    url = reverse("helpdesk_tickets:detail", args=[ticket.pk])
+    filled, anchors = {}, {}
+    for region, name in (("#ticket-consults-body", "consults"),
+                         ("#ticket-other-tickets", "other-tickets")):
+        node = soup.select_one(region)
+        assert node["aria-live"] == "polite"
+        assert node["data-w-swap-src-value"] == f"{url}?panel={name}"
+        link = node.select_one("a")["href"]
+        assert link.startswith("?panels=all#")
+        anchors[name] = link.partition("#")[2]
+        fragment = client.get(node["data-w-swap-src-value"])
+        assert fragment.status_code == 200 and "no-store" in fragment["Cache-Control"]
+        assert b"<html" not in fragment.content
+        filled[name] = BeautifulSoup(fragment.content, "html.parser")
+    assert [o["value"] for o in filled["consults"].select("#id_consult_consultant option")] == [
+        "", str(expert.pk)]
+    assert [a["href"] for a in filled["other-tickets"].select("a")] == [
+        reverse("helpdesk_tickets:detail", args=[other.pk])]
+    # Without JavaScript: the page with them in place.
+    whole = BeautifulSoup(client.get(url, {"panels": "all"}).content, "html.parser")
+    assert whole.select_one("#ticket-consults-body #id_consult_consultant")
+    assert whole.select_one(".helpdesk-citizen-tickets")
+    assert not whole.select("[data-w-swap-src-value*='panel=']")
+    assert all(whole.find(id=anchor) for anchor in anchors.values())
+
+
+def test_a_panel_is_only_for_who_may_see_the_ticket(client, desk):
+    ticket = open_ticket(desk)
+    stranger = desk.factories.operator(desk.other)
+    client.force_login(stranger)
+    url = reverse("helpdesk_tickets:detail", args=[ticket.pk])
+    for name in DEFERRED_PANELS:
+        assert client.get(url, {"panel": name}).status_code == 404
+    client.force_login(desk.op)
+    assert client.get(url, {"panel": "nothing"}).status_code == 404
+
+
+def test_fetching_a_panel_does_not_mark_the_messages_read(client, desk):
+    ticket = open_ticket(desk)
+    Ticket.objects.filter(pk=ticket.pk).update(unread_count=2)
+    client.force_login(desk.op)
+    url = reverse("helpdesk_tickets:detail", args=[ticket.pk])
+    for name in DEFERRED_PANELS:
+        assert client.get(url, {"panel": name}).status_code == 200
+    assert Ticket.objects.get(pk=ticket.pk).unread_count == 2
+    client.get(url)
+    assert Ticket.objects.get(pk=ticket.pk).unread_count == 0
+
+
+def test_a_draft_offers_no_consults(client, desk):
+    draft = desk.factories.request_ticket(service_=desk.service, citizen_=desk.citizen)
+    Ticket.objects.filter(pk=draft.pk).update(status="draft", opened_by_citizen=False,
+                                              created_by=desk.op)
+    client.force_login(desk.op)
+    url = reverse("helpdesk_tickets:detail", args=[draft.pk])
+    soup = BeautifulSoup(client.get(url).content, "html.parser")
+    assert soup.select_one("#ticket-consults-body") is None
+    assert soup.select_one("#ticket-other-tickets") is not None
+
+
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_the_events_are_titled_as_their_kind(language):
+    with translation.override(language):
+        for kind in EventKind:
+            assert kind_title(kind.value) == TicketEvent(kind=kind.value).get_kind_display()
+        assert kind_title("gone") == "gone"

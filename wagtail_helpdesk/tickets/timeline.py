@@ -267,13 +267,24 @@ DETAILS = {
 }
 
 
+#: The label of each event kind (lazy: translated when shown).
+_KIND_LABELS = dict(EventKind.choices)
+
+
+def kind_title(kind):
+    """The label of the event kind ``kind`` (the kind itself if unknown), as
+    ``get_kind_display()`` but without hashing every kind's lazy label for
+    each event."""
+    return str(_KIND_LABELS.get(kind, kind))
+
+
 class TimelineEntry:
     """One event of the timeline, ready for the template."""
 
     def __init__(self, event, *, attachments, names, ticket):
         self.event = event
         self.kind = event.kind
-        self.title = event.get_kind_display()
+        self.title = kind_title(event.kind)
         self.icon = EVENT_ICONS.get(event.kind, "placeholder")
         self.internal = event.visibility != Visibility.PUBLIC
         self.created_at = event.created_at

@@ -24,18 +24,22 @@ from ...workflow import Status
 from .forms import ConsultForm
 
 
-def consult_panel(user, ticket, *, can_change, bound_form=None):
+def consult_panel(user, ticket, *, can_change, bound_form=None, deferred_url=None):
     """What the page's "Consults" panel shows ``user``: the colleagues the
     ticket is shared with, the form to share it (operators of its office),
-    whether ``user`` is one of the consultants. One query, two with the form."""
+    whether ``user`` is one of the consultants. One query, two with the form.
+
+    With ``deferred_url`` (the page fetches the panel's content once it has
+    rendered) nothing is read: ``{"deferred_url": …}``, or None for a draft
+    (never shared) — unless ``bound_form`` is a refused share, shown at once."""
+    refused = bound_form is not None and bound_form.action == ConsultForm.action
+    if deferred_url is not None and not refused:
+        return None if ticket.status == Status.DRAFT else {"deferred_url": deferred_url}
     consults = list(TicketConsult.objects.filter(ticket_id=ticket.pk)
                     .select_related("consultant", "granted_by"))
     form = None
     if can_change and ticket.status != Status.DRAFT:
-        if bound_form is not None and bound_form.action == ConsultForm.action:
-            form = bound_form
-        else:
-            form = ConsultForm(ticket=ticket, user=user)
+        form = bound_form if refused else ConsultForm(ticket=ticket, user=user)
     return {
         "consults": consults,
         "form": form,

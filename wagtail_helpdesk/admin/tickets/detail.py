@@ -3,23 +3,31 @@
 The page shows the ticket, its citizen, its files and its whole timeline, and
 offers the actions the workflow and the permission policy allow (their forms
 post to :mod:`.actions`). The slow secondary panels (similar tickets,
-suggested replies) are fetched after the page has rendered (Wagtail's
-``w-swap`` controller; a link puts them in the page without JavaScript). It reads only: the one change it makes is marking
-the citizen's messages read, through the services layer.
+suggested replies) and the seldom-used ones (the citizen's other tickets, the
+consults and their choice of colleagues) are fetched after the page has
+rendered (Wagtail's ``w-swap`` controller; the page answers
+``?panel=<name>`` with the panel's content alone, and ``?panels=all`` puts
+them all in the page, as without JavaScript). It reads only: the one change
+it makes is marking the citizen's messages read, through the services layer.
 
 Its number of queries does not depend on the number of events, files or
 other tickets (pinned by tests). The timeline shows the latest
 :data:`TIMELINE_SHOWN` events; "Show earlier events" shows them all.
 """
 
+import functools
+
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
+from wagtail.admin.templatetags.wagtailadmin_tags import icon
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 
@@ -60,12 +68,30 @@ TIMELINE_PARAM = "timeline"
 #: similar tickets, the suggested replies) in the page itself, as without
 #: JavaScript; else the page fetches them once it has rendered.
 PANELS_PARAM = "panels"
+#: The query parameter (``?panel=<name>``) that answers with the content of
+#: one of :data:`DEFERRED_PANELS` alone (no page around it), for the page to
+#: fetch once it has rendered.
+PANEL_PARAM = "panel"
+#: The panels the page fetches after it has rendered, and their templates.
+DEFERRED_PANELS = {
+    "consults": "wagtail_helpdesk/admin/includes/ticket_consults_body.html",
+    "other-tickets": "wagtail_helpdesk/admin/includes/ticket_other_tickets.html",
+}
 
 
 #: What the page shows of a ticket, joined in (also for the views that show
-#: the page again: actions, consults, linking, quick replies).
+#: the page again: actions, consults, linking, quick replies). The seldom-set
+#: declared contact and the ticket it follows up are read only when set: each
+#: join costs PostgreSQL's planner more than the rare query it saves.
 PAGE_RELATED = ("citizen", "office", "assignee", "created_by", "service", "report_category",
-                "resolution_type", "declared_contact", "follow_up_of")
+                "resolution_type")
+
+
+@functools.cache
+def icon_html(name):
+    """Wagtail's ``{% icon name=… %}``, rendered once per process for each
+    name (the timeline repeats a few icons on every event)."""
+    return render_to_string("wagtailadmin/shared/icon.html", icon(name=name))
 
 
 class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
@@ -80,10 +106,16 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
     labels_form = None
 
     def dispatch(self, request, pk):
-        self.ticket = visible_ticket_or_404(request.user, pk, related=PAGE_RELATED)
+        # A deferred panel needs none of what the page joins in.
+        panel = request.GET.get(PANEL_PARAM)
+        self.ticket = visible_ticket_or_404(request.user, pk,
+                                            related=() if panel else PAGE_RELATED)
         return super().dispatch(request, pk)
 
     def get(self, request, *args, **kwargs):
+        panel = request.GET.get(PANEL_PARAM)
+        if panel is not None:
+            return self.render_panel(panel)
         self.unread = self.ticket.unread_count  # what was new when the page was opened
         if self.can_change and self.ticket.unread_count:
             try:
@@ -105,6 +137,24 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
         view.labels_form = labels_form
         view.files_dropped = files_dropped
         return view.render_to_response(view.get_context_data(), status=status)
+
+    def render_panel(self, name):
+        """The content of the deferred panel ``name`` alone (read only: the
+        citizen's messages are not marked read by it)."""
+        if name not in DEFERRED_PANELS:
+            raise Http404
+        context = {"ticket": self.ticket}
+        if name == "consults":
+            context["consult"] = consult_panel(self.request.user, self.ticket,
+                                               can_change=self.can_change)
+        else:
+            context["other_tickets"] = self.get_other_tickets()
+        response = render(self.request, DEFERRED_PANELS[name], context)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def panel_url(self, name):
+        return f"{reverse('helpdesk_tickets:detail', args=[self.ticket.pk])}?{PANEL_PARAM}={name}"
 
     @cached_property
     def can_change(self):
@@ -189,6 +239,8 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
         settings = switches.for_request(self.request)
         timeline, has_earlier = build_recent_timeline(ticket, attachments,
                                                       None if whole else TIMELINE_SHOWN)
+        for entry in timeline:
+            entry.icon_html = icon_html(entry.icon)
         # The citizen's latest messages, as many as were unread, are marked new.
         citizen_messages = [e for e in timeline if e.kind == EventKind.CITIZEN_MESSAGE]
         for entry in citizen_messages[max(0, len(citizen_messages) - unread):] if unread else ():
@@ -208,7 +260,8 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
                                 else None),
             unread=unread,
             attachments=attachments,
-            other_tickets=self.get_other_tickets(),
+            other_tickets=None if defer else self.get_other_tickets(),
+            other_tickets_url=self.panel_url("other-tickets") if defer else None,
             claimed_citizen=self.get_claimed_citizen(),
             forms=forms,
             work_forms=[forms[s] for s in ("take_charge", "assign", "set_priority",
@@ -226,7 +279,8 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
             viewers_url=reverse("helpdesk_tickets:viewers", args=[ticket.pk]),
             poll_every_ms=viewers.POLL_EVERY_MS,
             consult=consult_panel(self.request.user, ticket, can_change=self.can_change,
-                                  bound_form=bound),
+                                  bound_form=bound,
+                                  deferred_url=self.panel_url("consults") if defer else None),
             assist=assist_panel(self.request, ticket, timeline, can_reply="reply" in forms,
                                 replies=loaded_replies, settings=settings,
                                 defer_suggestions=defer),
