@@ -84,21 +84,28 @@ def test_the_csv_keeps_the_lists_filters_search_and_order(client, desk):
     assert set(codes) == {t.short_code for t in resolved}
     searched = csv_rows(streamed(client.get(URL, {"queue": "all", "q": "Pratica 11",
                                                   "export": "csv"})))
-    assert [row[0] for row in searched[1:]] == [desk.tickets[11].short_code]
+    # The search also looks at the citizen's name: the factories' "Rossi<n>"
+    # may hold an "11" too, depending on the tests run before.
+    assert desk.tickets[11].short_code in [row[0] for row in searched[1:]]
+    assert all("11" in row[3] + row[4] for row in searched[1:])
+    assert len(searched) < len(desk.tickets)
 
 
 def test_the_csv_reads_the_tickets_in_chunks(client, desk, monkeypatch):
-    """The labels are prefetched once per chunk: 12 tickets in chunks of 5
-    make three prefetches, so rows are never all loaded at once."""
+    """12 tickets in chunks of 5: the heading and three pieces of rows, so
+    rows are never all loaded at once; the labels are read once per chunk
+    (on PostgreSQL with the rows themselves: no query of their own)."""
     monkeypatch.setattr(TicketIndexView, "chunk_size", 5)
     client.force_login(desk.op)
     response = client.get(URL, {"queue": "all", "export": "csv"})
     with CaptureQueriesContext(connection) as ctx:
-        rows = csv_rows(streamed(response))
+        pieces = list(response.streaming_content)
+    rows = csv_rows(b"".join(pieces))
     assert len(rows) == 13
-    prefetches = [q for q in ctx.captured_queries
-                  if 'FROM "wagtail_helpdesk_ticketlabel"' in q["sql"]]
-    assert len(prefetches) == 3
+    assert [piece.count(b"\r\n") for piece in pieces] == [1, 5, 5, 2]
+    prefetches = [q for q in ctx.captured_queries if q["sql"].startswith("SELECT")
+                  and 'FROM "wagtail_helpdesk_ticketlabel"' in q["sql"]]
+    assert len(prefetches) == (0 if connection.vendor == "postgresql" else 3)
 
 
 def test_the_values_read_give_the_same_rows_as_the_tickets(rf, desk, factories):

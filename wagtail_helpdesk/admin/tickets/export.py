@@ -7,8 +7,10 @@ page: it takes the list's own queryset (:meth:`get_queryset`: the same queue,
 filters, search and ordering as the page) and
 
 * a CSV of up to :data:`CSV_INLINE_LIMIT` rows is streamed as it is read,
-  :data:`CHUNK` rows per query (``QuerySet.iterator``: the labels are
-  prefetched per chunk), so memory stays flat whatever the number of rows;
+  :data:`CHUNK` rows per fetch (:mod:`wagtail_helpdesk.exports.rows`: plain
+  values, the citizen's name and, on PostgreSQL, the labels and the
+  datetimes' text read with the rows), each chunk written by one
+  ``csv.writer`` call, so memory stays flat whatever the number of rows;
 * an XLSX (Wagtail's writer, built in memory) is made on the spot up to
   :data:`XLSX_INLINE_LIMIT` rows;
 * anything larger becomes a background export
@@ -26,6 +28,8 @@ limit + 1 rows), never a full count. The columns and headings are the list's
 ``list_export``/``export_headings``, plus the ticket's labels.
 """
 
+import csv
+import io
 import re
 from functools import partial
 from itertools import islice
@@ -38,14 +42,15 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin import messages
+from wagtail.admin.views.mixins import SpreadsheetExportMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.coreutils import multigetattr
 
 from ...exports import rows as export_rows
 from ...tickets import labels
 
-#: Rows read per query while exporting.
-CHUNK = 2000
+#: Rows read per fetch while exporting (and written per piece of a CSV).
+CHUNK = 5000
 #: Rows written per piece of the streamed response.
 ROWS_PER_PIECE = 250
 #: The largest CSV streamed on the spot; larger ones go to the background.
@@ -54,6 +59,8 @@ CSV_INLINE_LIMIT = 100_000
 XLSX_INLINE_LIMIT = 5_000
 #: What a spreadsheet may take for the start of a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A text starting like a formula, in texts joined after a NUL each.
+FORMULA_AFTER_NUL = re.compile("\0[" + re.escape("".join(FORMULA_STARTS)) + "]")
 #: Characters an XLSX file cannot hold (openpyxl refuses them).
 XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Columns the export adds to the list's ``list_export``.
@@ -91,6 +98,21 @@ def neutralised(value):
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def neutralised_column(values):
+    """:func:`neutralised` on every cell of a column (a list). Most columns
+    have no cell to change: that is found on their texts joined, each after
+    a NUL (a false alarm, a text holding a NUL, only costs the cell by cell way)."""
+    try:
+        joined = "\0" + "\0".join(filter(None, values))  # no None, no ""
+    except TypeError:  # not only texts
+        pass
+    else:
+        if not FORMULA_AFTER_NUL.search(joined):
+            return values
+    return [("'" + value) if isinstance(value, str) and value.startswith(FORMULA_STARTS)
+            else value for value in values]
 
 
 def xlsx_text(value):
@@ -167,8 +189,33 @@ class TicketExportMixin:
 
     def stream_csv(self, queryset):
         if hasattr(queryset, "query"):  # a QuerySet: read it in chunks
+            columns = export_rows.plan(queryset.model, self.list_export)
+            if columns is not None and self.csv_cells_are_plain():
+                return self.stream_csv_chunks(queryset, columns)
             queryset = ChunkedRows(queryset, self.list_export, self.chunk_size)
         return pieces(super().stream_csv(queryset))
+
+    def csv_cells_are_plain(self):
+        """Whether a CSV cell is what ``str()`` makes of its value (the
+        labels joined with ", "), as Wagtail writes it without preprocessing."""
+        return not self.custom_field_preprocess and (
+            self.custom_value_preprocess is SpreadsheetExportMixin.custom_value_preprocess)
+
+    def stream_csv_chunks(self, queryset, columns):
+        """The CSV, one piece per chunk of rows: the cells as Wagtail's
+        writer gives them (:meth:`write_csv_row`, formulas neutralised), in
+        one ``csv.writer`` call per chunk."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([self.get_heading(queryset, field) for field in self.list_export])
+        yield buffer.getvalue().encode()
+        for chunk in export_rows.text_chunks(queryset, columns, self.chunk_size):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows(zip(*[
+                cells if column.formula_safe else neutralised_column(cells)
+                for column, cells in zip(columns, chunk, strict=True)], strict=True))
+            yield buffer.getvalue().encode()
 
     def write_xlsx(self, queryset, output):
         if hasattr(queryset, "query"):
