@@ -16,6 +16,9 @@ to consultants), nothing else. Checked on every request: ending a consult
 takes effect at once.
 """
 
+import functools
+
+from django.db import connections, router
 from django.db.models import F, IntegerField, Q, Value
 from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import policy_registry
@@ -80,6 +83,114 @@ def forget_offices(user):
         delattr(user, _OFFICES_CACHE)
 
 
+#: The answers of :func:`prime`: ``{action: bool}`` on the user object.
+_ANSWERS_CACHE = "_helpdesk_ticket_answers"
+
+
+def _model_backends_only():
+    """Whether every authentication backend that answers permission questions
+    answers as Django's ``ModelBackend`` does (Django's own, or the
+    helpdesk's, which reads the same permissions in fewer queries), so that
+    :func:`prime` reads the same answer."""
+    from django.contrib.auth import get_backends
+    from django.contrib.auth.backends import ModelBackend
+
+    from .auth.backends import ModelBackend as HelpdeskModelBackend
+
+    same = ("has_perm", "get_all_permissions", "_get_permissions",
+            "_get_user_permissions", "_get_group_permissions")
+    answering = [b for b in get_backends() if hasattr(b, "has_perm")]
+    return bool(answering) and all(
+        any(isinstance(b, base)
+            and all(getattr(type(b), name) is getattr(base, name) for name in same)
+            for base in (ModelBackend, HelpdeskModelBackend))
+        for b in answering)
+
+
+@functools.cache
+def _prime_sql(alias, codenames, with_offices):
+    """The statement of :func:`prime`: ``ModelBackend``'s two permission
+    queries narrowed to ``codenames`` of one app, and the user's offices.
+    Parameters: the app label, the codenames, the user's id twice (and once
+    more with the offices). Rows: ``(0, codename, None)``, ``(1, None, office id)``.
+    Made once per process from the models' tables."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    q = connections[alias].ops.quote_name
+    user_model = get_user_model()
+
+    def through(model, name):
+        field = model._meta.get_field(name)
+        table = field.remote_field.through._meta
+        return (q(table.db_table), q(table.get_field(field.m2m_field_name()).column),
+                q(table.get_field(field.m2m_reverse_field_name()).column))
+
+    user_perms, up_user, up_perm = through(user_model, "user_permissions")
+    user_groups, ug_user, ug_group = through(user_model, "groups")
+    group_perms, gp_group, gp_perm = through(Group, "permissions")
+    perm, ctype = Permission._meta, ContentType._meta
+    pk, ct_pk = q(perm.pk.column), q(ctype.pk.column)
+    codename, app_label = q(perm.get_field("codename").column), q(ctype.get_field("app_label").column)
+    content_type = q(perm.get_field("content_type").column)
+    marks = ", ".join(["%s"] * len(codenames))
+    # Names from the models, every value a parameter: no injection.
+    sql = (
+        f"SELECT 0, p.{codename}, NULL FROM {q(perm.db_table)} p"  # noqa: S608
+        f" INNER JOIN {q(ctype.db_table)} ct ON ct.{ct_pk} = p.{content_type}"
+        f" WHERE ct.{app_label} = %s AND p.{codename} IN ({marks}) AND ("
+        f"p.{pk} IN (SELECT up.{up_perm} FROM {user_perms} up WHERE up.{up_user} = %s)"
+        f" OR p.{pk} IN (SELECT gp.{gp_perm} FROM {group_perms} gp INNER JOIN {user_groups} ug"
+        f" ON ug.{ug_group} = gp.{gp_group} WHERE ug.{ug_user} = %s))"
+    )
+    if with_offices:
+        membership = OfficeMembership._meta
+        sql += (f" UNION ALL SELECT 1, NULL, m.{q(membership.get_field('office').column)}"  # noqa: S608
+                f" FROM {q(membership.db_table)} m"
+                f" WHERE m.{q(membership.get_field('user').column)} = %s")
+    return sql
+
+
+def prime(user, actions):
+    """Read, in one query, whether ``user`` may do each of ``actions`` on
+    tickets and the user's offices, and keep both on the user object: the
+    policy's ``user_has_permission`` and :func:`office_ids_for` then ask the
+    database nothing for them.
+
+    The permission part is ``ModelBackend``'s own query (the user's and their
+    groups' permissions) narrowed to the few permissions asked, where
+    ``has_perm`` reads every permission the user holds (two queries). Where
+    that makes no difference (permissions already read for this user object,
+    a superuser, an inactive user) or might not be the same answer (other
+    authentication backends answer permissions), it reads nothing: the
+    policy and :func:`office_ids_for` read what they need as usual."""
+    known = getattr(user, _ANSWERS_CACHE, {})
+    if not (getattr(user, "is_authenticated", False) and user.is_active
+            and not user.is_superuser and not hasattr(user, "_perm_cache")
+            and not (set(actions) <= set(known) and hasattr(user, _OFFICES_CACHE))
+            and _model_backends_only()):
+        return
+    policy = ticket_policy()
+    names = {policy._get_permission_codename(action): action for action in actions}
+    codenames = tuple(sorted(names))
+    with_offices = not hasattr(user, _OFFICES_CACHE)
+    alias = router.db_for_read(OfficeMembership)
+    params = [policy.app_label, *codenames, user.pk, user.pk] + ([user.pk] if with_offices else [])
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_prime_sql(alias, codenames, with_offices), params)
+        rows = cursor.fetchall()
+    answers, offices = {**known, **dict.fromkeys(actions, False)}, set()
+    for kind, codename, office in rows:
+        if kind:
+            offices.add(office)
+        else:
+            answers[names[codename]] = True
+    setattr(user, _ANSWERS_CACHE, answers)
+    if with_offices:
+        setattr(user, _OFFICES_CACHE, frozenset(offices))
+
+
 class TicketPermissionPolicy(ModelPermissionPolicy):
     def _get_permission_codename(self, action):
         if action in CUSTOM_CODENAMES:
@@ -89,6 +200,9 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
     def user_has_permission(self, user, action):
         if not (user.is_active and user.is_authenticated):
             return False
+        answers = getattr(user, _ANSWERS_CACHE, None)
+        if answers is not None and action in answers:
+            return answers[action]  # read by prime()
         return super().user_has_permission(user, action)
 
     def sees_all_offices(self, user):

@@ -59,7 +59,7 @@ def test_the_badge_is_measured_with_a_fresh_user_and_empty_caches(factories):
         expected = attention_count(type(op).objects.get(pk=op.pk))
     bench = pages.Bench.__new__(pages.Bench)
     bench.operator, bench.runs, bench.only = op, 3, None
-    bench.results, bench.broken, bench.show_explain = {}, [], False
+    bench.results, bench.broken, bench.show_explain, bench.profile = {}, [], False, False
     attention_count(bench.operator)  # the bench's own user object has its offices cached
     bench.badge()
     row = bench.results["badge"]

@@ -1,9 +1,12 @@
 """The Helpdesk menu's figure at scale (issue 20): it counts only open
 tickets, through the partial indexes ``helpdesk_t_pending`` and
-``helpdesk_t_unread``, and equals the figure counted ticket by ticket for
-every kind of user. Runs on SQLite and PostgreSQL."""
+``helpdesk_t_unread``, in two queries (the user's offices and permissions,
+then the figures), and equals the figure counted ticket by ticket for every
+kind of user. Runs on SQLite and PostgreSQL."""
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -11,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from wagtail_helpdesk import services
 from wagtail_helpdesk.admin.attention import attention_count
 from wagtail_helpdesk.models import Ticket
+from wagtail_helpdesk.permissions import office_ids_for, prime, ticket_policy
 from wagtail_helpdesk.tickets.queries import visible_tickets
 from wagtail_helpdesk.workflow import OPEN_STATUSES, Status
 
@@ -83,38 +87,124 @@ def test_the_figure_follows_the_services(desk):
     assert attention_count(op) == before - 1 == by_hand(op)
 
 
-def test_two_counts_over_open_tickets(desk):
+def fresh(user):
+    """The user as a request has it: nothing read about them yet."""
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def test_two_queries_one_statement_over_open_tickets(desk):
     cache.clear()
+    user = fresh(desk["op"])
     with CaptureQueriesContext(connection) as ctx:
-        attention_count(desk["op"])
+        attention_count(user)
+    # The user's offices with the two permissions the figure depends on, then
+    # both figures in one statement.
+    assert len(ctx.captured_queries) == 2, [q["sql"] for q in ctx.captured_queries]
     table = Ticket._meta.db_table
     counts = [q["sql"] for q in ctx.captured_queries if table in q["sql"]]
-    assert len(counts) == 2
-    # each one only looks at open tickets
+    assert len(counts) == 1
+    # each part only looks at open tickets
     assert "'new'" in counts[0] and "IS NULL" in counts[0]
-    assert "unread_count" in counts[1] and "'waiting'" in counts[1]
+    assert "unread_count" in counts[0] and "'waiting'" in counts[0]
+    # Permissions and offices already read (the rest of an admin page): one.
+    user = fresh(desk["op"])
+    user.has_perm("wagtail_helpdesk.change_ticket")
+    office_ids_for(user)
+    cache.clear()
+    expected = by_hand(fresh(desk["op"]))
+    with CaptureQueriesContext(connection) as ctx:
+        assert attention_count(user) == expected
+    assert len(ctx.captured_queries) == 1
+
+
+def test_a_member_without_the_change_permission_gets_nothing(desk, factories):
+    office = desk["op"].helpdesk_memberships.first().office
+    member = factories.user(offices=[office], group=None)
+    viewer = factories.user(offices=[office], group=None)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_ticket"))
+    assert Ticket.objects.filter(office=office, status=Status.NEW,
+                                 assignee__isnull=True).exists()
+    for user in (member, viewer):
+        cache.clear()
+        assert attention_count(fresh(user)) == 0
+
+
+def test_prime_answers_as_has_perm_does(desk, factories):
+    office = desk["op"].helpdesk_memberships.first().office
+    direct = factories.user(offices=[office], group=None)
+    direct.user_permissions.add(Permission.objects.get(codename="change_ticket"))
+    people = [*desk.values(), direct, factories.user(offices=[office], group=None),
+              factories.user(group=None, is_superuser=True),
+              factories.operator(office, is_active=False)]
+    policy = ticket_policy()
+    for person in people:
+        primed = fresh(person)
+        prime(primed, ("change", "view_all"))
+        with CaptureQueriesContext(connection) as ctx:
+            prime(primed, ("change", "view_all"))  # known already: nothing read again
+            answers = [policy.user_has_permission(primed, a) for a in ("change", "view_all")]
+            offices = office_ids_for(primed)
+        reference = fresh(person)
+        assert answers == [reference.has_perm("wagtail_helpdesk.change_ticket") and
+                           reference.is_active,
+                           reference.has_perm("wagtail_helpdesk.view_all_tickets") and
+                           reference.is_active], person
+        assert offices == office_ids_for(reference)
+        if person.is_active and not person.is_superuser:
+            assert not ctx.captured_queries, person  # prime read them
+    assert policy.user_has_permission(fresh(direct), "change")
+
+
+class GrantingBackend:
+    """Another backend answering permissions: it gives everyone ``change``."""
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def has_perm(self, user, perm, obj=None):
+        return user.is_active and perm == "wagtail_helpdesk.change_ticket"
+
+
+def test_other_backends_are_asked_through_has_perm(desk, factories, settings):
+    settings.AUTHENTICATION_BACKENDS = [f"{__name__}.GrantingBackend",
+                                        "django.contrib.auth.backends.ModelBackend"]
+    office = desk["op"].helpdesk_memberships.first().office
+    granted = factories.user(offices=[office], group=None)
+    user = fresh(granted)
+    with CaptureQueriesContext(connection) as ctx:
+        prime(user, ("change", "view_all"))
+    assert not ctx.captured_queries  # nothing read its own way
+    cache.clear()
+    assert attention_count(user) == by_hand(fresh(granted)) > 0
 
 
 def test_the_partial_indexes_serve_the_counts(desk):
-    """On PostgreSQL the plans use the partial indexes (the planner is told
-    not to scan the table: with a few rows it would); elsewhere the indexes
-    exist."""
+    """On PostgreSQL the figures' statement can be served by the partial
+    indexes, the offices as an index condition. A table of a few rows gives
+    the planner no reason to prefer them: it is told not to scan the table,
+    and the other indexes are dropped inside the test's transaction (rolled
+    back after it). Elsewhere the indexes exist."""
     names = {"helpdesk_t_pending", "helpdesk_t_unread", "helpdesk_t_open_work"}
+    table = Ticket._meta.db_table
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, Ticket._meta.db_table)
+        constraints = connection.introspection.get_constraints(cursor, table)
     assert names <= set(constraints)
     if connection.vendor != "postgresql":
         return
-    op = desk["op"]
-    visible = visible_tickets(op, "change")
-    pending = visible.filter(status=Status.NEW, assignee__isnull=True)
-    unread = visible.filter(assignee=op, status__in=OPEN_STATUSES, unread_count__gt=0)
+    cache.clear()
+    user = fresh(desk["op"])
+    with CaptureQueriesContext(connection) as ctx:
+        attention_count(user)
+    sql = next(q["sql"] for q in ctx.captured_queries if table in q["sql"])
+    others = [name for name, c in constraints.items()
+              if c["index"] and not c["primary_key"] and not c["unique"]
+              and name not in names and name != "helpdesk_t_no_office"]
     with connection.cursor() as cursor:
+        for name in others:
+            cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SET LOCAL enable_seqscan = off")
-        plans = {}
-        for name, queryset in (("pending", pending), ("unread", unread)):
-            sql, params = queryset.values("pk").query.sql_with_params()
-            cursor.execute(f"EXPLAIN {sql}", params)
-            plans[name] = "\n".join(row[0] for row in cursor.fetchall())
-    assert "helpdesk_t_pending" in plans["pending"], plans["pending"]
-    assert "helpdesk_t_unread" in plans["unread"], plans["unread"]
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "helpdesk_t_pending" in plan and "helpdesk_t_unread" in plan, plan
+    pending = plan[plan.index("helpdesk_t_pending"):].splitlines()
+    assert "Index Cond: (office_id = ANY" in "\n".join(pending[:3]), plan

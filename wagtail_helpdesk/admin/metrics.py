@@ -355,12 +355,21 @@ def satisfaction(tickets, now, days=RATING_DAYS, history=None):
             "count": count, "days": days}
 
 
-def label_counts(tickets):
-    """How many open tickets carry each label, the most used first: one
-    aggregate query (:func:`wagtail_helpdesk.tickets.labels.open_counts`)."""
+def label_counts(tickets, parts=None):
+    """How many open tickets carry each label, the most used first (then by
+    name): one aggregate query (:func:`wagtail_helpdesk.tickets.labels.open_counts`)
+    per part of ``tickets`` (``parts``: disjoint querysets whose union is
+    ``tickets``, see :func:`wagtail_helpdesk.insight.open_work.parts`)."""
     from ..tickets.labels import open_counts
 
-    return open_counts(_submitted(tickets))
+    rows = {}
+    for part in parts or [tickets]:
+        for row in open_counts(_submitted(part)):
+            if row["id"] in rows:
+                rows[row["id"]]["count"] += row["count"]
+            else:
+                rows[row["id"]] = row
+    return sorted(rows.values(), key=lambda r: (-r["count"], r["name"].casefold(), r["id"]))
 
 
 def snapshot(tickets, now, members=None, offices=False):
@@ -385,7 +394,10 @@ def snapshot(tickets, now, members=None, offices=False):
             "labels": label_counts(tickets),
         }
     history = History(tickets, now, offices)
-    groups = open_work.open_groups(tickets, now)
+    # The open tickets are read per index range (the offices', the ones
+    # without an office only when there are some): open_work.parts.
+    parts = open_work.parts(tickets, offices, history.officeless)
+    groups = open_work.open_groups(parts, now)
     todays = open_work.today_by_office(tickets, start_of_day(local_date(now)))
     return {
         "now": now,
@@ -397,5 +409,5 @@ def snapshot(tickets, now, members=None, offices=False):
         "series": daily_series(tickets, now, history=history),
         "operators": operator_load(tickets, now, members, load=open_work.load(groups)),
         "satisfaction": satisfaction(tickets, now, history=history),
-        "labels": label_counts(tickets),
+        "labels": label_counts(tickets, parts),
     }

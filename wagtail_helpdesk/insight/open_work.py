@@ -7,6 +7,12 @@ assignee and status, reading only the columns of the partial index
 ``helpdesk_t_open_work`` (an index-only scan on PostgreSQL), and today's
 tickets once by office; the three figures are added up from those rows.
 The dashboard's tests hold them equal to the separate queries.
+
+A supervisor's scope is "my offices' tickets, or my own without an office":
+an ``OR`` no index range can serve, so PostgreSQL would read every office's
+open tickets and filter them. :func:`parts` splits it into ranges of the
+index (the offices' tickets; the few without an office only when there are
+some), each counted on its own and the rows put together.
 """
 
 from datetime import timedelta
@@ -22,17 +28,35 @@ def _submitted(tickets):
     return tickets.exclude(status=Status.DRAFT)
 
 
-def open_groups(tickets, now):
+def parts(tickets, offices, officeless=True):
+    """``tickets`` as disjoint querysets whose union it is, each an index
+    range: with ``offices`` (ids; ``None``: every office, no split) the
+    offices' tickets and, if ``officeless``, those without an office.
+    ``tickets`` must hold no ticket of another office (the dashboard's scope:
+    :class:`~wagtail_helpdesk.admin.metrics.History`)."""
+    if offices is None:
+        return [tickets]
+    split = [tickets.filter(office_id__in=sorted(offices))]
+    if officeless:
+        split.append(tickets.filter(office__isnull=True))
+    return split
+
+
+def open_groups(parts, now):
     """``[{office_id, office__name, assignee_id, status, n, overdue, unread,
-    oldest}]``: the open tickets in scope per office, assignee and status.
-    One query."""
-    return list(
-        _submitted(tickets).filter(status__in=OPEN_STATUSES)
-        .values("office_id", "office__name", "assignee_id", "status")
-        .annotate(n=Count("*"), overdue=Count("due_at", filter=Q(due_at__lt=now)),
-                  unread=Sum("unread_count"), oldest=Min("submitted_at"))
-        .order_by()
-    )
+    oldest}]``: the open tickets of ``parts`` (:func:`parts`) per office,
+    assignee and status. One query per part; the parts' groups are disjoint
+    (they differ by office)."""
+    groups = []
+    for part in parts:
+        groups += (
+            _submitted(part).filter(status__in=OPEN_STATUSES)
+            .values("office_id", "office__name", "assignee_id", "status")
+            .annotate(n=Count("*"), overdue=Count("due_at", filter=Q(due_at__lt=now)),
+                      unread=Sum("unread_count"), oldest=Min("submitted_at"))
+            .order_by()
+        )
+    return groups
 
 
 def today_by_office(tickets, since):
