@@ -8,12 +8,13 @@ sends it); ``?columns=default`` goes back to the defaults.
 
 from django.db.models import Aggregate, CharField, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
+from wagtail.admin.ui.tables import Column
 
 from ...formats import person_name
 from ...models import Label, TicketLabel
 from ...tickets.filter_choices import label_catalogue
 from ...tickets.labels import labels_of
+from .cells import DateColumn, StatusTagColumn, TextColumn, TitleColumn
 
 SESSION_KEY = "wagtail_helpdesk_ticket_columns"
 PARAM = "columns"
@@ -23,6 +24,18 @@ DEFAULT = ("reference", "subject", "labels", "citizen", "assignee", "status", "l
            "unread_count")
 #: Always shown: the column that opens the ticket.
 REQUIRED = ("reference",)
+#: What the columns (and the list's cursors, :data:`.paging.KEYSET_FIELDS`) read of
+#: a ticket and of what it is joined to: a page's rows are read with these only —
+#: not the descriptions, the addresses, the citizens' contacts, the passwords…
+#: (A column reading another field would cost a query per row: the tests render
+#: every column and pin the queries.)
+ROW_FIELDS = (
+    "id", "kind", "short_code", "status", "priority", "subject", "last_activity_at",
+    "unread_count", "citizen", "service", "report_category", "office", "assignee",
+    "citizen__given_name", "citizen__family_name", "citizen__fiscal_code", "service__name",
+    "report_category__name", "office__name", "assignee__first_name", "assignee__last_name",
+    "assignee__username",
+)
 
 
 class LabelsColumn(Column):
@@ -89,22 +102,22 @@ def available(get_url):
             "reference", label=_("Code"), accessor="reference", get_url=get_url,
             sort_key="short_code", get_title_id=lambda t: f"ticket_{t.pk}_title",
             classname="w-whitespace-nowrap"),
-        "kind": Column("kind", label=_("Kind"), accessor="get_kind_display", sort_key="kind"),
-        "subject": Column("subject", label=_("Subject"), accessor="subject"),
+        "kind": TextColumn("kind", label=_("Kind"), accessor="get_kind_display", sort_key="kind"),
+        "subject": TextColumn("subject", label=_("Subject"), accessor="subject"),
         "labels": LabelsColumn("labels", label=_("Labels")),
-        "citizen": Column("citizen", label=_("Citizen"), accessor="citizen"),
-        "topic": Column("topic", label=_("Service / problem type"), accessor=_topic),
-        "office": Column("office", label=_("Office"), accessor="office"),
-        "assignee": Column("assignee", label=_("Assignee"),
-                           accessor=lambda t: person_name(t.assignee)),
-        "priority": Column("priority", label=_("Priority"), accessor="get_priority_display",
-                           sort_key="priority"),
+        "citizen": TextColumn("citizen", label=_("Citizen"), accessor="citizen"),
+        "topic": TextColumn("topic", label=_("Service / problem type"), accessor=_topic),
+        "office": TextColumn("office", label=_("Office"), accessor="office"),
+        "assignee": TextColumn("assignee", label=_("Assignee"),
+                               accessor=lambda t: person_name(t.assignee)),
+        "priority": TextColumn("priority", label=_("Priority"),
+                               accessor="get_priority_display", sort_key="priority"),
         "status": StatusTagColumn("status", label=_("Status"), accessor="get_status_display",
                                   primary=lambda t: t.is_open, sort_key="status"),
         "last_activity_at": DateColumn("last_activity_at", label=_("Last interaction"),
                                        sort_key="last_activity_at"),
-        "unread_count": Column("unread_count", label=_("Unread"), accessor="unread_count",
-                               sort_key="unread_count"),
+        "unread_count": TextColumn("unread_count", label=_("Unread"),
+                                   accessor="unread_count", sort_key="unread_count"),
     }
 
 

@@ -1,16 +1,18 @@
 """The ticket list ("Elenco ticket"): queues, filters, search, columns, export.
 
-One query for the page of tickets (everything a row shows is joined in), one
-for their labels, one for the count, whatever the number of rows. At scale
-(issue 20): the count is bounded and deep pages are keyset cursors
-(:mod:`.paging`); the search recognises what was typed
-(:mod:`~wagtail_helpdesk.tickets.search`); the menus of the filters are cached.
+One query for the page of tickets (its ids found first in the tickets alone,
+then only those rows joined to what a row shows, with their labels' ids and
+the count), whatever the number of rows. At scale (issue 20): the count is
+bounded and deep pages are keyset cursors (:mod:`.paging`); the search
+recognises what was typed (:mod:`~wagtail_helpdesk.tickets.search`); the
+menus of the filters are cached; the table, its cells and the filter menus
+are written in Python with the templates' markup (:mod:`.cells`,
+:mod:`.widget_html`).
 """
 
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.views.generic import IndexView
 
 from ...tickets import labels
@@ -20,7 +22,12 @@ from ...tickets.queues import BY_SLUG, DEFAULT, QUEUES
 from ...tickets.search import search
 from ..presence import PresenceSwitch
 from . import columns, paging
+from .cells import BulkActionsCheckboxColumn, Table
 from .export import TicketExportMixin
+from .widget_html import RENDERER
+
+#: What a row shows of a ticket's relations (joined in).
+ROW_RELATED = ("citizen", "service", "report_category", "office", "assignee")
 
 
 class TicketIndexView(TicketExportMixin, IndexView):
@@ -32,6 +39,7 @@ class TicketIndexView(TicketExportMixin, IndexView):
     default_ordering = "-last_activity_at"
     paginate_by = 50
     paginator_class = paging.CappedPaginator  # a bounded count; cursors past it
+    table_class = Table  # rows written in Python (Wagtail's markup)
     page_title = _("Tickets")
     detail_url_name = None
     any_permission_required = ["view", "change"]
@@ -57,9 +65,15 @@ class TicketIndexView(TicketExportMixin, IndexView):
         switch = PresenceSwitch.for_request(self.request)
         return [switch, *buttons] if switch else buttons
 
+    @cached_property
+    def filters(self):
+        filters = super().filters
+        if filters is not None:  # the drawer's menus written in Python (same HTML)
+            filters.form.renderer = RENDERER
+        return filters
+
     def get_base_queryset(self):
-        tickets = visible_tickets(self.request.user, as_lists=True).select_related(
-            "citizen", "service", "report_category", "office", "assignee")
+        tickets = visible_tickets(self.request.user, as_lists=True).select_related(*ROW_RELATED)
         if "labels" in self.shown_columns:  # one query for the page's labels
             tickets = tickets.prefetch_related(labels.prefetch())
         return tickets
@@ -95,16 +109,20 @@ class TicketIndexView(TicketExportMixin, IndexView):
             self.attach_labels(page.object_list)
             return paginator, page, page.object_list, page.has_other_pages()
         name, found = self.cursor
-        page = paging.keyset_page(self.page_rows(queryset), self.ordering, page_size,
+        page = paging.keyset_page(queryset, self.ordering, page_size, rows=self.page_rows,
                                   **{name: found})
         self.attach_labels(page.object_list)
         return paging.KeysetPaginator(), page, page.object_list, True
 
-    def page_rows(self, queryset):
-        """The queryset a page's rows are read with: the labels' ids in the
-        same query (see :func:`.columns.with_label_ids`) rather than a prefetch."""
-        return columns.with_label_ids(queryset) if "labels" in self.shown_columns \
-            else queryset
+    def page_rows(self, ids):
+        """The page's tickets, read by id (``ids``: a subquery of the visible,
+        filtered, ordered tickets of the page — see :func:`.paging.by_ids`)
+        with what a row shows joined in (only the fields the columns read), and
+        the labels' ids in the same query (:func:`.columns.with_label_ids`)
+        rather than a prefetch."""
+        tickets = (self.model._default_manager.filter(pk__in=ids).select_related(*ROW_RELATED)
+                   .only(*columns.ROW_FIELDS))
+        return columns.with_label_ids(tickets) if "labels" in self.shown_columns else tickets
 
     def attach_labels(self, tickets):
         if "labels" in self.shown_columns:
