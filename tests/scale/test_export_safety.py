@@ -206,3 +206,27 @@ def test_the_exports_page_says_a_moved_operators_export_is_no_longer_available(c
     desk.elsewhere.members.add(desk.op)
     page = client.get(reverse("helpdesk_tickets:exports")).content
     assert url not in page and b"No longer available" in page
+
+
+def test_a_kept_file_leaves_out_the_tickets_shared_for_a_consult(client, desk, factories):
+    """Seen on the list while the consult lasts, but not copied into a file
+    kept for a week: the background export holds the requester's offices'
+    tickets only (the inline download is the list as seen now)."""
+    from wagtail_helpdesk.services import consults
+
+    colleague = factories.operator(desk.elsewhere)
+    theirs = factories.request_ticket(service_=factories.service(desk.elsewhere),
+                                      subject="Pratica di Tributi")
+    consults.grant(theirs, colleague, desk.op)
+    client.force_login(desk.op)
+    inline = client.get(URL, {"queue": "all", "export": "csv"})
+    assert "Pratica di Tributi" in subjects_of_csv(b"".join(inline.streaming_content))
+
+    export = done_export(desk.op)
+    with export.file.open("rb") as handle:  # written in the operator's language
+        rows = list(csv.reader(io.StringIO(handle.read().decode(), newline="")))
+    column = rows[0].index("Oggetto")
+    kept = {row[column] for row in rows[1:]}
+    assert "Pratica di Tributi" not in kept
+    assert kept == expected_csv()
+    assert export.rows == len(desk.tickets)

@@ -2,12 +2,16 @@
 tickets and still see every office whose tickets the file may hold.
 
 The file is a copy of the list as its requester saw it; it must not outlive
-their right to see it. The offices they saw are recorded when the export is
+their right to see it. A kept file holds only the tickets of the requester's
+offices (and their own without an office): a ticket shared with them for a
+consult is theirs to see while the consult lasts, not for a file kept a week
+(:func:`kept_in_file`). The offices they saw are recorded when the export is
 asked for and again when the file is made (:func:`scope_of`); the download
 checks them against what the requester sees now (:func:`may_download`).
 """
 
 from ..permissions import office_ids_for, ticket_policy
+from ..tickets.queries import visible_tickets
 
 
 def may_export(user):
@@ -32,3 +36,11 @@ def may_download(user, export):
     if export.all_offices:
         return False
     return set(export.office_ids or ()) <= office_ids_for(user)
+
+
+def kept_in_file(queryset, user):
+    """The tickets of ``queryset`` (the list as ``user`` sees it) that a file
+    kept for them may hold: those they may work on — their offices', every
+    office's for those who see all, their own without an office — not the
+    ones shared with them for a consult."""
+    return queryset & visible_tickets(user, "change")

@@ -167,7 +167,7 @@ def _progress(export, rows, total):
 
 def write(view, export, handle):
     """Write the export's file to ``handle`` (binary); the number of rows."""
-    queryset = view.get_export_queryset()
+    queryset = access.kept_in_file(view.get_export_queryset(), export.requested_by)
     total = queryset.order_by().count()
     if export.format == ExportFormat.XLSX:
         view.write_xlsx(queryset, handle)
