@@ -12,7 +12,10 @@ class WagtailHelpdeskConfig(AppConfig):
     def ready(self):
         from wagtail.permissions import register_permission_policy
 
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            choices_cache,  # noqa: F401  (connects its invalidation signals)
+        )
         from .admin.mailboxes import MailboxPermissionPolicy
         from .ai import checks as ai_checks  # noqa: F401
         from .conversations import checks as chat_checks  # noqa: F401
@@ -21,6 +24,7 @@ class WagtailHelpdeskConfig(AppConfig):
         from .permissions import TicketPermissionPolicy
         from .quickreplies.policy import quick_reply_policy
         from .tickets import checks as ticket_checks  # noqa: F401
+        from .tickets import filter_choices  # noqa: F401  (in every process, workers too)
         from .tickets.labels import label_policy
 
         _out_of_reference_index(self.get_models())

@@ -316,5 +316,5 @@ def test_the_admin_search_costs_the_same_for_2_or_14_matches(client, town, facto
 def test_the_api_lookup_costs_a_fixed_number_of_queries(caller, town, django_assert_num_queries):
     api = caller(town.operator)
     api.get("/citizens/", {"fiscal_code": FAR_CODE})
-    with django_assert_num_queries(4):  # token, user permissions, group permissions, search
+    with django_assert_num_queries(3):  # token, permissions (one query), search
         assert len(api.get("/citizens/", {"fiscal_code": FAR_CODE}).json()) == 1

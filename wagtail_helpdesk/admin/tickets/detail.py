@@ -34,6 +34,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from ... import services
 from ...ai import switches
 from ...attachments import serve_attachment
+from ...choices_cache import attach_catalogue
 from ...maps import map_settings
 from ...models import (
     Attachment,
@@ -85,6 +86,10 @@ DEFERRED_PANELS = {
 #: join costs PostgreSQL's planner more than the rare query it saves.
 PAGE_RELATED = ("citizen", "office", "assignee", "created_by", "service", "report_category",
                 "resolution_type")
+#: What the page itself joins in: the catalogue rows (office, service,
+#: problem type, resolution type) come from the cache
+#: (:func:`~wagtail_helpdesk.choices_cache.attach_catalogue`).
+PAGE_JOINED = ("citizen", "assignee", "created_by")
 
 
 @functools.cache
@@ -109,7 +114,9 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
         # A deferred panel needs none of what the page joins in.
         panel = request.GET.get(PANEL_PARAM)
         self.ticket = visible_ticket_or_404(request.user, pk,
-                                            related=() if panel else PAGE_RELATED)
+                                            related=() if panel else PAGE_JOINED)
+        if not panel:
+            attach_catalogue(self.ticket)
         return super().dispatch(request, pk)
 
     def get(self, request, *args, **kwargs):

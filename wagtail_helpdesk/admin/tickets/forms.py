@@ -14,8 +14,10 @@ share field names (``body``).
 from django import forms
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from ... import choices_cache
 from ...conf import get_setting
 from ...formats import person_name
 from ...formfields import MultipleFileField
@@ -25,6 +27,30 @@ from ...services.actions import ASSIST_SOURCES
 from ...services.consults import candidates
 from ...tickets.actions import OFFERED
 from ...tickets.queries import assignable_users
+from . import widget_html
+from .widget_html import WidgetRenderer
+
+
+class ActionFormRenderer(WidgetRenderer):
+    """The ticket list's renderer (its ``<select>`` written in Python, the
+    templates' markup), and the hidden inputs and text areas of the ticket
+    page's forms the same way (a dozen template renders a page)."""
+
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget")
+        if template_name == _HIDDEN:
+            return mark_safe(widget_html._input(widget).strip())  # noqa: S308 (escaped there)
+        if template_name == _TEXTAREA:
+            value = widget_html.variable(widget["value"]) if widget["value"] else ""
+            return mark_safe(  # noqa: S308 (escaped as the template does)
+                f'<textarea name="{widget_html.variable(widget["name"])}"'
+                f'{widget_html.attributes(widget["attrs"])}>\n{value}</textarea>')
+        return super().render(template_name, context, request)
+
+
+_HIDDEN = "django/forms/widgets/hidden.html"
+_TEXTAREA = "django/forms/widgets/textarea.html"
+RENDERER = ActionFormRenderer()
 
 
 class ObjectChoiceField(forms.ChoiceField):
@@ -40,6 +66,13 @@ class ObjectChoiceField(forms.ChoiceField):
         self.choices = [("", "---------"),
                         *((key, label_from(obj)) for key, obj in self.objects.items())]
 
+    def set_shown_choices(self, pairs):
+        """Only show ``pairs`` (``(pk, label)``, e.g. from the cache): for an
+        unbound form, which never cleans; a bound one loads its objects live
+        (:meth:`set_objects`) and validates against them."""
+        self.objects = {}
+        self.choices = [("", "---------"), *((str(pk), label) for pk, label in pairs)]
+
     def clean(self, value):
         value = super().clean(value)
         return self.objects.get(value) if value else None
@@ -53,6 +86,7 @@ class TicketActionForm(forms.Form):
     """Base of the actions' forms: the ticket, the user and the hidden version."""
 
     action = None
+    default_renderer = RENDERER
     #: Fields whose choices are loaded from the database; without a choice the
     #: form is not shown (nobody to assign to, no other office…).
     choice_fields = ()
@@ -105,11 +139,19 @@ class AssignForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # One query: the operators with their presence joined in.
-        operators = list(assignable_users(self.ticket.office_id)
-                         .exclude(pk=self.ticket.assignee_id)
-                         .select_related("helpdesk_presence"))
-        self.fields["assignee"].set_objects(operators, _name_and_presence(operators))
+        ticket = self.ticket
+        if self.is_bound:  # validated against who can be assigned now
+            operators = list(assignable_users(ticket.office_id).exclude(pk=ticket.assignee_id)
+                             .select_related("helpdesk_presence"))
+            self.fields["assignee"].set_objects(operators, _name_and_presence(operators))
+            return
+        # Shown: the office's operators from the cache, their presence live
+        # (one query by primary key).
+        operators = [(pk, name) for pk, name in cached_assignable(ticket.office_id)
+                     if pk != ticket.assignee_id]
+        statuses = presence.for_users([pk for pk, _name in operators])
+        self.fields["assignee"].set_shown_choices(
+            (pk, f"{name} — {statuses[pk].label}") for pk, name in operators)
 
 
 class TransferForm(TicketActionForm):
@@ -124,8 +166,12 @@ class TransferForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        offices = Office.objects.active().exclude(pk=self.ticket.office_id).order_by("name")
-        self.fields["office"].set_objects(offices)
+        if self.is_bound:  # validated against the offices active now
+            offices = Office.objects.active().exclude(pk=self.ticket.office_id).order_by("name")
+            self.fields["office"].set_objects(offices)
+        else:
+            self.fields["office"].set_shown_choices(
+                (pk, name) for pk, name in cached_offices() if pk != self.ticket.office_id)
 
 
 class PriorityForm(TicketActionForm):
@@ -158,7 +204,10 @@ class ResolveForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["resolution_type"].set_objects(ResolutionType.objects.active())
+        if self.is_bound:  # validated against the types active now
+            self.fields["resolution_type"].set_objects(ResolutionType.objects.active())
+        else:
+            self.fields["resolution_type"].set_shown_choices(cached_resolution_types())
 
 
 class ReopenForm(TicketActionForm):
@@ -255,6 +304,25 @@ class ConsultForm(TicketActionForm):
     @property
     def typed_text(self):
         return []  # shown again in its own panel, with what was typed
+
+
+def cached_offices():
+    """``[(pk, name)]`` of the active offices, by name (cached)."""
+    return choices_cache.cached("transfer_offices", lambda: [
+        (office.pk, str(office)) for office in Office.objects.active().order_by("name")])
+
+
+def cached_resolution_types():
+    """``[(pk, label)]`` of the active resolution types (cached)."""
+    return choices_cache.cached("resolution_types", lambda: [
+        (kind.pk, str(kind)) for kind in ResolutionType.objects.active()])
+
+
+def cached_assignable(office_id):
+    """``[(pk, name)]`` of who can be assigned a ticket of the office
+    (:func:`~wagtail_helpdesk.tickets.queries.assignable_users`, cached)."""
+    return choices_cache.cached(f"assignable:{office_id}", lambda: [
+        (user.pk, person_name(user)) for user in assignable_users(office_id)])
 
 
 def _name_and_presence(users):
