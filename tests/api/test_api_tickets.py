@@ -1,6 +1,7 @@
 """REST API: tickets list and detail, creation, permissions, query counts."""
 
 import pytest
+from django.utils import translation
 
 from tests.support.desk import GIOVANNA
 from wagtail_helpdesk import services
@@ -387,3 +388,19 @@ def test_tickets_opened_from_the_chat_are_listed_and_filtered(caller, desk):
     assert ids(api.get("/tickets/", {"channel": "chat"})) == {desk.pending.pk}
     assert api.get(f"/tickets/{desk.pending.pk}/").json()["channel"] == "chat"
     assert api.get("/tickets/", {"channel": list(Channel.values)}).status_code == 200
+
+
+def test_every_row_of_a_page_has_its_own_addresses_and_translated_status(caller, desk):
+    """The addresses and the status labels are made once per request and
+    filled in per row: each row still names its own ticket, in the
+    caller's language."""
+    response = caller(desk.me).get("/tickets/", {"limit": 50}, HTTP_ACCEPT_LANGUAGE="it")
+    items = response.json()["items"]
+    assert len(items) >= 2
+    for item in items:
+        assert item["url"].startswith("http")
+        assert item["url"].endswith(f"/api/helpdesk/v1/tickets/{item['id']}/")
+        assert item["admin_url"].endswith(f"/admin/helpdesk/tickets/{item['id']}/")
+        ticket = Ticket.objects.get(pk=item["id"])
+        with translation.override("it"):
+            assert item["status_label"] == str(ticket.get_status_display())

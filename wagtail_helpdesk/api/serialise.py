@@ -4,15 +4,59 @@ callers load what is shown with the ticket (``TICKET_RELATED``; the list
 prefetches the labels, one ticket's cost one query)."""
 
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from ..formats import person_name
-from ..models import Visibility
+from ..models import Ticket, Visibility
 from ..services.lookup import citizen_match, may_read_citizens
 from ..tickets.labels import labels_of
 
 #: What a ticket row shows, joined in by the list and detail queries.
 TICKET_RELATED = ("citizen", "service", "report_category", "office", "assignee",
                   "resolution_type")
+
+
+#: Where :func:`_memo` keeps, on the request, what every row of a page shares.
+_MEMO = "_helpdesk_api_memo"
+#: A number no route holds: reversed once, then replaced by each row's id.
+_PLACEHOLDER = 918273645
+
+
+def _memo(request):
+    memo = getattr(request, _MEMO, None)
+    if memo is None:
+        memo = {}
+        setattr(request, _MEMO, memo)
+    return memo
+
+
+def _url(request, name, pk):
+    """``request.build_absolute_uri(reverse(name, args=[pk]))``, reversed and
+    made absolute once per request and name (a page of 50 tickets asks 100)."""
+    memo = _memo(request)
+    parts = memo.get(name)
+    if parts is None:
+        url = request.build_absolute_uri(reverse(name, args=[_PLACEHOLDER]))
+        parts = memo[name] = url.split(str(_PLACEHOLDER), 1)
+    return f"{parts[0]}{pk}{parts[1]}"
+
+
+def _status_label(request, status):
+    """The status' label in the active language, translated once per request."""
+    memo = _memo(request)
+    key = ("status", get_language())
+    labels = memo.get(key)
+    if labels is None:
+        labels = memo[key] = {value: str(label) for value, label
+                              in Ticket._meta.get_field("status").flatchoices}
+    return labels.get(status, status)
+
+
+def _may_read_citizens(request):
+    memo = _memo(request)
+    if "may_read_citizens" not in memo:
+        memo["may_read_citizens"] = may_read_citizens(request.user)
+    return memo["may_read_citizens"]
 
 
 def ref(obj):
@@ -56,14 +100,14 @@ def ticket(request, t):
         resolution = {"type": ref(t.resolution_type), "text": t.resolution_text}
     return {
         "id": t.pk, "short_code": t.short_code, "kind": t.kind, "status": t.status,
-        "status_label": str(t.get_status_display()), "priority": t.priority,
+        "status_label": _status_label(request, t.status), "priority": t.priority,
         "channel": t.channel, "subject": t.subject, "description": t.description,
         "office": ref(t.office), "service": ref(t.service),
         "report_category": ref(t.report_category), "assignee": user_ref(t.assignee),
         # The caller may view the ticket, or just acted on it, or just created it
         # in their office (for a citizen they may read, or with details they
         # typed): its citizen is theirs to read if they may read citizens at all.
-        "citizen": citizen(t.citizen, readable=may_read_citizens(request.user)),
+        "citizen": citizen(t.citizen, readable=_may_read_citizens(request)),
         "location": location,
         "created_at": t.created_at, "updated_at": t.updated_at, "submitted_at": t.submitted_at,
         "last_activity_at": t.last_activity_at, "first_response_at": t.first_response_at,
@@ -71,9 +115,8 @@ def ticket(request, t):
         "unread_count": t.unread_count, "version": t.version,
         # Prefetched by the list (tickets.labels.prefetch()); one query otherwise.
         "labels": [label(obj) for obj in labels_of(t)],
-        "url": request.build_absolute_uri(
-            reverse("wagtail_helpdesk_api:ticket", args=[t.pk])),
-        "admin_url": request.build_absolute_uri(reverse("helpdesk_tickets:detail", args=[t.pk])),
+        "url": _url(request, "wagtail_helpdesk_api:ticket", t.pk),
+        "admin_url": _url(request, "helpdesk_tickets:detail", t.pk),
     }
 
 
