@@ -42,10 +42,17 @@ def cached(name, build):
 TICKET_CATALOGUE = ("office", "service", "report_category", "resolution_type")
 
 
+#: Fields never copied into the cache (a shared Redis): a service's App IO
+#: key is written once and never shown again.
+SECRET_FIELDS = frozenset({"io_api_key"})
+
+
 def catalogue_row(model, pk):
-    """The row ``pk`` of the catalogue ``model`` (cached; None if there is none)."""
+    """The row ``pk`` of the catalogue ``model`` (cached, without its
+    :data:`SECRET_FIELDS`; None if there is none)."""
+    secrets = [f.name for f in model._meta.concrete_fields if f.name in SECRET_FIELDS]
     return cached(f"row:{model._meta.label_lower}:{pk}",
-                  lambda: model._default_manager.filter(pk=pk).first())
+                  lambda: model._default_manager.filter(pk=pk).defer(*secrets).first())
 
 
 def attach_catalogue(ticket, fields=TICKET_CATALOGUE):

@@ -31,6 +31,7 @@ def normalise_fiscal_code(value):
 #: places of digits.
 _SHAPE = re.compile(r"[A-Z]{6}[0-9L-NP-V]{2}[ABCDEHLMPRST][0-9L-NP-V]{2}[A-Z][0-9L-NP-V]{3}[A-Z]")
 _OMOCODIA = str.maketrans("LMNPQRSTUV", "0123456789")
+_MONTHS = "ABCDEHLMPRST"
 #: The check character's values of the characters in odd places (1st, 3rd, …).
 _ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
                 [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21,
@@ -47,7 +48,7 @@ def check_character(code15):
 
 def birth_year(code, today=None):
     """The year of birth a fiscal code tells (omocodia included), else None
-    (no code, a malformed one, a wrong check character). The century is the
+    (no code, a malformed one, a wrong check character, no such day). The century is the
     latest that does not put the birth in the future, as python-codicefiscale
     first tries; the birthplace is not looked up (this is arithmetic, for
     lists of citizens: validation on entry is :func:`validate_fiscal_code`)."""
@@ -55,11 +56,19 @@ def birth_year(code, today=None):
     if not _SHAPE.fullmatch(code) or check_character(code[:15]) != code[15]:
         return None
     day = int(code[9:11].translate(_OMOCODIA))
-    if not (1 <= day <= 31 or 41 <= day <= 71):
-        return None
+    day = day - 40 if day > 40 else day
+    month = _MONTHS.index(code[8]) + 1
     current = (today or date.today()).year
     year = current - current % 100 + int(code[6:8].translate(_OMOCODIA))
-    return year - 100 if year > current else year
+    if year > current:
+        year -= 100
+    for candidate in (year, year - 100):  # 29 February: the century before, if leap
+        try:
+            date(candidate, month, day)
+        except ValueError:
+            continue
+        return candidate
+    return None
 
 
 def is_valid_fiscal_code(value):

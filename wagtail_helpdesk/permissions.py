@@ -78,9 +78,11 @@ def _scope_ids(user, with_consults):
 
 
 def forget_offices(user):
-    """Drop the cached office ids (after membership changes)."""
-    if hasattr(user, _OFFICES_CACHE):
-        delattr(user, _OFFICES_CACHE)
+    """Drop the cached office ids and :func:`prime`'s answers (after
+    membership or permission changes)."""
+    for name in (_OFFICES_CACHE, _ANSWERS_CACHE):
+        if hasattr(user, name):
+            delattr(user, name)
 
 
 #: The answers of :func:`prime`: ``{action: bool}`` on the user object.
@@ -176,6 +178,10 @@ def prime(user, actions):
     codenames = tuple(sorted(names))
     with_offices = not hasattr(user, _OFFICES_CACHE)
     alias = router.db_for_read(OfficeMembership)
+    from django.contrib.auth.models import Permission
+
+    if router.db_for_read(Permission) != alias:  # auth elsewhere: has_perm reads it
+        return
     params = [policy.app_label, *codenames, user.pk, user.pk] + ([user.pk] if with_offices else [])
     with connections[alias].cursor() as cursor:
         cursor.execute(_prime_sql(alias, codenames, with_offices), params)
@@ -201,8 +207,8 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
         if not (user.is_active and user.is_authenticated):
             return False
         answers = getattr(user, _ANSWERS_CACHE, None)
-        if answers is not None and action in answers:
-            return answers[action]  # read by prime()
+        if answers is not None and action in answers and not hasattr(user, "_perm_cache"):
+            return answers[action]  # read by prime(); Django's own cache, once read, rules
         return super().user_has_permission(user, action)
 
     def sees_all_offices(self, user):

@@ -208,3 +208,35 @@ def test_the_partial_indexes_serve_the_counts(desk):
     assert "helpdesk_t_pending" in plan and "helpdesk_t_unread" in plan, plan
     pending = plan[plan.index("helpdesk_t_pending"):].splitlines()
     assert "Index Cond: (office_id = ANY" in "\n".join(pending[:3]), plan
+
+
+def test_forgetting_the_offices_forgets_prime_s_answers_too(desk, factories):
+    """After a change of memberships or permissions the services call
+    ``forget_offices``: the next question reads the database again."""
+    from django.contrib.auth.models import Permission
+
+    from wagtail_helpdesk.permissions import forget_offices
+
+    user = fresh(desk["op"])
+    prime(user, ["change"])
+    assert ticket_policy().user_has_permission(user, "change") is True
+    user.user_permissions.clear()
+    user.groups.clear()
+    forget_offices(user)
+    assert not hasattr(user, "_helpdesk_ticket_answers")
+    assert ticket_policy().user_has_permission(user, "change") is False
+    assert Permission.objects.filter(user=user).count() == 0
+
+
+def test_a_member_added_through_the_office_bumps_the_menus(factories,
+                                                         django_capture_on_commit_callbacks):
+    """Adding members through the office (a form's save: no post_save per
+    membership) still renews the cached menus and choices."""
+    from wagtail_helpdesk.tickets import filter_choices
+
+    office = factories.office(name="Anagrafe")
+    newcomer = factories.operator(factories.office(name="Tributi"))
+    before = filter_choices._version()
+    with django_capture_on_commit_callbacks(execute=True):
+        office.members.add(newcomer)
+    assert filter_choices._version() != before

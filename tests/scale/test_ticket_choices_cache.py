@@ -131,3 +131,24 @@ def test_the_ticket_s_office_and_service_are_shown_from_the_cache_and_renamed_at
     text = BeautifulSoup(client.get(reverse("helpdesk_tickets:detail", args=[ticket.pk])).content,
                          "html.parser").get_text(" ")
     assert "Carta d'identità elettronica" in text and "Ufficio Relazioni" in text
+
+
+def test_a_service_s_app_io_key_never_goes_into_the_cache(client, desk):
+    """The cache may be a shared Redis: a service's App IO key (written once,
+    never shown again) is left out of the row the ticket page keeps there."""
+    import pickle
+
+    from django.core.cache import cache
+
+    from wagtail_helpdesk import choices_cache
+    from wagtail_helpdesk.models import Service
+
+    Service.objects.filter(pk=desk.service.pk).update(io_api_key="segreto-app-io-0123456789")
+    cache.clear()
+    ticket = open_ticket(desk)
+    client.force_login(desk.op)
+    assert client.get(reverse("helpdesk_tickets:detail", args=[ticket.pk])).status_code == 200
+    row = choices_cache.catalogue_row(Service, desk.service.pk)
+    assert row.name == desk.service.name
+    assert "io_api_key" not in row.__dict__  # deferred: never read, never pickled
+    assert b"segreto-app-io" not in pickle.dumps(row)

@@ -97,10 +97,14 @@ def test_birth_year_is_arithmetic_and_agrees_with_python_codicefiscale():
     "RSSMRA85Z10A562S",  # no such month letter
     "RSSMRA85T35A562S",  # day 35 (neither 1–31 nor 41–71)
     "RSSMRA8OT10A562S",  # O is no omocodia letter
+    "RSSMRA85B30H501",  # 30 February (check character added below)
+    "RSSMRA85D31H501",  # 31 April
 ])
 def test_birth_year_of_a_malformed_code_is_none(code):
-    from wagtail_helpdesk.fiscalcode import birth_year
+    from wagtail_helpdesk.fiscalcode import birth_year, check_character
 
+    if code and len(code) == 15 and code.endswith("H501"):
+        code += check_character(code)  # a well-formed code of a day that does not exist
     assert birth_year(code) is None
 
 

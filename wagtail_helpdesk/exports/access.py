@@ -10,8 +10,9 @@ asked for and again when the file is made (:func:`scope_of`); the download
 checks them against what the requester sees now (:func:`may_download`).
 """
 
+from django.db.models import Q
+
 from ..permissions import office_ids_for, ticket_policy
-from ..tickets.queries import visible_tickets
 
 
 def may_export(user):
@@ -40,7 +41,10 @@ def may_download(user, export):
 
 def kept_in_file(queryset, user):
     """The tickets of ``queryset`` (the list as ``user`` sees it) that a file
-    kept for them may hold: those they may work on — their offices', every
-    office's for those who see all, their own without an office — not the
-    ones shared with them for a consult."""
-    return queryset & visible_tickets(user, "change")
+    kept for them may hold: their offices' (every office's for those who see
+    all) and their own without an office — not the ones shared with them for
+    a consult. The same for those who may only view tickets."""
+    if ticket_policy().sees_all_offices(user):
+        return queryset
+    return queryset.filter(Q(office_id__in=sorted(office_ids_for(user)))
+                           | Q(office__isnull=True, created_by=user))

@@ -141,7 +141,14 @@ def logout_view(request):
 
 
 def _model_backend():
-    """The model backend the site lists (the helpdesk's, or Django's): the
-    session names it, and a session naming an unlisted one is signed out."""
-    ours = "wagtail_helpdesk.auth.backends.ModelBackend"
-    return ours if ours in settings.AUTHENTICATION_BACKENDS else "django.contrib.auth.backends.ModelBackend"
+    """The first backend the site lists that is a ``ModelBackend`` (Django's,
+    the helpdesk's, or a subclass): the session names it, and a session
+    naming an unlisted one is signed out."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.utils.module_loading import import_string
+
+    for path in settings.AUTHENTICATION_BACKENDS:
+        backend = import_string(path)
+        if isinstance(backend, type) and issubclass(backend, ModelBackend):
+            return path
+    return "django.contrib.auth.backends.ModelBackend"

@@ -127,9 +127,12 @@ def _connect():
         post_delete.connect(invalidate, sender=model, dispatch_uid=f"{uid}_delete")
     # Groups and permissions give or take ``view_all`` (every office's names)
     # and ``change`` (the assignees).
+    # Office members added through the relation (a form's save: bulk_create,
+    # no post_save per membership).
     for name, through in (("groups", user.groups.through),
                           ("user_permissions", user.user_permissions.through),
-                          ("group_permissions", Group.permissions.through)):
+                          ("group_permissions", Group.permissions.through),
+                          ("office_members", Office.members.through)):
         m2m_changed.connect(_m2m_invalidate, sender=through,
                             dispatch_uid=f"wagtail_helpdesk_filter_choices_{name}")
 
