@@ -75,13 +75,9 @@ class Flow(ABC):
     def site(self):
         """The Wagtail site the citizen is on (its short-code prefixes and
         receipts apply); Wagtail keeps it on the request once found."""
-        from django.core.exceptions import DisallowedHost
-        from wagtail.models import Site
+        from .rendering import request_site  # rendering imports this module
 
-        try:
-            return Site.find_for_request(self.request)
-        except (DisallowedHost, KeyError):
-            return None
+        return request_site(self.request)
 
     @cached_property
     def area(self):

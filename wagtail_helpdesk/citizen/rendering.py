@@ -25,7 +25,7 @@ class _NoSession(dict):
     modified = False
 
 
-def _site(request):
+def request_site(request):
     """The Wagtail site of ``request`` (None: the default site's settings apply)."""
     if request is None:
         return None
@@ -54,7 +54,7 @@ def _settings(request):
             return HelpdeskSettings.for_request(request)
         except (DisallowedHost, KeyError, HelpdeskSettings.DoesNotExist):
             pass  # a bare request (a block preview): the default site's settings
-    return helpdesk_settings(_site(request))
+    return helpdesk_settings(request_site(request))
 
 
 def _privacy_url(value, request):
@@ -85,7 +85,7 @@ def _shown_to_editor(request, page):
 
 def _settings_url(request):
     """The admin's Settings → Helpdesk, where the privacy page is chosen."""
-    site = _site(request)
+    site = request_site(request)
     args = ["wagtail_helpdesk", "helpdesksettings"] + ([site.pk] if site is not None else [])
     try:
         return reverse("wagtailsettings:edit", args=args)

@@ -22,12 +22,13 @@ is made by the database, sparing the parsing of every timestamp).
 instances, as before.
 """
 
+from abc import ABC, abstractmethod
 from contextlib import contextmanager, suppress
 from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.db import DatabaseError, connections, models
+from django.db import DatabaseError, NotSupportedError, connections, models
 from django.db.models import CharField, Func, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.utils.translation import get_language, gettext
@@ -72,7 +73,8 @@ class UtcText(Func):
     output_field = CharField()
 
     def as_sql(self, compiler, connection, **extra):
-        raise NotImplementedError("PostgreSQL only: elsewhere the datetime is read")
+        # Used only where _datetimes_as_text() says so; elsewhere the datetime is read.
+        raise NotSupportedError("UtcText is written by PostgreSQL only")
 
     def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
@@ -89,7 +91,7 @@ def _datetimes_as_text(db):
             and connection.timezone_name == "UTC")
 
 
-class _Column:
+class _Column(ABC):
     """One exported column: the values it reads (``reads``: field paths)
     and :meth:`show`, the column's cells from them (a list per chunk).
     ``formula_safe``: its text never starts like a formula (dates)."""
@@ -104,8 +106,9 @@ class _Column:
         reads (on ``chunk``'s database)."""
         return dict.fromkeys(self.reads)
 
+    @abstractmethod
     def show(self, values, chunk):
-        raise NotImplementedError
+        """The column's cells (a list) from a chunk's ``values``."""
 
 
 class _Plain(_Column):
