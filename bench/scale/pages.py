@@ -224,6 +224,13 @@ class Bench:
                           ("search_word", self.targets["name_word"])):
             self.page(key, f"admin list, search {term}", self.admin, index,
                       {"queue": "all", "q": term})
+        # What the list's search box fetches as the operator types (Wagtail's
+        # w-swap: the results alone, no sidebar or header around them).
+        results = reverse("helpdesk_tickets:index_results")
+        for key, term in (("search_short_code", self.targets["short_code"]),
+                          ("search_fiscal_code", self.targets["fiscal_code"])):
+            self.page(f"{key}_typed", f"admin list, search box {term}", self.admin, results,
+                      {"queue": "all", "q": term})
         self.deep_page(index)
         self.export(index)
         detail = "helpdesk_tickets:detail"

@@ -118,7 +118,7 @@ def test_the_measurer_reads_every_kind_of_page(targets, client):
     from bench.scale.pages import Bench
 
     bench = Bench(targets, SIZE, runs=1,
-                  only={"list_all", "search_short_code", "ticket", "ticket_200", "badge",
+                  only={"list_all", "search_short_code", "search_short_code_typed", "ticket", "ticket_200", "badge",
                         "citizen_list", "citizen_ticket", "export_csv", "list_deep"})
     results = bench.run()
     assert set(results) == bench.only
@@ -130,4 +130,6 @@ def test_the_measurer_reads_every_kind_of_page(targets, client):
     # applies), not the whole list.
     assert 0 < results["export_csv"]["rows"] < bench.visible().count()
     assert results["badge"]["goal"] == "≤5 ms"
+    # The search box's request: the results alone, without the page's chrome.
+    assert results["search_short_code_typed"]["queries"] < results["search_short_code"]["queries"]
     assert bench.broken == []

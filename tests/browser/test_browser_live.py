@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 from django.db import connection
@@ -110,21 +111,36 @@ def wait_live(page, state):
                            state="attached")
 
 
+class _Held(set):
+    """The channel names of the operator sockets the server holds, and a log
+    of when each came and went (shown when a wait for them fails)."""
+
+    def __init__(self):
+        super().__init__()
+        self.log = []
+
+    def note(self, event, name):
+        self.log.append(f"{time.monotonic():.2f} {event} {name}")
+
+
 @pytest.fixture
 def server_sockets(monkeypatch):
     """The operator sockets the server holds open now (channel names)."""
     from wagtail_helpdesk.conversations.consumers import OperatorConsumer
 
-    held = set()
+    held = _Held()
     connect, disconnect = OperatorConsumer.connect, OperatorConsumer.disconnect
 
     async def counted_connect(self):
+        held.note("connecting", self.channel_name)
         await connect(self)
         if getattr(self, "user_id", None):
             held.add(self.channel_name)
+            held.note("connected", self.channel_name)
 
     async def counted_disconnect(self, code):
         held.discard(self.channel_name)
+        held.note(f"disconnected ({code})", self.channel_name)
         await disconnect(self, code)
 
     monkeypatch.setattr(OperatorConsumer, "connect", counted_connect)
@@ -132,15 +148,17 @@ def server_sockets(monkeypatch):
     return held
 
 
-def settle(page, held, count=1):
-    """Wait until the server holds ``count`` operator sockets (closing ones go:
-    on a busy machine the server may learn of a closed page's socket seconds
-    later)."""
-    for _ in range(200):
-        if len(held) == count:
-            return
+def settle(page, held, count=1, patience=60):
+    """Wait until the server holds ``count`` operator sockets. It learns of a
+    closed page's socket when the close frame or the connection's end reaches
+    it and its consumer runs ``disconnect`` — on a busy machine, behind the
+    requests queued on Django's one thread for async-unsafe work, that can
+    take many seconds. (Playwright cannot tell instead: it never reports the
+    end of a socket whose page navigated away.)"""
+    deadline = time.monotonic() + patience
+    while len(held) != count and time.monotonic() < deadline:
         page.wait_for_timeout(100)
-    assert len(held) == count, held
+    assert len(held) == count, "\n".join([f"held: {sorted(held)}", *held.log])
 
 
 def menu_label(page):

@@ -57,6 +57,7 @@ from . import viewers
 from .consults import consult_panel
 from .forms import ACTION_FORMS
 from .replybox import reply_box_with_replies
+from .timeline_html import timeline_items
 
 #: How many of the citizen's other tickets the page lists.
 OTHER_TICKETS = 5
@@ -263,6 +264,7 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
             can_change=self.can_change,
             is_overdue=bool(ticket.is_open and ticket.due_at and ticket.due_at < now),
             timeline=timeline,
+            timeline_items=timeline_items(timeline, ticket, icon_html),
             earlier_events_url=(f"?{TIMELINE_PARAM}=all#timeline-heading" if has_earlier
                                 else None),
             unread=unread,
