@@ -40,7 +40,7 @@ import re
 from django.db.models import BooleanField, CharField, F, Func, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
-from ..fiscalcode import is_valid_fiscal_code, normalise_fiscal_code
+from ..fiscalcode import looks_like_fiscal_code, normalise_fiscal_code
 from ..models import Citizen, Label, ShortCodeSequence, TicketLabel
 from ..services.shortcodes import format_sequential
 
@@ -67,7 +67,7 @@ def recognise(text):
         return YEAR_NUMBER, (int(match[1]), int(match[2]))
     if _SEQUENTIAL_CODE.match(text):
         return SHORT_CODE, text
-    if is_valid_fiscal_code(text):
+    if looks_like_fiscal_code(text):  # not the birthplace: 3 ms less per search
         return FISCAL_CODE, normalise_fiscal_code(text)
     return WORDS, text
 
