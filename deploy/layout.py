@@ -166,7 +166,9 @@ class Layout:
                 "redis_url": self.redis_url, "prefix": self.prefix, "s3": self.s3.endpoint,
                 "smtp": f"{self.smtp[0]}:{self.smtp[1]}", "web_workers": self.web_workers,
                 "threads": self.threads, "qclusters": self.qclusters,
-                "pids": {name: p.pid for name, p, _log in self.processes}}
+                "pids": {**({"seaweedfs": self.s3.process.pid}
+                            if self.s3 is not None and self.s3.process is not None else {}),
+                         **{name: p.pid for name, p, _log in self.processes}}}
 
     # -- stopping -----------------------------------------------------------------------
     def stop(self, timeout=15.0):
@@ -219,7 +221,11 @@ def main(argv=None):
     def interrupt(*_args):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
+    # SIGINT too, explicitly: a layout started in the background by a script
+    # inherits SIGINT ignored, and Python then raises no KeyboardInterrupt
+    # for it — Ctrl-C or ``kill -INT`` would leave every process running.
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, interrupt)
     with layout:
         ready = Path(args.var) / "layout.json"
         ready.write_text(json.dumps(layout.describe(), indent=2))

@@ -6,8 +6,13 @@ the ticket's link, and the file comes back only through the
 permission-checked views (the citizen's signed link, the office's operator)."""
 
 import asyncio
+import json
+import os
 import random
 import re
+import signal
+import subprocess
+import sys
 import uuid
 
 import httpx
@@ -19,7 +24,7 @@ from django.urls import reverse
 from bench.load.journeys import Citizen
 from bench.load.seed import seed
 from deploy.layout import Layout
-from tests.support.asgi import REDIS_URL, database_url
+from tests.support.asgi import REDIS_URL, ROOT, database_url
 from tests.support.images import PDF_BYTES
 from tests.support.polling import wait_for
 from tests.support.smtp import Recorder, free_port
@@ -126,3 +131,54 @@ def test_a_citizen_request_with_an_attachment_across_the_layout(layout, mailbox,
 
     # Every process is still up (nothing crashed along the way).
     assert all(process.poll() is None for _name, process, _log in layout.processes)
+
+
+def test_the_command_stops_every_process_on_sigint_even_started_in_the_background(
+        transactional_db, tmp_path):
+    """``python -m deploy.layout`` started in the background by a script
+    (SIGINT ignored, as a non-interactive shell does for ``&``): SIGINT (as
+    SIGTERM) still stops the layout and every process it started."""
+    from django.db import connection
+
+    var = tmp_path / "layout"
+    command = [sys.executable, "-m", "deploy.layout",
+               "--database-url", database_url(connection.settings_dict),
+               "--redis-url", REDIS_URL, "--var", str(var), "--web-workers", "1",
+               "--threads", "1", "--qclusters", "1",
+               "--env", "HELPDESK_STATIC_STORAGE="
+                        "django.contrib.staticfiles.storage.StaticFilesStorage"]
+    errors = tmp_path / "layout.err"
+    with errors.open("wb") as err:
+        layout = subprocess.Popen(  # noqa: S603 (our interpreter, our module)
+            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    pids = {}
+    try:
+        ready = var / "layout.json"
+        assert wait_for(lambda: ready.exists() or layout.poll() is not None, timeout=120)
+        assert layout.poll() is None, errors.read_text()[-3000:]
+        pids = json.loads(ready.read_text())["pids"]
+        assert set(pids) == {"seaweedfs", "smtp-sink", "gunicorn", "uvicorn", "qcluster-1"}
+        assert all(alive(pid) for pid in pids.values())
+        layout.send_signal(signal.SIGINT)
+        assert layout.wait(60) == 0
+        assert wait_for(lambda: not any(alive(pid) for pid in pids.values()), timeout=30)
+        assert not ready.exists()
+    finally:  # what did not stop: the layout and its processes (each its own group)
+        for pid in [layout.pid, *pids.values()]:
+            if alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+        layout.wait(10)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A child that ended but was not reaped yet is a zombie: not running.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
