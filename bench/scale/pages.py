@@ -343,6 +343,18 @@ class Bench:
         self.page("api_detail", "REST API ticket", api, f"{url}{self.targets['ticket']}/")
 
 
+def cpu_reference(runs=21):
+    """The median milliseconds of a fixed pure-Python loop: how fast this
+    machine's CPU is while the pages are measured (shared virtual machines
+    vary by 2x from minute to minute). Compare figures only at a similar value."""
+    values = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        sum(i * i for i in range(300_000))
+        values.append(time.perf_counter() - started)
+    return round(statistics.median(values) * 1000, 1)
+
+
 def machine():
     from django.db import connection
 
@@ -378,13 +390,17 @@ def main(argv=None):
     # No setup_test_environment(): its template instrumentation would be measured too.
     bench = Bench(targets, size, args.runs, args.explain,
                   set(args.only.split(",")) if args.only else None, args.profile)
+    reference_before = cpu_reference()
     started = time.perf_counter()
     results = bench.run()
+    seconds = round(time.perf_counter() - started, 1)
+    reference = [reference_before, cpu_reference()]
     report = {
         "size": size, "label": dataset.size_label(size),
         "database": args.database or dataset.default_database(size), "runs": args.runs,
-        "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-        "seconds": round(time.perf_counter() - started, 1), "pages": results,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {**machine(), "cpu_reference_ms": reference},
+        "seconds": seconds, "pages": results,
     }
     output = Path(args.output or OUTPUT / f"results-{report['label']}.json")
     output.parent.mkdir(parents=True, exist_ok=True)

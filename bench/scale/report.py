@@ -45,7 +45,9 @@ def print_results(report, theirs=None):
     print(f"\n{report['size']:,} tickets — {report['database']} — median of {report['runs']} "
           f"warm runs, server time (test client)")
     print(f"machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, PostgreSQL "
-          f"{m.get('postgresql', '?')}, load {m.get('load_average')}")
+          f"{m.get('postgresql', '?')}, load {m.get('load_average')}"
+          + (f", CPU reference {m['cpu_reference_ms']} ms before/after (lower is faster)"
+             if m.get("cpu_reference_ms") else ""))
     if report["size"] < 1_000_000:
         print("(goals are for 1M tickets: PASS/FAIL below is indicative only)")
     their_pages = (theirs or {}).get("pages", {})

@@ -65,6 +65,18 @@ def test_the_table_shows_the_ratio_against_django_helpdesk(capsys):
     assert "django-helpdesk 9.9.9" in out
 
 
+def test_the_table_tells_how_fast_the_cpu_was(capsys):
+    from bench.scale import pages
+
+    reference = pages.cpu_reference(runs=3)
+    assert 0 < reference < 10_000
+    data = {**_report("10k", 10_000, {}), "machine": {"cpu_reference_ms": [reference, 18.5]}}
+    report.print_results(data)
+    assert f"CPU reference [{reference}, 18.5] ms" in capsys.readouterr().out
+    report.print_results(_report("10k", 10_000, {}))  # older reports have none
+    assert "CPU reference" not in capsys.readouterr().out
+
+
 def test_the_growth_table_puts_sizes_side_by_side(capsys, tmp_path, monkeypatch):
     small = _report("10k", 10_000, {"ticket": {"median_ms": 20.0, "queries": 9}})
     big = _report("1m", 1_000_000, {"ticket": {"median_ms": 30.0, "queries": 9}})
