@@ -236,6 +236,10 @@ class Bench:
             self.page(f"{key}_typed", f"admin list, search box {term}", self.admin, results,
                       {"queue": "all", "q": term})
         self.deep_page(index)
+        # Wagtail's own Account page, for the operator: what any admin page
+        # costs here before its content (the sidebar, the header, the checks).
+        self.page("wagtail_account", "Wagtail's Account page", self.admin,
+                  reverse("wagtailadmin_account"))
         detail = "helpdesk_tickets:detail"
         self.page("ticket_200", "ticket page, 200 events", self.admin,
                   reverse(detail, args=[self.targets["ticket_200"]]))

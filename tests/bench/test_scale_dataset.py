@@ -118,7 +118,8 @@ def test_the_measurer_reads_every_kind_of_page(targets, client):
     from bench.scale.pages import Bench
 
     bench = Bench(targets, SIZE, runs=1,
-                  only={"list_all", "search_short_code", "search_short_code_typed", "ticket", "ticket_200", "badge",
+                  only={"list_all", "search_short_code", "search_short_code_typed",
+                        "wagtail_account", "ticket", "ticket_200", "badge",
                         "citizen_list", "citizen_ticket", "export_csv", "list_deep"})
     results = bench.run()
     assert set(results) == bench.only
