@@ -163,7 +163,8 @@ class Layout:
 
     def describe(self):
         return {"url": self.url, "chat_url": self.chat_url, "database_url": self.database_url,
-                "redis_url": self.redis_url, "prefix": self.prefix, "s3": self.s3.endpoint,
+                "redis_url": self.redis_url, "prefix": self.prefix,
+                "s3": self.s3.endpoint if self.s3 is not None else None,
                 "smtp": f"{self.smtp[0]}:{self.smtp[1]}", "web_workers": self.web_workers,
                 "threads": self.threads, "qclusters": self.qclusters,
                 "pids": {**({"seaweedfs": self.s3.process.pid}
@@ -218,20 +219,30 @@ def main(argv=None):
                     qclusters=args.qclusters, q_workers=args.q_workers, smtp=smtp,
                     collectstatic=args.collectstatic,
                     extra_env=dict(item.split("=", 1) for item in args.env))
-    def interrupt(*_args):
-        raise KeyboardInterrupt
-
     # SIGINT too, explicitly: a layout started in the background by a script
     # inherits SIGINT ignored, and Python then raises no KeyboardInterrupt
     # for it — Ctrl-C or ``kill -INT`` would leave every process running.
-    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    # SIGHUP unless ignored (``nohup``: the layout outlives the terminal).
+    numbers = [signal.SIGTERM, signal.SIGINT]
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        numbers.append(signal.SIGHUP)
+
+    def interrupt(*_args):
+        for number in numbers:  # a second signal must not cut the stopping short
+            signal.signal(number, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    for number in numbers:
         signal.signal(number, interrupt)
+    ready = Path(args.var) / "layout.json"
     with layout:
-        ready = Path(args.var) / "layout.json"
-        ready.write_text(json.dumps(layout.describe(), indent=2))
-        print(json.dumps(layout.describe(), indent=2), flush=True)
-        print("Layout running; Ctrl-C stops it.", flush=True)
         try:
+            described = json.dumps(layout.describe(), indent=2)
+            partial = ready.with_suffix(".json.part")
+            partial.write_text(described)
+            os.replace(partial, ready)  # whoever waits for it reads it whole
+            print(described, flush=True)
+            print("Layout running; Ctrl-C stops it.", flush=True)
             while all(p.poll() is None for _n, p, _l in layout.processes):
                 time.sleep(1)
             print("A process ended: stopping the layout.", file=sys.stderr)

@@ -112,6 +112,25 @@ def test_the_list_costs_the_same_queries_for_3_or_30_rows(caller, desk,
             assert len(ids(api.get("/tickets/", {"limit": 50}))) == count
 
 
+def test_a_cold_cache_costs_one_query_per_catalogue_for_3_or_30_services(
+        caller, desk, django_assert_num_queries):
+    from django.core.cache import cache
+
+    api = caller(desk.me)
+    api.get("/tickets/")  # the permission caches of this process
+    for count in (3, 30):
+        Ticket.objects.all().delete()
+        for _ in range(count):
+            desk.factories.request_ticket(service_=desk.factories.service(desk.urp),
+                                          citizen_=desk.person)
+        cache.clear()
+        # token, permissions, offices, page, labels; then the services and the
+        # office the page names (one query each, whatever their number)
+        with django_assert_num_queries(7):
+            body = api.get("/tickets/", {"limit": 50}).json()
+        assert len({item["service"]["id"] for item in body["items"]}) == count
+
+
 def test_the_catalogue_comes_from_the_cache_and_a_rename_shows_at_once(
         caller, desk, django_capture_on_commit_callbacks):
     """Offices, services, problem types and resolution types are not joined

@@ -158,7 +158,7 @@ def settle(page, held, count=1, patience=60):
     deadline = time.monotonic() + patience
     while len(held) != count and time.monotonic() < deadline:
         page.wait_for_timeout(100)
-    assert len(held) == count, "\n".join([f"held: {sorted(held)}", *held.log])
+    assert len(held) == count, "\n".join([f"held: {sorted(held.copy())}", *list(held.log)])
 
 
 def menu_label(page):

@@ -134,7 +134,7 @@ def test_a_citizen_request_with_an_attachment_across_the_layout(layout, mailbox,
 
 
 def test_the_command_stops_every_process_on_sigint_even_started_in_the_background(
-        transactional_db, tmp_path):
+        django_db_serialized_rollback, transactional_db, tmp_path):
     """``python -m deploy.layout`` started in the background by a script
     (SIGINT ignored, as a non-interactive shell does for ``&``): SIGINT (as
     SIGTERM) still stops the layout and every process it started."""
@@ -164,11 +164,20 @@ def test_the_command_stops_every_process_on_sigint_even_started_in_the_backgroun
         assert layout.wait(60) == 0
         assert wait_for(lambda: not any(alive(pid) for pid in pids.values()), timeout=30)
         assert not ready.exists()
-    finally:  # what did not stop: the layout and its processes (each its own group)
-        for pid in [layout.pid, *pids.values()]:
-            if alive(pid):
-                os.killpg(pid, signal.SIGKILL)
-        layout.wait(10)
+    finally:  # what did not stop: the layout (it stops its processes), then any left
+        if layout.poll() is None:
+            os.killpg(layout.pid, signal.SIGTERM)
+            try:
+                layout.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(layout.pid, signal.SIGKILL)
+                layout.wait(10)
+        for pid in pids.values():  # each its own group
+            try:
+                if alive(pid):
+                    os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def alive(pid):

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.test.html import parse_html
 from django.utils import translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from tests.support.desk import ANNA, BRUNO
 from wagtail_helpdesk import services
@@ -80,6 +81,24 @@ REFERENCE = """{% load i18n wagtailadmin_tags %}
 </ol>"""
 
 
+class Markup(str):
+    """Safe text of another library (a ``str`` with ``__html__``, not
+    Django's SafeData): kept as it is, as a template keeps it."""
+
+    def __html__(self):
+        return str(self)
+
+
+class Html:
+    """Not text, with ``__html__``: a template writes its ``str()``, escaped."""
+
+    def __html__(self):
+        return "<i>not used</i>"
+
+    def __str__(self):
+        return "<i>testo</i>"
+
+
 @pytest.fixture
 def entries(make_desk):
     """A ticket's real timeline entries, then every branch the template had
@@ -104,7 +123,8 @@ def entries(make_desk):
                         visibility="internal"),
     ]
     second.assisted = True
-    second.tags = ["via e-mail", "PEC <certificata>"]
+    second.tags = ["via e-mail", "PEC <certificata>", gettext_lazy("Citizen"), Markup("<b>già sicuro</b>"),
+                   Html()]
     second.inbound = 42
     second.related_ticket = SimpleNamespace(pk=ticket.pk, label="URP-2026-7 <altro>")
     second.details = ["Da: <nessuno>", mark_safe("<em>Bruno</em>")]
@@ -129,6 +149,10 @@ def test_each_event_is_the_templates_markup(entries, language):
     assert "<em>Bruno</em>" in written and "Da: &lt;nessuno&gt;" in written
     assert '<mark class="helpdesk-mention">@bruno</mark>' in written
     assert "atto &lt;1&gt;.pdf" in written
+    assert "<b>già sicuro</b>" in written  # safe text kept
+    assert "&lt;i&gt;testo&lt;/i&gt;" in written and "not used" not in written
+    assert ("Cittadino" if language == "it" else "Citizen") in written  # lazy text resolved
+    assert "</a> <a" in written  # the linked ticket and the original message apart
     assert ("Solo operatori" if language == "it" else "Operators only") in written
 
 

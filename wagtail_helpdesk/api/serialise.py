@@ -1,14 +1,14 @@
 """Tickets, events and files as the API shows them (plain dicts that the
-schemas in ``schemas.py`` validate). Nothing here queries the database: the
-callers load what is shown with the ticket (``TICKET_RELATED``; the list
-prefetches the labels, one ticket's cost one query); the catalogue rows a
-ticket names (office, service, problem type, resolution type) come from the
-cache, once per request."""
+schemas in ``schemas.py`` validate). The callers load what is shown with the
+ticket (``TICKET_RELATED``; the list prefetches the labels, one ticket's cost
+one query); the catalogue rows a ticket names (office, service, problem
+type, resolution type) come from the cache, all of a page's in one read
+(:func:`prime`), read from the database only when the cache lacks them."""
 
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from ..choices_cache import catalogue_row
+from ..choices_cache import catalogue_rows
 from ..formats import person_name
 from ..models import Ticket, Visibility
 from ..services.lookup import citizen_match, may_read_citizens
@@ -67,21 +67,39 @@ def ref(obj):
     return {"id": obj.pk, "name": str(obj.name)} if obj is not None else None
 
 
+#: The catalogue foreign keys a ticket shows by name.
+CATALOGUE = ("office", "service", "report_category", "resolution_type")
+
+
+def prime(request, tickets):
+    """Read the catalogue rows ``tickets`` name and the request has not read
+    yet, all in one cache read (:func:`~wagtail_helpdesk.choices_cache.catalogue_rows`)."""
+    memo = _memo(request)
+    wanted = {}
+    for t in tickets:
+        for name in CATALOGUE:
+            field = t._meta.get_field(name)
+            pk = getattr(t, field.attname)
+            if pk is not None and not field.is_cached(t) and ("catalogue", name, pk) not in memo:
+                wanted[(field.related_model, pk)] = name
+    rows = catalogue_rows(wanted)
+    for (model, pk), name in wanted.items():
+        memo[("catalogue", name, pk)] = ref(rows.get((model, pk)))
+
+
 def _catalogue_ref(request, t, name):
     """``ref()`` of the catalogue row the foreign key ``name`` of ``t`` points
-    to: the joined row if the caller joined it, else the cached row
-    (:func:`~wagtail_helpdesk.choices_cache.catalogue_row`), read once per
-    request (a page of 50 tickets names a few offices and services)."""
+    to: the joined row if the caller joined it, else the one :func:`prime` read."""
     field = t._meta.get_field(name)
     pk = getattr(t, field.attname)
     if pk is None:
         return None
     if field.is_cached(t):
         return ref(field.get_cached_value(t))
-    memo = _memo(request)
     key = ("catalogue", name, pk)
+    memo = _memo(request)
     if key not in memo:
-        memo[key] = ref(catalogue_row(field.related_model, pk))
+        prime(request, [t])
     return memo[key]
 
 

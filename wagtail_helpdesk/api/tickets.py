@@ -138,6 +138,7 @@ def list_tickets(request, filters: Query[TicketFilters],
         params = request.GET.copy()
         params["cursor"] = next_cursor
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    serialise.prime(request, rows)  # the page's offices, services…: one cache read
     return {"items": [serialise.ticket(request, t) for t in rows], "next_cursor": next_cursor,
             "next": next_url}
 

@@ -25,9 +25,13 @@ ATTACHMENT_LINK = "wagtail_helpdesk/admin/includes/ticket_attachment_link.html"
 
 
 def _h(value):
-    """``{{ value }}`` for the strings (lazy ones too) and safe markup an
-    entry holds: Django's escaping, without its lazy-text wrapper per call."""
-    return str(value) if isinstance(value, SafeData) else html.escape(str(value))
+    """``{{ value }}`` as a template writes it: anything but text made text
+    (lazy text resolved), then Django's ``conditional_escape`` — text with
+    ``__html__`` (safe strings) kept, the rest escaped — without its
+    lazy-text wrapper on every call."""
+    if not isinstance(value, str):
+        value = str(value)
+    return value.__html__() if hasattr(value, "__html__") else html.escape(value)
 
 
 def _header(entry, visibility, short_datetime):
@@ -46,9 +50,10 @@ def _header(entry, visibility, short_datetime):
                  f'<span class="helpdesk-event__role">{_h(entry.actor_role)}</span></span>')
     when = template_localtime(entry.created_at)
     # ``|date:'c'`` is the ISO format; the short format as the ``date`` filter writes it.
-    parts.append(f'<time class="helpdesk-event__time" datetime="{_h(when.isoformat())}">'
-                 f'{_h(dateformat.format(when, short_datetime))}</time>')
-    parts.append(visibility[entry.internal])
+    iso, shown = ((when.isoformat(), dateformat.format(when, short_datetime)) if when
+                  else ("", ""))
+    parts.append(f'<time class="helpdesk-event__time" datetime="{_h(iso)}">{_h(shown)}</time>')
+    parts.append(visibility[bool(entry.internal)])
     return f'<div class="helpdesk-event__header">{"".join(parts)}</div>'
 
 
@@ -60,7 +65,7 @@ def _links(entry):
     if entry.inbound:
         url = reverse("helpdesk_inbound:detail", args=[entry.inbound])
         links.append(f'<a href="{_h(url)}">{_h(gettext("Original message"))}</a>')
-    return f'<p class="helpdesk-event__links">{"".join(links)}</p>'
+    return f'<p class="helpdesk-event__links">{" ".join(links)}</p>'
 
 
 def _content(entry, ticket, visibility, short_datetime):
@@ -71,7 +76,8 @@ def _content(entry, ticket, visibility, short_datetime):
     if entry.related_ticket or entry.inbound:
         parts.append(_links(entry))
     if entry.body:
-        body = entry.body_html if entry.body_html else linebreaks(entry.body, autoescape=True)
+        body = (_h(entry.body_html) if entry.body_html
+                else linebreaks(entry.body, autoescape=not isinstance(entry.body, SafeData)))
         parts.append(f'<div class="helpdesk-event__body">{body}</div>')
     if entry.attachments:
         link = get_template(ATTACHMENT_LINK)
