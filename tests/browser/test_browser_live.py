@@ -85,8 +85,22 @@ def desk(factories):
     }
 
 
+#: The contexts the running test opened (closed after it, even when it failed:
+#: a failed test's pages would otherwise go on polling and reconnecting while
+#: the next tests run).
+_OPENED = []
+
+
+@pytest.fixture(autouse=True)
+def _close_contexts():
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 def new_context(browser):
     context = browser.new_context(locale="it-IT", viewport={"width": 1366, "height": 900})
+    _OPENED.append(context)
     context.route(re.compile(r"^https?://(?!(localhost|127\.0\.0\.1)[:/]).*"),
                   lambda route: route.abort())
     return context
