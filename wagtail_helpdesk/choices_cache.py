@@ -58,16 +58,15 @@ def _row_name(model, pk):
 def catalogue_row(model, pk):
     """The row ``pk`` of the catalogue ``model`` (cached, without its
     :data:`SECRET_FIELDS`; None if there is none)."""
-    return cached(_row_name(model, pk),
-                  lambda: model._default_manager.filter(pk=pk).defer(*_secrets(model)).first())
+    return catalogue_rows([(model, pk)]).get((model, pk))
 
 
 def catalogue_rows(wanted):
-    """``{(model, pk): row}`` for the ``(model, pk)`` pairs ``wanted``, as
-    :func:`catalogue_row` keeps them: one cache read for all of them (a page
-    of tickets names a few dozen rows: one round trip to Redis, not two per
-    row), one query per model for the rows not in the cache. Rows that do not
-    exist are left out."""
+    """``{(model, pk): row}`` for the ``(model, pk)`` pairs ``wanted``, kept
+    without their :data:`SECRET_FIELDS`: one cache read for all of them (a
+    page of tickets names a few dozen rows: one round trip to Redis, not two
+    per row), one query per model for the rows not in the cache. Rows that do
+    not exist are left out."""
     wanted = set(wanted)
     if not wanted:
         return {}
@@ -86,19 +85,24 @@ def catalogue_rows(wanted):
     return rows
 
 
-def attach_catalogue(ticket, fields=TICKET_CATALOGUE):
-    """Give ``ticket`` its catalogue rows from the cache instead of joining
-    them in (each join costs PostgreSQL's planner more than it saves: a
-    ticket read by primary key with seven joins plans in ~3 ms, with three in
-    under 0.5). For showing only."""
-    for name in fields:
-        field = ticket._meta.get_field(name)
-        pk = getattr(ticket, field.attname)
-        if pk is None or field.is_cached(ticket):
-            continue
-        row = catalogue_row(field.related_model, pk)
-        if row is not None:
-            field.set_cached_value(ticket, row)
+def attach_catalogue(tickets, fields=TICKET_CATALOGUE):
+    """Give each of ``tickets`` its catalogue rows from the cache, all of them
+    in one cache read, instead of joining them in (each join costs
+    PostgreSQL's planner more than it saves: a ticket read by primary key
+    with seven joins plans in ~3 ms, with three in under 0.5; the REST API's
+    list with six joins planned in 10 ms for 5 ms of execution). Rows already
+    joined in are kept. For showing only."""
+    wanted = []
+    for ticket in tickets:
+        for name in fields:
+            field = ticket._meta.get_field(name)
+            pk = getattr(ticket, field.attname)
+            if pk is not None and not field.is_cached(ticket):
+                wanted.append((ticket, field, (field.related_model, pk)))
+    rows = catalogue_rows(pair for _ticket, _field, pair in wanted)
+    for ticket, field, pair in wanted:
+        if pair in rows:
+            field.set_cached_value(ticket, rows[pair])
 
 
 def _connect():

@@ -29,9 +29,9 @@ def normalise_fiscal_code(value):
 
 #: The shape of a fiscal code, omocodia letters (L–V for 0–9) allowed in the
 #: places of digits.
-_SHAPE = re.compile(r"[A-Z]{6}[0-9L-NP-V]{2}[ABCDEHLMPRST][0-9L-NP-V]{2}[A-Z][0-9L-NP-V]{3}[A-Z]")
-_OMOCODIA = str.maketrans("LMNPQRSTUV", "0123456789")
 _MONTHS = "ABCDEHLMPRST"
+_SHAPE = re.compile(rf"[A-Z]{{6}}[0-9L-NP-V]{{2}}[{_MONTHS}][0-9L-NP-V]{{2}}[A-Z][0-9L-NP-V]{{3}}[A-Z]")
+_OMOCODIA = str.maketrans("LMNPQRSTUV", "0123456789")
 #: The check character's values of the characters in odd places (1st, 3rd, …).
 _ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
                 [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21,

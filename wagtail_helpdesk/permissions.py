@@ -197,6 +197,12 @@ def prime(user, actions):
         setattr(user, _OFFICES_CACHE, frozenset(offices))
 
 
+def office_scope(user, offices):
+    """The tickets of ``offices`` (ids or a subquery) and ``user``'s own
+    without an office yet, as a filter: who works a ticket, consults aside."""
+    return Q(office_id__in=offices) | Q(office__isnull=True, created_by=user)
+
+
 class TicketPermissionPolicy(ModelPermissionPolicy):
     def _get_permission_codename(self, action):
         if action in CUSTOM_CODENAMES:
@@ -248,10 +254,9 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
             return qs
         if as_lists:
             offices, consults = _scope_ids(user, with_consults="view" in actions)
-            scope = Q(office_id__in=sorted(offices)) | Q(office__isnull=True, created_by=user)
+            scope = office_scope(user, sorted(offices))
             return qs.filter(scope | Q(pk__in=consults) if consults else scope)
-        offices = OfficeMembership.objects.filter(user=user).values("office_id")
-        scope = Q(office_id__in=offices) | Q(office__isnull=True, created_by=user)
+        scope = office_scope(user, OfficeMembership.objects.filter(user=user).values("office_id"))
         if "view" in actions:  # a subquery: still one query
             scope |= Q(pk__in=TicketConsult.objects.filter(consultant=user).values("ticket_id"))
         return qs.filter(scope)

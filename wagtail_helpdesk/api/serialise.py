@@ -2,20 +2,21 @@
 schemas in ``schemas.py`` validate). The callers load what is shown with the
 ticket (``TICKET_RELATED``; the list prefetches the labels, one ticket's cost
 one query); the catalogue rows a ticket names (office, service, problem
-type, resolution type) come from the cache, all of a page's in one read
-(:func:`prime`), read from the database only when the cache lacks them."""
+type, resolution type) come from the cache
+(:func:`~wagtail_helpdesk.choices_cache.attach_catalogue`: the list attaches
+all of a page's in one read)."""
 
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from ..choices_cache import catalogue_rows
+from ..choices_cache import attach_catalogue
 from ..formats import person_name
 from ..models import Ticket, Visibility
 from ..services.lookup import citizen_match, may_read_citizens
 from ..tickets.labels import labels_of
 
 #: What a ticket row shows, joined in by the list and detail queries. Not the
-#: catalogue (:func:`_catalogue_ref`): at 1M tickets, the list's query with
+#: catalogue (:func:`~wagtail_helpdesk.choices_cache.attach_catalogue`): at 1M tickets, the list's query with
 #: six joins spent 10 ms in PostgreSQL's planner for 5 ms of execution.
 TICKET_RELATED = ("citizen", "assignee")
 
@@ -67,42 +68,6 @@ def ref(obj):
     return {"id": obj.pk, "name": str(obj.name)} if obj is not None else None
 
 
-#: The catalogue foreign keys a ticket shows by name.
-CATALOGUE = ("office", "service", "report_category", "resolution_type")
-
-
-def prime(request, tickets):
-    """Read the catalogue rows ``tickets`` name and the request has not read
-    yet, all in one cache read (:func:`~wagtail_helpdesk.choices_cache.catalogue_rows`)."""
-    memo = _memo(request)
-    wanted = {}
-    for t in tickets:
-        for name in CATALOGUE:
-            field = t._meta.get_field(name)
-            pk = getattr(t, field.attname)
-            if pk is not None and not field.is_cached(t) and ("catalogue", name, pk) not in memo:
-                wanted[(field.related_model, pk)] = name
-    rows = catalogue_rows(wanted)
-    for (model, pk), name in wanted.items():
-        memo[("catalogue", name, pk)] = ref(rows.get((model, pk)))
-
-
-def _catalogue_ref(request, t, name):
-    """``ref()`` of the catalogue row the foreign key ``name`` of ``t`` points
-    to: the joined row if the caller joined it, else the one :func:`prime` read."""
-    field = t._meta.get_field(name)
-    pk = getattr(t, field.attname)
-    if pk is None:
-        return None
-    if field.is_cached(t):
-        return ref(field.get_cached_value(t))
-    key = ("catalogue", name, pk)
-    memo = _memo(request)
-    if key not in memo:
-        prime(request, [t])
-    return memo[key]
-
-
 def user_ref(user):
     if user is None:
         return None
@@ -130,6 +95,7 @@ def label(obj):
 
 
 def ticket(request, t):
+    attach_catalogue([t])  # nothing to read when the caller attached them
     location = None
     if t.latitude is not None or t.address:
         location = {"latitude": float(t.latitude) if t.latitude is not None else None,
@@ -137,16 +103,13 @@ def ticket(request, t):
                     "address": t.address}
     resolution = None
     if t.resolution_type_id or t.resolution_text:
-        resolution = {"type": _catalogue_ref(request, t, "resolution_type"),
-                      "text": t.resolution_text}
+        resolution = {"type": ref(t.resolution_type), "text": t.resolution_text}
     return {
         "id": t.pk, "short_code": t.short_code, "kind": t.kind, "status": t.status,
         "status_label": _status_label(request, t.status), "priority": t.priority,
         "channel": t.channel, "subject": t.subject, "description": t.description,
-        "office": _catalogue_ref(request, t, "office"),
-        "service": _catalogue_ref(request, t, "service"),
-        "report_category": _catalogue_ref(request, t, "report_category"),
-        "assignee": user_ref(t.assignee),
+        "office": ref(t.office), "service": ref(t.service),
+        "report_category": ref(t.report_category), "assignee": user_ref(t.assignee),
         # The caller may view the ticket, or just acted on it, or just created it
         # in their office (for a citizen they may read, or with details they
         # typed): its citizen is theirs to read if they may read citizens at all.

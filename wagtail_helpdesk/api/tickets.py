@@ -11,6 +11,7 @@ from ninja import Header, Query, Router, Status
 from ninja.errors import ValidationError
 
 from .. import services
+from ..choices_cache import attach_catalogue
 from ..conf import get_setting
 from ..errors import GuardFailed
 from ..models import Channel, Office, ReportCategory, Service, Ticket, Visibility
@@ -138,7 +139,7 @@ def list_tickets(request, filters: Query[TicketFilters],
         params = request.GET.copy()
         params["cursor"] = next_cursor
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-    serialise.prime(request, rows)  # the page's offices, services…: one cache read
+    attach_catalogue(rows)  # the page's offices, services…: one cache read
     return {"items": [serialise.ticket(request, t) for t in rows], "next_cursor": next_cursor,
             "next": next_url}
 

@@ -10,9 +10,7 @@ asked for and again when the file is made (:func:`scope_of`); the download
 checks them against what the requester sees now (:func:`may_download`).
 """
 
-from django.db.models import Q
-
-from ..permissions import office_ids_for, ticket_policy
+from ..permissions import office_ids_for, office_scope, ticket_policy
 
 
 def may_export(user):
@@ -46,5 +44,4 @@ def kept_in_file(queryset, user):
     a consult. The same for those who may only view tickets."""
     if ticket_policy().sees_all_offices(user):
         return queryset
-    return queryset.filter(Q(office_id__in=sorted(office_ids_for(user)))
-                           | Q(office__isnull=True, created_by=user))
+    return queryset.filter(office_scope(user, sorted(office_ids_for(user))))

@@ -117,7 +117,7 @@ class TicketDetailView(WagtailAdminTemplateMixin, TemplateView):
         self.ticket = visible_ticket_or_404(request.user, pk,
                                             related=() if panel else PAGE_JOINED)
         if not panel:
-            attach_catalogue(self.ticket)
+            attach_catalogue([self.ticket])
         return super().dispatch(request, pk)
 
     def get(self, request, *args, **kwargs):
