@@ -162,13 +162,14 @@ def server_sockets(monkeypatch):
     return held
 
 
-def settle(page, held, count=1, patience=60):
+def settle(page, held, count=1, patience=15):
     """Wait until the server holds ``count`` operator sockets. It learns of a
-    closed page's socket when the close frame or the connection's end reaches
-    it and its consumer runs ``disconnect`` — on a busy machine, behind the
-    requests queued on Django's one thread for async-unsafe work, that can
-    take many seconds. (Playwright cannot tell instead: it never reports the
-    end of a socket whose page navigated away.)"""
+    closed page's socket when the close frame reaches it and its consumer runs
+    ``disconnect`` — on a busy machine, behind the requests queued on Django's
+    one thread for async-unsafe work. (Playwright cannot tell instead: it
+    never reports the end of a socket whose page navigated away.) Pages close
+    their socket on ``pagehide``: before they did, the browser's teardown now
+    and then left the server holding a socket for a page long gone."""
     deadline = time.monotonic() + patience
     while len(held) != count and time.monotonic() < deadline:
         page.wait_for_timeout(100)
@@ -368,6 +369,39 @@ def test_a_stopped_leader_hands_the_lead_to_a_new_tab(asgi_live_server, browser,
     settle(second, server_sockets)
     pk = created_by_api(server.url, desk)
     row(second, pk).wait_for()
+    context.close()
+
+
+PAGE_EVENT = """(name) => window.dispatchEvent(
+    new PageTransitionEvent(name, { persisted: true }))"""
+
+
+def test_a_page_that_goes_closes_its_socket_and_comes_back_from_the_cache(
+        asgi_live_server, browser, desk, server_sockets):
+    """pagehide: the leader closes the browser's socket itself and gives the
+    lead back (the server hears of it at once, the other tab leads); pageshow
+    from the back/forward cache: the page joins again, still one socket."""
+    server = asgi_live_server
+    context, first, second = two_tabs(server, browser)
+    settle(second, server_sockets)
+    before = set(server_sockets)
+    first.evaluate(PAGE_EVENT, "pagehide")  # into the back/forward cache
+    second.wait_for_function("() => window.HelpdeskLive.leader")
+    settle(second, server_sockets)
+    assert set(server_sockets).isdisjoint(before)  # the first tab's socket is gone
+    assert not first.evaluate("() => window.HelpdeskLive.leader")
+    assert first.evaluate("() => window.HelpdeskLive.socket") is None
+    first.evaluate(PAGE_EVENT, "pageshow")  # shown again: a follower now
+    wait_live(first, "socket")
+    first.wait_for_timeout(1000)
+    assert not first.evaluate("() => window.HelpdeskLive.leader")
+    settle(first, server_sockets)
+    # The second tab goes for good: the first one leads, and lists live again.
+    second.close()
+    first.wait_for_function("() => window.HelpdeskLive.leader")
+    settle(first, server_sockets)
+    pk = created_by_api(server.url, desk)
+    row(first, pk).wait_for()
     context.close()
 
 

@@ -135,3 +135,75 @@ def test_requests_in_parallel_with_writes_wait_for_sqlite_locks(asgi_live_server
             thread.join()
     assert failures == []
     assert c.messages.filter(client_id__startswith="c-").count() == 15
+
+
+def held_groups(channel):
+    """The groups Redis' pub/sub layer keeps ``channel`` in (in any process's loop)."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    return [group for loop_layer in list(layer._layers.values())
+            for group, channels in list(loop_layer.groups.items()) if channel in channels]
+
+
+def recorded_sockets(monkeypatch):
+    """The groups each operator socket joins, and an event set when it ends."""
+    from wagtail_helpdesk.conversations import consumers
+
+    joined, ended = {}, threading.Event()
+    join = consumers.OperatorConsumer.join
+
+    async def recorded_join(self, name):
+        joined[name] = self.channel_name
+        await join(self, name)
+
+    async def recorded_disconnect(self, code):
+        ended.set()
+
+    monkeypatch.setattr(consumers.OperatorConsumer, "join", recorded_join)
+    monkeypatch.setattr(consumers.OperatorConsumer, "disconnect", recorded_disconnect)
+    return joined, ended
+
+
+def test_a_socket_that_fails_on_a_frame_still_leaves_its_groups(
+        asgi_live_server, desk, monkeypatch):
+    from wagtail_helpdesk.conversations import consumers
+
+    joined, ended = recorded_sockets(monkeypatch)
+
+    async def broken(self, content):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(consumers.OperatorConsumer, "frame_ping", broken)
+    with socket_to(asgi_live_server, "/ws/helpdesk/operator/",
+                   session_cookie(desk.colleague)) as operator:
+        operator.send(json.dumps({"type": "ping"}))
+        assert ended.wait(10), "disconnect never ran"
+    assert len(joined) >= 2
+    assert held_groups(next(iter(joined.values()))) == []
+
+
+def test_a_socket_closed_while_its_frame_is_answered_leaves_its_groups(
+        asgi_live_server, desk, monkeypatch):
+    """The page goes while the server answers its ping: the answer meets a
+    closed connection (the server raises), and the socket still leaves its
+    groups and runs ``disconnect`` — before, the consumer stopped on that
+    error and the channel layer kept the dead socket in its office groups."""
+    from wagtail_helpdesk.conversations import consumers
+
+    joined, ended = recorded_sockets(monkeypatch)
+    session_user = consumers._session_user
+    gone = threading.Event()
+
+    def slow_session_user(*args):
+        gone.wait(5)  # the answer is written once the client has gone
+        return session_user(*args)
+
+    monkeypatch.setattr(consumers, "_session_user", slow_session_user)
+    with socket_to(asgi_live_server, "/ws/helpdesk/operator/",
+                   session_cookie(desk.colleague)) as operator:
+        operator.send(json.dumps({"type": "ping"}))
+    gone.set()
+    assert ended.wait(10), "disconnect never ran"
+    assert len(joined) >= 2  # the operator's own group and their office's
+    assert held_groups(next(iter(joined.values()))) == []

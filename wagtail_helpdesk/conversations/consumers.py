@@ -20,12 +20,18 @@ The operator's socket also hears the live ticket list's signal
 (:mod:`wagtail_helpdesk.tickets.live`): ``tickets.changed`` ``{office, ticket,
 event, pending}`` for the offices the operator sees.
 
+Every socket leaves its groups once it ends, whatever ended it: a frame sent
+to a socket the client already closed (a page that went while a ``ping`` was
+answered) is dropped, so that the queued ``websocket.disconnect`` still runs,
+and a consumer that stops on an error leaves its groups all the same.
+
 A frame whose fields have the wrong type (``FIELDS``) is answered ``error``;
 the socket stays open. The operator's socket checks on every frame that the
 session it was opened with still exists and still belongs to that user, active
 and an operator (logged out, or the password changed: the socket closes).
 """
 
+import contextlib
 import time
 from importlib import import_module
 
@@ -101,6 +107,37 @@ class _ChatConsumer(AsyncJsonWebsocketConsumer):
     side = ""  # who this socket speaks for: "citizen" or "operator"
     frames = ()
     frames_per_minute = FRAMES_PER_MINUTE
+    ended = False  # websocket_disconnect ran
+
+    async def __call__(self, scope, receive, send):
+        async def send_while_open(message):
+            # ASGI: sending on a closed connection raises the server's own
+            # OSError. The disconnect is already queued then: let it be read.
+            try:
+                await send(message)
+            except OSError:
+                pass
+
+        try:
+            await super().__call__(scope, receive, send_while_open)
+        finally:
+            if not self.ended:  # stopped on an error: leave the groups all the same
+                await self._leave_groups()
+
+    async def websocket_disconnect(self, message):
+        self.ended = True
+        await super().websocket_disconnect(message)
+
+    async def _leave_groups(self):
+        layer = getattr(self, "channel_layer", None)
+        if layer is None:
+            return
+        for name in list(self.groups or ()):
+            with contextlib.suppress(Exception):
+                await layer.group_discard(name, self.channel_name)
+        self.groups = []
+        with contextlib.suppress(Exception):
+            await self.disconnect(1011)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data is None or len(text_data) > MAX_FRAME:

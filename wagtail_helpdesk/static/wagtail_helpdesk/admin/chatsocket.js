@@ -45,6 +45,17 @@
             this.stopped = false;
             this.socket = null;
             this.timer = null;
+            this.away = false;
+            // The page goes: the socket is closed now rather than left to the
+            // browser's teardown; shown again from the back/forward cache, it
+            // reopens (and the caller asks for what came meanwhile).
+            window.addEventListener('pagehide', () => this.hide());
+            window.addEventListener('pageshow', (event) => {
+                if (event.persisted && this.away && !this.stopped) {
+                    this.away = false;
+                    this.open();
+                }
+            });
             this.open();
         }
 
@@ -90,6 +101,8 @@
                 if (frame && typeof frame === 'object') this.onFrame(frame);
             });
             socket.addEventListener('close', (event) => {
+                // Closed as its page went, or replaced since: nothing to say.
+                if (this.away || (this.socket && this.socket !== socket)) return;
                 if (this.socket === socket) this.socket = null;
                 if (!answered) this.failures += 1;
                 this.onClose(event);
@@ -137,6 +150,15 @@
             this.stopped = true;
             window.clearTimeout(this.timer);
             if (this.socket) this.socket.close();
+        }
+
+        hide() {
+            if (this.stopped || this.away) return;
+            this.away = true;
+            window.clearTimeout(this.timer);
+            const { socket } = this;
+            this.socket = null;
+            if (socket) socket.close();
         }
     }
 

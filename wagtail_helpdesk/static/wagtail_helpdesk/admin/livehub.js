@@ -7,7 +7,11 @@
  *   WebSocket to /ws/helpdesk/operator/ (HelpdeskChatSocket, chatsocket.js)
  *   or, when sockets do not work, polls the pulse endpoint. When it closes,
  *   the next tab gets the lock and opens its own. A tab that stops (the
- *   session ended, not an operator) gives the lock back at once.
+ *   session ended, not an operator) gives the lock back at once, and so
+ *   does a page that goes (pagehide): it closes its socket itself rather
+ *   than leave it to the browser's teardown, which has been seen to leave
+ *   the server holding a socket for a page long gone. A page the browser
+ *   keeps in its back/forward cache joins again when shown (pageshow).
  * - The tabs talk over a BroadcastChannel: the leader passes on every frame
  *   it receives (an error only to the tab whose frame caused it), the
  *   socket's state and every pulse; the other tabs pass it the frames they
@@ -73,6 +77,8 @@
             this.origins = new Map(); // client_id or "c<conversation>" → the tab that sent
             this.afters = new Map(); // "conversation:seq" → when it was last sent
             this.channel = null;
+            this.away = false; // the page went (pagehide) and was not shown again
+            this.term = 0; // counts the leads: a lead() that was overtaken stops
         }
 
         get shared() {
@@ -95,22 +101,51 @@
                 this.channel.onmessage = (event) => this.message(event.data || {});
             }
             document.addEventListener('visibilitychange', () => this.tick());
-            window.addEventListener('pagehide', () => {
-                if (this.leader) this.post({ t: 'state', open: false, polling: false });
+            window.addEventListener('pagehide', () => this.leave());
+            window.addEventListener('pageshow', (event) => {
+                if (event.persisted) this.join();
             });
-            this.timer = window.setInterval(() => this.tick(), TICK);
-            if (this.shared) {
-                this.post({ t: 'hello', id: this.id });
-                // Held until the page goes or the hub stops: the next tab leads then.
-                navigator.locks.request(LOCK, () => new Promise((release) => {
-                    this.release = release;
-                    if (this.stopped) release();
-                    else this.lead();
-                }));
-            } else {
-                this.lead();
-            }
+            this.join();
             return true;
+        }
+
+        /** Take part: the clock, and the lead when this tab gets the lock. */
+        join() {
+            if (this.stopped) return;
+            this.away = false;
+            window.clearInterval(this.timer);
+            this.timer = window.setInterval(() => this.tick(), TICK);
+            if (!this.shared) {
+                this.lead();
+                return;
+            }
+            this.post({ t: 'hello', id: this.id });
+            // Held until the page goes or the hub stops: the next tab leads then.
+            const asked = new AbortController();
+            this.asked = asked;
+            navigator.locks.request(LOCK, { signal: asked.signal }, () => new Promise((release) => {
+                this.release = release;
+                if (this.stopped || this.away) release();
+                else this.lead();
+            })).catch(() => { /* the page went before the lock came: nothing held */ });
+        }
+
+        /** The page goes: close the socket, give the lead and the lock back. */
+        leave() {
+            if (!this.started || this.stopped || this.away) return;
+            this.away = true;
+            this.term += 1; // a lead() on its way opens nothing now
+            window.clearInterval(this.timer);
+            window.clearTimeout(this.askTimer);
+            this.askSince = 0;
+            if (this.leader) this.post({ t: 'state', open: false, polling: false });
+            this.leader = false;
+            if (this.socket) this.socket.stop();
+            this.socket = null;
+            if (this.asked) this.asked.abort();
+            if (this.release) this.release();
+            this.release = null;
+            this.setState({ open: false, polling: false }); // the chat's clients hear it
         }
 
         post(message) {
@@ -120,7 +155,7 @@
         // --- Every tab --------------------------------------------------------------------
 
         message(m) {
-            if (this.stopped) return;
+            if (this.stopped || this.away) return;
             switch (m.t) {
                 case 'frame':
                     if (!this.leader && (!m.to || m.to === this.id)) this.deliver(m.frame);
@@ -169,7 +204,7 @@
         }
 
         tick() {
-            if (!this.started || this.stopped) return;
+            if (!this.started || this.stopped || this.away) return;
             if (!document.hidden) {
                 if (this.leader) this.shown.set(this.id, Date.now());
                 else this.post({ t: 'shown', id: this.id });
@@ -226,10 +261,13 @@
         // --- The leader -------------------------------------------------------------------
 
         async lead() {
+            this.term += 1;
+            const term = this.term;
             this.leader = true;
             this.setState({ open: false, polling: false });
             const answer = await this.fetchPulse();
-            if (answer === 'stop' || this.stopped) return; // stop() gave the lock back
+            // stop() gave the lock back; leave() too, and a later lead() opens its own.
+            if (answer === 'stop' || this.stopped || term !== this.term) return;
             this.openSocket();
         }
 
@@ -239,26 +277,32 @@
                 this.setState({ open: false, polling: true });
                 return;
             }
-            this.socket = new Socket(this.config.socket, {
-                onOpen: () => {
+            // A socket closed when its page went says nothing more, even if
+            // its close event comes when the page is shown again.
+            const mine = (handle) => (...args) => {
+                if (this.socket === socket) handle(...args);
+            };
+            const socket = new Socket(this.config.socket, {
+                onOpen: mine(() => {
                     this.lastPing = Date.now();
                     this.socket.send({ type: 'ping' }); // answered: the socket works
                     this.setState({ open: true, polling: false });
                     this.askSoon(); // whatever changed while it was closed
-                },
-                onClose: () => this.setState({ open: false, polling: this.state.polling }),
-                onFrame: (frame) => {
+                }),
+                onClose: mine(() => this.setState({ open: false, polling: this.state.polling })),
+                onFrame: mine((frame) => {
                     if (frame.type === 'messages') this.answered(frame.conversation);
                     const to = this.originOf(frame);
                     this.post({ t: 'frame', frame, to });
                     if (!to || to === this.id) this.deliver(frame);
                     if (frame.type === 'tickets.changed') this.askSoon();
-                },
-                onFallback: (polling) => {
+                }),
+                onFallback: mine((polling) => {
                     this.setState({ open: !polling && this.socket.isOpen, polling });
                     if (polling) this.due();
-                },
+                }),
             });
+            this.socket = socket;
         }
 
         /** Send a tab's frame on the socket; false if it could not. */
@@ -311,7 +355,7 @@
 
         /** Whether a pulse or a ping is due, and do it. */
         due() {
-            if (!this.leader || this.stopped) return;
+            if (!this.leader || this.stopped || this.away) return;
             const timing = this.pulse || TIMING; // the first pulse failed: the defaults
             const now = Date.now();
             const seconds = this.state.open ? timing.safety : timing.poll;
@@ -323,7 +367,7 @@
         }
 
         async fetchPulse() {
-            if (this.stopped) return null;
+            if (this.stopped || this.away) return null;
             if (this.fetching) { // asked while one is on its way: another one after it
                 this.again = true;
                 return null;

@@ -180,6 +180,13 @@
         });
         $(this.root, '[data-chat-new]').addEventListener('click', function () { self.reset(); });
         window.addEventListener('online', function () { self.reconnect(0); });
+        // The page goes: close the socket now (the browser's own teardown has
+        // been seen to leave the server holding it); shown again from the
+        // back/forward cache: the conversation picks up where it was.
+        window.addEventListener('pagehide', function () { self.hide(); });
+        window.addEventListener('pageshow', function (event) {
+            if (event.persisted) { self.reconnect(0); }
+        });
     };
 
     Chat.prototype.open = function () {
@@ -397,6 +404,16 @@
             self.reconnect(self.retryDelay);
             self.retryDelay = Math.min(self.retryDelay * 2, 30000);
         };
+    };
+
+    Chat.prototype.hide = function () {
+        window.clearTimeout(this.reconnectTimer);
+        var socket = this.socket;
+        if (!socket) { return; }
+        this.socket = null;
+        this.socketReady = false;
+        socket.onclose = null; // closed on purpose: no "offline", no retry
+        socket.close();
     };
 
     Chat.prototype.reconnect = function (delay) {
