@@ -243,3 +243,43 @@ def test_inactivity_warns_can_be_extended_then_leaves(asgi_live_server, phone, c
     page.wait_for_selector("[data-chat-step=end]", state="visible")
     c.refresh_from_db()
     assert c.state == "ticket"  # still waiting: the question became a request
+
+
+def test_a_page_that_goes_closes_its_socket_and_picks_up_when_shown_again(
+        asgi_live_server, phone, chat_page, pages):
+    """pagehide closes the chat's socket at once (no "offline" notice, no
+    retry); shown again from the back/forward cache, the chat reconnects and
+    what the operator wrote meanwhile arrives, once."""
+    page = phone
+    closed = []
+    page.on("websocket", lambda ws: ws.on("close", lambda _ws: closed.append(ws.url)))
+    operator = pages.factories.operator(pages.office, first_name="Luca")
+    presence.choose(operator, Presence.AVAILABLE)
+    c = open_and_start(page, asgi_live_server, chat_page, pages)
+    in_thread(conversations.accept, c, operator)
+    in_thread(conversations.send, c, operator, "Buongiorno, sono Luca.", "op-1")
+    page.wait_for_selector(f"{LOG} >> text=sono Luca")
+    chat = "document.querySelector('[data-helpdesk-chat]').helpdeskChat"
+    page.wait_for_function(f"() => {chat}.socketReady")
+    shown = page.inner_text(LOG)
+
+    page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pagehide', "
+                  "{ persisted: true }))")
+    assert page.evaluate(f"() => {chat}.socket") is None
+    page.wait_for_timeout(1500)
+    assert closed  # the socket closed there and then
+    assert page.inner_text(LOG) == shown  # no "offline" notice
+    in_thread(conversations.send, c, operator, "Le scrivo mentre è via.", "op-2")
+    page.wait_for_timeout(1500)
+    assert page.locator(f"{LOG} >> text=mentre è via").count() == 0  # nothing heard meanwhile
+
+    page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pageshow', "
+                  "{ persisted: true }))")
+    page.wait_for_selector(f"{LOG} >> text=mentre è via")
+    page.wait_for_function(f"() => {chat}.socketReady")
+    in_thread(conversations.send, c, operator, "E ora di nuovo dal vivo.", "op-3")
+    page.wait_for_selector(f"{LOG} >> text=di nuovo dal vivo")
+    page.wait_for_timeout(500)
+    assert page.locator(f"{LOG} >> text=mentre è via").count() == 1
+    seqs = rows(page)
+    assert seqs == sorted(set(seqs))

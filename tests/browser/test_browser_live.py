@@ -387,12 +387,16 @@ def test_a_page_that_goes_closes_its_socket_and_comes_back_from_the_cache(
     before = set(server_sockets)
     first.evaluate(PAGE_EVENT, "pagehide")  # into the back/forward cache
     second.wait_for_function("() => window.HelpdeskLive.leader")
-    settle(second, server_sockets)
-    assert set(server_sockets).isdisjoint(before)  # the first tab's socket is gone
+    # The first tab's socket gone, the second tab's open: one, and not the same.
+    deadline = time.monotonic() + 15
+    while not (len(server_sockets) == 1 and server_sockets.isdisjoint(before)) and (
+            time.monotonic() < deadline):
+        second.wait_for_timeout(100)
+    assert len(server_sockets) == 1 and server_sockets.isdisjoint(before), server_sockets.log
     assert not first.evaluate("() => window.HelpdeskLive.leader")
     assert first.evaluate("() => window.HelpdeskLive.socket") is None
     first.evaluate(PAGE_EVENT, "pageshow")  # shown again: a follower now
-    wait_live(first, "socket")
+    first.wait_for_function("() => !window.HelpdeskLive.away && window.HelpdeskLive.state.open")
     first.wait_for_timeout(1000)
     assert not first.evaluate("() => window.HelpdeskLive.leader")
     settle(first, server_sockets)

@@ -158,6 +158,7 @@ def recorded_sockets(monkeypatch):
         await join(self, name)
 
     async def recorded_disconnect(self, code):
+        ended.code = code
         ended.set()
 
     monkeypatch.setattr(consumers.OperatorConsumer, "join", recorded_join)
@@ -179,6 +180,7 @@ def test_a_socket_that_fails_on_a_frame_still_leaves_its_groups(
                    session_cookie(desk.colleague)) as operator:
         operator.send(json.dumps({"type": "ping"}))
         assert ended.wait(10), "disconnect never ran"
+    assert ended.code == 1011  # ended by the error, not by the client
     assert len(joined) >= 2
     assert held_groups(next(iter(joined.values()))) == []
 
@@ -205,5 +207,6 @@ def test_a_socket_closed_while_its_frame_is_answered_leaves_its_groups(
         operator.send(json.dumps({"type": "ping"}))
     gone.set()
     assert ended.wait(10), "disconnect never ran"
+    assert ended.code != 1011  # the client's close, read from the queue: not the error path
     assert len(joined) >= 2  # the operator's own group and their office's
     assert held_groups(next(iter(joined.values()))) == []

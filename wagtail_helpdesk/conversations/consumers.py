@@ -22,8 +22,9 @@ event, pending}`` for the offices the operator sees.
 
 Every socket leaves its groups once it ends, whatever ended it: a frame sent
 to a socket the client already closed (a page that went while a ``ping`` was
-answered) is dropped, so that the queued ``websocket.disconnect`` still runs,
-and a consumer that stops on an error leaves its groups all the same.
+answered), or after the server closed it, is dropped, so that the queued
+``websocket.disconnect`` still runs; a consumer that stops on an error leaves
+its groups all the same (``disconnect`` gets 1011).
 
 A frame whose fields have the wrong type (``FIELDS``) is answered ``error``;
 the socket stays open. The operator's socket checks on every frame that the
@@ -31,11 +32,12 @@ session it was opened with still exists and still belongs to that user, active
 and an operator (logged out, or the password changed: the socket closes).
 """
 
-import contextlib
+import logging
 import time
 from importlib import import_module
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
@@ -54,6 +56,8 @@ from ..services.chatbase import LIVE_STATES
 from ..tickets import live
 from . import groups
 from .rows import batch, by_operator, citizens
+
+logger = logging.getLogger(__name__)
 
 TYPING_EVERY = 2.0  # seconds: at most one "is writing" per socket and conversation
 MAX_FRAME = 64 * 1024  # characters of one incoming frame
@@ -110,13 +114,24 @@ class _ChatConsumer(AsyncJsonWebsocketConsumer):
     ended = False  # websocket_disconnect ran
 
     async def __call__(self, scope, receive, send):
+        gone = False
+
         async def send_while_open(message):
-            # ASGI: sending on a closed connection raises the server's own
-            # OSError. The disconnect is already queued then: let it be read.
+            # ASGI: sending on a connection the client closed raises the
+            # server's own OSError, and the disconnect is queued already: let
+            # it be read. After our own close, nothing more is sent either.
+            nonlocal gone
+            if gone:
+                return
             try:
                 await send(message)
             except OSError:
-                pass
+                gone = True
+                logger.debug("Socket %s: a frame for a closed connection dropped",
+                             getattr(self, "channel_name", "?"))
+                return
+            if message.get("type") == "websocket.close":
+                gone = True
 
         try:
             await super().__call__(scope, receive, send_while_open)
@@ -125,19 +140,27 @@ class _ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self._leave_groups()
 
     async def websocket_disconnect(self, message):
-        self.ended = True
-        await super().websocket_disconnect(message)
+        try:
+            await super().websocket_disconnect(message)
+        except StopConsumer:
+            self.ended = True  # groups left and disconnect() run
+            raise
 
     async def _leave_groups(self):
         layer = getattr(self, "channel_layer", None)
         if layer is None:
             return
         for name in list(self.groups or ()):
-            with contextlib.suppress(Exception):
+            try:
                 await layer.group_discard(name, self.channel_name)
+            except Exception:
+                logger.warning("Socket %s could not leave the group %s", self.channel_name,
+                               name, exc_info=True)
         self.groups = []
-        with contextlib.suppress(Exception):
+        try:
             await self.disconnect(1011)
+        except Exception:
+            logger.warning("Socket %s: disconnect failed", self.channel_name, exc_info=True)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data is None or len(text_data) > MAX_FRAME:

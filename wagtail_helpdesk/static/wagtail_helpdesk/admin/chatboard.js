@@ -53,10 +53,30 @@
             this.callbacks = { open, frame, close };
             this.delay = 1000;
             this.stopped = false;
+            this.away = false;
             const hub = window.HelpdeskLive;
             this.shared = hub && path
                 ? hub.client({ onOpen: open, onFrame: frame, onClose: close }) : null;
-            if (!this.shared) this.connect();
+            if (this.shared) return;
+            // Its own socket: closed as the page goes, opened again if the
+            // page is shown from the back/forward cache.
+            window.addEventListener('pagehide', () => this.hide());
+            window.addEventListener('pageshow', (event) => {
+                if (event.persisted && this.away && !this.stopped) {
+                    this.away = false;
+                    this.connect();
+                }
+            });
+            this.connect();
+        }
+
+        hide() {
+            if (this.stopped || this.away) return;
+            this.away = true;
+            window.clearTimeout(this.timer);
+            const { ws } = this;
+            this.ws = null; // its close event then says nothing
+            if (ws) ws.close();
         }
 
         connect() {
@@ -91,7 +111,7 @@
         }
 
         retry() {
-            if (this.stopped) return;
+            if (this.stopped || this.away) return;
             this.timer = window.setTimeout(() => this.connect(), this.delay);
             this.delay = Math.min(this.delay * 2, RECONNECT_MAX);
         }

@@ -48,14 +48,17 @@
             this.away = false;
             // The page goes: the socket is closed now rather than left to the
             // browser's teardown; shown again from the back/forward cache, it
-            // reopens (and the caller asks for what came meanwhile).
-            window.addEventListener('pagehide', () => this.hide());
+            // reopens (and the caller asks for what came meanwhile). stop()
+            // removes both listeners.
+            this.listening = new AbortController();
+            const { signal } = this.listening;
+            window.addEventListener('pagehide', () => this.hide(), { signal });
             window.addEventListener('pageshow', (event) => {
                 if (event.persisted && this.away && !this.stopped) {
                     this.away = false;
                     this.open();
                 }
-            });
+            }, { signal });
             this.open();
         }
 
@@ -148,6 +151,7 @@
 
         stop() {
             this.stopped = true;
+            this.listening.abort();
             window.clearTimeout(this.timer);
             if (this.socket) this.socket.close();
         }

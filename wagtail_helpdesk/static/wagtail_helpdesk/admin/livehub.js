@@ -96,10 +96,6 @@
                 socket: element.dataset.helpdeskLiveSocketValue,
             };
             this.started = true;
-            if (this.shared) {
-                this.channel = new BroadcastChannel(CHANNEL);
-                this.channel.onmessage = (event) => this.message(event.data || {});
-            }
             document.addEventListener('visibilitychange', () => this.tick());
             window.addEventListener('pagehide', () => this.leave());
             window.addEventListener('pageshow', (event) => {
@@ -119,6 +115,11 @@
                 this.lead();
                 return;
             }
+            // Open only while the page is shown: a page kept in the back/forward
+            // cache hears nothing (a message for it could evict it).
+            if (this.channel) this.channel.close();
+            this.channel = new BroadcastChannel(CHANNEL);
+            this.channel.onmessage = (event) => this.message(event.data || {});
             this.post({ t: 'hello', id: this.id });
             // Held until the page goes or the hub stops: the next tab leads then.
             const asked = new AbortController();
@@ -146,6 +147,8 @@
             if (this.release) this.release();
             this.release = null;
             this.setState({ open: false, polling: false }); // the chat's clients hear it
+            if (this.channel) this.channel.close();
+            this.channel = null;
         }
 
         post(message) {
