@@ -25,6 +25,7 @@ WAGTAILADMIN_BASE_URL = "https://comune.example.it"
 # for the `real_embedder` fixture).
 WAGTAIL_HELPDESK_AI_EMBEDDER = "tests.support.ai.FakeEmbedder"
 WAGTAIL_HELPDESK_GEOCODER_URL = ""  # tests start their own Nominatim-compatible server
+WAGTAIL_HELPDESK_API_CHECK_RESPONSES = True  # every shaped answer checked against its schema
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

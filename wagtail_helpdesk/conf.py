@@ -288,6 +288,9 @@ DEFAULTS = {
     "API_PAGE_SIZE": 50,
     "API_MAX_PAGE_SIZE": 200,
     "API_DOCS_ENABLED": True,
+    # Validate the ticket list's and one ticket's answers with their schemas too
+    # and fail a call whose answer differs (api/respond.py): on in the tests.
+    "API_CHECK_RESPONSES": False,
     # Live chat. Off: no conversation starts (system checks E030, W030, W031).
     "CHAT_ENABLED": True,
     "CHAT_CAPACITY": 3,  # conversations an operator holds at once (active or wrap-up)

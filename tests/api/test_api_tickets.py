@@ -165,6 +165,43 @@ def test_the_catalogue_comes_from_the_cache_and_a_rename_shows_at_once(
     assert detail["office"]["name"] == "Ufficio Relazioni"
 
 
+@pytest.mark.parametrize("path", ["/tickets/", "/tickets/{pk}/"])
+def test_the_shaped_answers_are_sent_as_they_are_and_checked_in_the_tests(
+        caller, desk, settings, monkeypatch, path):
+    """The list and one ticket are sent as serialise.py wrote them (no second
+    validation by their schemas: it cost 4× the writing); the tests' setting
+    validates them all the same, and a field the schema lacks, a wrong type or
+    order fails the call."""
+    from wagtail_helpdesk.api import respond, schemas, serialise
+
+    path = path.format(pk=desk.mine.pk)
+    validated = []
+    for schema in (schemas.TicketPage, schemas.TicketDetailOut):
+        real = schema.model_validate.__func__
+
+        def counted(cls, *args, _real=real, **kwargs):
+            validated.append(cls.__name__)
+            return _real(cls, *args, **kwargs)
+
+        monkeypatch.setattr(schema, "model_validate", classmethod(counted))
+    api = caller(desk.me)
+    settings.WAGTAIL_HELPDESK_API_CHECK_RESPONSES = False
+    plain = api.get(path)
+    assert plain.status_code == 200 and validated == []
+    settings.WAGTAIL_HELPDESK_API_CHECK_RESPONSES = True
+    checked = api.get(path)
+    assert checked.content == plain.content and validated
+
+    ticket = serialise.ticket
+    for change in (lambda row: {**row, "secret": "x"},  # a field the schema lacks
+                   lambda row: {**row, "version": str(row["version"])},  # a wrong type
+                   lambda row: {"version": row["version"], **row}):  # another order
+        monkeypatch.setattr(serialise, "ticket",
+                            lambda request, t, _change=change: _change(ticket(request, t)))
+        with pytest.raises(respond.ShapeError):
+            api.get(path)
+
+
 def test_the_detail_shows_the_timeline_and_hides_nothing_from_operators(caller, desk,
                                                                          jpeg_upload):
     services.add_note(desk.mine, desk.me, "Chiamare l'anagrafe")

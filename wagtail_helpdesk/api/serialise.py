@@ -1,5 +1,6 @@
-"""Tickets, events and files as the API shows them (plain dicts that the
-schemas in ``schemas.py`` validate). The callers load what is shown with the
+"""Tickets, events and files as the API shows them: plain dicts with the
+fields of the schemas in ``schemas.py``, in their order and with their types
+(the list and one ticket are sent as they are: ``respond.py``). The callers load what is shown with the
 ticket (``TICKET_RELATED``; the list prefetches the labels, one ticket's cost
 one query); the catalogue rows a ticket names (office, service, problem
 type, resolution type) come from the cache
@@ -118,9 +119,10 @@ def ticket(request, t):
         "created_at": t.created_at, "updated_at": t.updated_at, "submitted_at": t.submitted_at,
         "last_activity_at": t.last_activity_at, "first_response_at": t.first_response_at,
         "resolved_at": t.resolved_at, "due_at": t.due_at, "resolution": resolution,
-        "unread_count": t.unread_count, "version": t.version,
+        "unread_count": t.unread_count,
         # Prefetched by the list (tickets.labels.prefetch()); one query otherwise.
         "labels": [label(obj) for obj in labels_of(t)],
+        "version": t.version,
         "url": _url(request, "wagtail_helpdesk_api:ticket", t.pk),
         "admin_url": _url(request, "helpdesk_tickets:detail", t.pk),
     }

@@ -25,7 +25,7 @@ from ..tickets.labels import visible_labels
 from ..tickets.queries import visible_ticket_or_404, visible_tickets
 from ..tickets.search import search
 from ..tickets.timeline import build_timeline
-from . import cursor, serialise
+from . import cursor, respond, serialise
 from .schemas import (
     Ordering,
     TicketDetailOut,
@@ -140,8 +140,9 @@ def list_tickets(request, filters: Query[TicketFilters],
         params["cursor"] = next_cursor
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
     attach_catalogue(rows)  # the page's offices, services…: one cache read
-    return {"items": [serialise.ticket(request, t) for t in rows], "next_cursor": next_cursor,
-            "next": next_url}
+    return respond.shaped(request, TicketPage, {
+        "items": [serialise.ticket(request, t) for t in rows], "next_cursor": next_cursor,
+        "next": next_url})
 
 
 def detail(request, ticket):
@@ -166,8 +167,8 @@ def detail(request, ticket):
 @router.get("/{ticket_id}/", response=TicketDetailOut, url_name="ticket",
             summary="One ticket, with its timeline")
 def get_ticket(request, ticket_id: int):
-    return detail(request, visible_ticket_or_404(request.user, ticket_id,
-                                                 related=serialise.TICKET_RELATED))
+    ticket = visible_ticket_or_404(request.user, ticket_id, related=serialise.TICKET_RELATED)
+    return respond.shaped(request, TicketDetailOut, detail(request, ticket))
 
 
 def one(queryset, pk, field, message):
