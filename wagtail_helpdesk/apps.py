@@ -24,9 +24,13 @@ class WagtailHelpdeskConfig(AppConfig):
         from .permissions import TicketPermissionPolicy
         from .quickreplies.policy import quick_reply_policy
         from .tickets import checks as ticket_checks  # noqa: F401
-        from .tickets import filter_choices  # noqa: F401  (in every process, workers too)
+        from .tickets import (
+            filter_choices,  # noqa: F401  (in every process, workers too)
+            open_labels,
+        )
         from .tickets.labels import label_policy
 
+        open_labels.connect()  # in every process: the labels' copy of open tickets' office
         _out_of_reference_index(self.get_models())
         register_permission_policy(Ticket, TicketPermissionPolicy(Ticket))
         register_permission_policy(QuickReply, quick_reply_policy(), exact_class=True)

@@ -107,6 +107,17 @@ def test_foreign_keys_hold_though_loaded_without_checks(targets):
                       WHERE m.user_id = t.assignee_id AND m.office_id = t.office_id)""") == 0
 
 
+def test_labels_keep_their_open_tickets_office(targets):
+    """TicketLabel.open_office as the services keep it (tickets/open_labels.py):
+    the ticket's office while open, else null."""
+    assert _scalar("""SELECT count(*) FROM wagtail_helpdesk_ticketlabel l
+                      JOIN wagtail_helpdesk_ticket t ON t.id = l.ticket_id
+                      WHERE l.open_office_id IS DISTINCT FROM (CASE WHEN t.status IN
+                      ('new', 'in_progress', 'waiting') THEN t.office_id END)""") == 0
+    assert _scalar("SELECT count(*) FROM wagtail_helpdesk_ticketlabel "
+                   "WHERE open_office_id IS NOT NULL") > 0
+
+
 def test_the_indexes_dropped_for_the_load_are_back(targets):
     with connection.cursor() as cursor:
         names = set(connection.introspection.get_constraints(cursor, "wagtail_helpdesk_ticket"))

@@ -355,20 +355,28 @@ def satisfaction(tickets, now, days=RATING_DAYS, history=None):
             "count": count, "days": days}
 
 
-def label_counts(tickets, parts=None):
+def label_counts(tickets, offices=False, officeless=True):
     """How many open tickets carry each label, the most used first (then by
-    name): one aggregate query (:func:`wagtail_helpdesk.tickets.labels.open_counts`)
-    per part of ``tickets`` (``parts``: disjoint querysets whose union is
-    ``tickets``, see :func:`wagtail_helpdesk.insight.open_work.parts`)."""
-    from ..tickets.labels import open_counts
+    name). ``offices`` (ids of the offices of ``tickets``; None: every office):
+    their part from the labels' own copy of their open tickets' office
+    (:func:`wagtail_helpdesk.tickets.open_labels.counts`, one index range), the
+    tickets without an office (when ``officeless``) through the tickets;
+    ``False`` (the reference): every label through the tickets
+    (:func:`wagtail_helpdesk.tickets.labels.open_counts`)."""
+    from ..tickets import labels, open_labels
 
+    if offices is False:
+        found = labels.open_counts(_submitted(tickets))
+    else:
+        found = labels.counted(open_labels.counts(offices))
+        if officeless:
+            found += labels.open_counts(_submitted(tickets.filter(office__isnull=True)))
     rows = {}
-    for part in parts or [tickets]:
-        for row in open_counts(_submitted(part)):
-            if row["id"] in rows:
-                rows[row["id"]]["count"] += row["count"]
-            else:
-                rows[row["id"]] = row
+    for row in found:
+        if row["id"] in rows:
+            rows[row["id"]]["count"] += row["count"]
+        else:
+            rows[row["id"]] = row
     return sorted(rows.values(), key=lambda r: (-r["count"], r["name"].casefold(), r["id"]))
 
 
@@ -409,5 +417,5 @@ def snapshot(tickets, now, members=None, offices=False):
         "series": daily_series(tickets, now, history=history),
         "operators": operator_load(tickets, now, members, load=open_work.load(groups)),
         "satisfaction": satisfaction(tickets, now, history=history),
-        "labels": label_counts(tickets, parts),
+        "labels": label_counts(tickets, offices, history.officeless),
     }

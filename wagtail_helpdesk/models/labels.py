@@ -87,6 +87,13 @@ class TicketLabel(models.Model):
         related_name="+",
     )
     added_at = models.DateTimeField(default=timezone.now)
+    #: The ticket's office while the ticket is open, else null: the dashboard
+    #: counts the labels on its offices' open tickets from one index range.
+    #: Kept by :mod:`wagtail_helpdesk.tickets.open_labels`.
+    open_office = models.ForeignKey(
+        "wagtail_helpdesk.Office", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", db_index=False, editable=False,
+    )
 
     class Meta:
         verbose_name = _("ticket label")
@@ -94,5 +101,10 @@ class TicketLabel(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ticket", "label"], name="helpdesk_ticket_label_unique"),
         ]
-        # The list filter: the tickets of a label.
-        indexes = [models.Index(fields=["label", "ticket"], name="helpdesk_ticket_label_label")]
+        indexes = [
+            # The list filter: the tickets of a label.
+            models.Index(fields=["label", "ticket"], name="helpdesk_ticket_label_label"),
+            # The dashboard: the labels on an office's open tickets.
+            models.Index(fields=["open_office", "label"], name="helpdesk_ticket_label_open",
+                         condition=models.Q(open_office__isnull=False)),
+        ]

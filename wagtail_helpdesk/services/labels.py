@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from ..errors import GuardFailed, HelpdeskError
 from ..models import EventKind, Label, LabelColour, TicketLabel, Visibility
 from ..permissions import ticket_policy
+from ..tickets import open_labels
 from ..tickets.labels import can_manage, label_policy, offered_labels
 from . import core
 from .actors import SYSTEM, actor_user, is_operator
@@ -141,7 +142,8 @@ def change_labels(ticket, actor, *, add=(), remove=(), expected_version=None):
         if change:
             user = actor_user(actor)
             TicketLabel.objects.bulk_create([
-                TicketLabel(ticket=t, label=label, added_by=user, added_at=now)
+                TicketLabel(ticket=t, label=label, added_by=user, added_at=now,
+                            open_office_id=open_labels.open_office_of(t))
                 for label in added])
             TicketLabel.objects.filter(ticket=t, label__in=removed).delete()
             t.updated_at = now  # no version bump, no last activity: see the module's text

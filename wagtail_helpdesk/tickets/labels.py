@@ -79,11 +79,16 @@ def open_counts(tickets):
     """``[{"id", "name", "colour", "hex", "office", "count"}]``: how many of
     ``tickets`` (a queryset) that are open carry each label, the most used
     first. One aggregate query."""
-    rows = (TicketLabel.objects
-            .filter(ticket__in=tickets.filter(status__in=OPEN_STATUSES).values("pk"))
-            .values("label_id", "label__name", "label__colour", "label__office__name")
-            .annotate(count=Count("ticket_id"))
-            .order_by("-count", "label__name"))
+    return counted(TicketLabel.objects
+                   .filter(ticket__in=tickets.filter(status__in=OPEN_STATUSES).values("pk"))
+                   .values("label_id", "label__name", "label__colour", "label__office__name")
+                   .annotate(count=Count("ticket_id"))
+                   .order_by("-count", "label__name"))
+
+
+def counted(rows):
+    """Rows of label counts (``label_id``, ``label__name``, ``label__colour``,
+    ``label__office__name``, ``count``) as the dashboard shows them."""
     return [{"id": row["label_id"], "name": row["label__name"],
              "colour": row["label__colour"],
              "hex": Label(colour=row["label__colour"]).hex,
