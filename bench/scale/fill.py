@@ -37,10 +37,15 @@ MEASURED_OPERATOR = 5
 MEASURED_SUPERVISOR = 1
 
 T = "wagtail_helpdesk_"
-#: A label row's copy of its ticket's office while the ticket is open
-#: (TicketLabel.open_office, wagtail_helpdesk/tickets/open_labels.py).
-OPEN_OFFICE = ("CASE WHEN t.status IN ('new', 'in_progress', 'waiting') "
-               "THEN t.office_id END")
+
+
+def _open_office():
+    """A label row's copy of its ticket's office while the ticket is open
+    (TicketLabel.open_office, wagtail_helpdesk/tickets/open_labels.py), in SQL."""
+    from wagtail_helpdesk.workflow import OPEN_STATUSES
+
+    statuses = ", ".join(f"'{status}'" for status in sorted(OPEN_STATUSES))
+    return f"CASE WHEN t.status IN ({statuses}) THEN t.office_id END"
 
 
 def operator_offices(i):
@@ -338,13 +343,13 @@ def _labels(cursor, ops):
     cursor.execute(f"""
         INSERT INTO {T}ticketlabel (ticket_id, label_id, added_by_id, added_at, open_office_id)
         SELECT t.id, g.ids[1 + mod(t.id / 10, 10)::int], t.assignee_id,
-               coalesce(t.submitted_at, t.created_at), {OPEN_OFFICE}
+               coalesce(t.submitted_at, t.created_at), {_open_office()}
         FROM {T}ticket t,
              (SELECT array_agg(id ORDER BY id) AS ids FROM {T}label WHERE office_id IS NULL) g
         WHERE mod(t.id, 10) = 3""")
     cursor.execute(f"""
         INSERT INTO {T}ticketlabel (ticket_id, label_id, added_by_id, added_at, open_office_id)
-        SELECT t.id, l.id, t.assignee_id, coalesce(t.submitted_at, t.created_at), {OPEN_OFFICE}
+        SELECT t.id, l.id, t.assignee_id, coalesce(t.submitted_at, t.created_at), {_open_office()}
         FROM {T}ticket t
         JOIN {T}label l ON l.office_id = t.office_id AND l.name LIKE 'Pratica 1 %%'
         WHERE mod(t.id, 50) = 3""")

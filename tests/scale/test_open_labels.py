@@ -94,3 +94,35 @@ def test_the_counts_read_the_copy_of_the_offices_in_scope(desk):
     assert [r["count"] for r in count[(a.pk,)]] == [1]  # the resolved one not counted
     assert [r["count"] for r in count[(b.pk,)]] == [1]
     assert [r["count"] for r in count[(a.pk, b.pk)]] == [2] == [r["count"] for r in count[None]]
+
+
+def test_a_save_writes_the_label_rows_only_when_the_copy_changes(desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    op, solved = desk["op"], desk["solved"]
+    ticket = services.take_charge(services.add_labels(
+        desk["factories"].request_ticket(service_=desk["service"]), op, [desk["urgent"]]), op)
+
+    def label_writes(step):
+        with CaptureQueriesContext(connection) as ctx:
+            result = step()
+        return result, [q["sql"] for q in ctx.captured_queries
+                        if q["sql"].startswith("UPDATE") and "ticketlabel" in q["sql"]]
+
+    ticket, writes = label_writes(lambda: services.reply(ticket, op, "La richiamiamo domani"))
+    assert writes == []  # still open, same office
+    ticket, writes = label_writes(lambda: services.resolve(ticket, op, solved, "Fatto"))
+    assert len(writes) == 1
+    assert stale() == []
+
+
+def test_an_office_saved_alone_and_a_row_saved_alone_keep_the_copy(desk):
+    ticket = services.add_labels(desk["factories"].request_ticket(service_=desk["service"]),
+                                 desk["op"], [desk["urgent"]])
+    loaded = Ticket.objects.get(pk=ticket.pk)
+    loaded.office = desk["b"]
+    loaded.save(update_fields=["office"])
+    assert stale() == [] and TicketLabel.objects.get().open_office_id == desk["b"].pk
+    TicketLabel.objects.create(ticket=loaded, label=desk["later"])  # not through the services
+    assert stale() == []

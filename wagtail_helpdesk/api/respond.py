@@ -13,6 +13,8 @@ byte for byte: a field the schema lacks, a wrong type or order fails the call.
 The OpenAPI document still describes the schemas; the fuzzing tests check the
 answers against it."""
 
+import json
+
 from ..conf import get_setting
 
 
@@ -21,17 +23,43 @@ class ShapeError(AssertionError):
 
 
 def shaped(request, schema, data, status=200):
-    """``data`` (shaped as ``schema``) as the API's JSON response."""
-    from .main import api  # the instance that mounts the routers calling this
+    """``data`` (shaped as ``schema``) as the API's JSON response (rendered by
+    this package's ``api``, whose routers call this)."""
+    from .main import api
 
     response = api.create_response(request, data, status=status)
     if get_setting("API_CHECK_RESPONSES"):
-        checked = schema.model_validate(
-            data, context={"request": request, "response_status": status}
-        ).model_dump(by_alias=True)
+        context = {"request": request, "response_status": status}
+        checked = schema.model_validate(data, context=context).model_dump(context=context)
         expected = api.create_response(request, checked, status=status).content
         if expected != response.content:
-            raise ShapeError(f"{schema.__name__}: the answer is not what the schema makes of it"
-                             f"\n  sent:     {response.content[:2000]!r}"
-                             f"\n  expected: {expected[:2000]!r}")
+            # Where, not what: the answer holds personal data.
+            where = difference(json.loads(response.content), json.loads(expected))
+            raise ShapeError(f"{schema.__name__}: the answer differs from what the schema "
+                             f"makes of it at {where}")
     return response
+
+
+def difference(sent, expected, path="$"):
+    """The path of the first difference between two JSON values (keys, their
+    order, types and values), or None."""
+    if type(sent) is not type(expected):
+        return f"{path} (type)"
+    if isinstance(sent, dict):
+        if list(sent) != list(expected):
+            extra = [k for k in sent if k not in expected]
+            return f"{path} (keys{': ' + ', '.join(extra) if extra else ' in another order'})"
+        for key in sent:
+            found = difference(sent[key], expected[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(sent, list):
+        if len(sent) != len(expected):
+            return f"{path} (length)"
+        for n, (a, b) in enumerate(zip(sent, expected, strict=True)):
+            found = difference(a, b, f"{path}[{n}]")
+            if found:
+                return found
+        return None
+    return None if sent == expected else f"{path} (value)"

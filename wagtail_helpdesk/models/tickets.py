@@ -224,6 +224,16 @@ class Ticket(models.Model):
     def __str__(self):
         return f"{self.reference} {self.subject}".strip()
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        ticket = super().from_db(db, field_names, values)
+        # What its labels' copy of its office holds, as loaded: a save that
+        # keeps it writes nothing more (tickets/open_labels.py).
+        d = ticket.__dict__
+        if "status" in d and "office_id" in d:
+            d["_labels_copy"] = d["office_id"] if d["status"] in OPEN_STATUSES else None
+        return ticket
+
     @property
     def reference(self):
         """What people call the ticket: its short code, or ``#<id>``."""
