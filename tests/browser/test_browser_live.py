@@ -409,6 +409,30 @@ def test_a_page_that_goes_closes_its_socket_and_comes_back_from_the_cache(
     context.close()
 
 
+def test_a_socket_of_its_own_closes_with_its_page_and_opens_again(
+        asgi_live_server, browser, desk, server_sockets):
+    """HelpdeskChatSocket used without the hub (the chat once the hub
+    stopped): closed on pagehide, opened again when the page is shown from the
+    back/forward cache — as the hub's."""
+    server = asgi_live_server
+    context = new_context(browser)
+    page = open_page(context, [])
+    log_in(page, server, "luca")
+    page.goto(f"{server.url}{LIST}?queue=all")
+    wait_live(page, "socket")
+    page.evaluate("""() => { window.__own = new window.HelpdeskChatSocket(
+        '/ws/helpdesk/operator/', {}); }""")
+    page.wait_for_function("() => window.__own.isOpen")
+    settle(page, server_sockets, count=2)  # the hub's and its own
+    page.evaluate(PAGE_EVENT, "pagehide")
+    settle(page, server_sockets, count=0)
+    assert page.evaluate("() => window.__own.socket") is None
+    page.evaluate(PAGE_EVENT, "pageshow")
+    page.wait_for_function("() => window.__own.isOpen && window.HelpdeskLive.state.open")
+    settle(page, server_sockets, count=2)
+    context.close()
+
+
 def test_the_leaders_pulses_are_neither_lost_nor_postponed(asgi_live_server, browser, desk):
     server = asgi_live_server
     context = new_context(browser)

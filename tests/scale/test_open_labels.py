@@ -126,3 +126,21 @@ def test_an_office_saved_alone_and_a_row_saved_alone_keep_the_copy(desk):
     assert stale() == [] and TicketLabel.objects.get().open_office_id == desk["b"].pk
     TicketLabel.objects.create(ticket=loaded, label=desk["later"])  # not through the services
     assert stale() == []
+
+
+def test_the_migration_fills_the_copy_of_the_rows_written_before(desk):
+    """Migration 0028's fill, run on rows without the copy (as before it)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    op = desk["op"]
+    make = desk["factories"].request_ticket
+    open_one = services.add_labels(make(service_=desk["service"]), op, [desk["urgent"]])
+    closed = services.add_labels(make(service_=desk["service"]), op, [desk["later"]])
+    services.resolve(services.take_charge(closed, op), op, desk["solved"], "Fatto")
+    TicketLabel.objects.update(open_office=desk["b"])  # all wrong
+    assert len(stale()) == 2
+    import_module("wagtail_helpdesk.migrations.0028_label_open_office").fill(apps, None)
+    assert stale() == []
+    assert TicketLabel.objects.get(ticket=open_one).open_office_id == desk["a"].pk
