@@ -113,6 +113,17 @@ def open_page(context, sockets):
     return page
 
 
+def live_list(server, browser, queue, sockets=None):
+    """A new browser context, logged in as Luca, on the live list of ``queue``
+    with its socket open: (context, page)."""
+    context = new_context(browser)
+    page = open_page(context, [] if sockets is None else sockets)
+    log_in(page, server, "luca")
+    page.goto(f"{server.url}{LIST}?queue={queue}")
+    wait_live(page, "socket")
+    return context, page
+
+
 def row(page, pk):
     return page.locator(
         f'#listing-results a[href="{reverse("helpdesk_tickets:detail", args=[pk])}"]')
@@ -250,11 +261,7 @@ def test_busy_operators_get_a_button_instead_of_a_refresh(asgi_live_server, brow
                                                           factories):
     server = asgi_live_server
     factories.request_ticket(service_=desk["service"])  # a row to tick
-    context = new_context(browser)
-    page = open_page(context, [])
-    log_in(page, server, "luca")
-    page.goto(f"{server.url}{LIST}?queue=pending")
-    wait_live(page, "socket")
+    context, page = live_list(server, browser, "pending")
     page.locator("#listing-results [data-bulk-action-checkbox]").last.check()  # bulk selection
     pk = created_by_api(server.url, desk)
     button = page.locator('[data-helpdesk-live-list-target="refresh"]')
@@ -299,11 +306,7 @@ def test_a_ticket_written_by_another_process_on_the_database(asgi_live_server, b
                                                             tmp_path):
     # The other process changes the database and signals over the shared Redis layer.
     server = asgi_live_server
-    context = new_context(browser)
-    page = open_page(context, [])
-    log_in(page, server, "luca")
-    page.goto(f"{server.url}{LIST}?queue=pending")
-    wait_live(page, "socket")
+    context, page = live_list(server, browser, "pending")
     layer = server.channel_layers["default"]
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "REDIS_URL", "WAGTAIL_HELPDESK_REDIS"))}
@@ -335,11 +338,7 @@ COUNT_PULSES = """(delay) => { const real = window.__realFetch || window.fetch;
 
 
 def two_tabs(server, browser, sockets=None):
-    context = new_context(browser)
-    leader = open_page(context, [] if sockets is None else sockets)
-    log_in(leader, server, "luca")
-    leader.goto(f"{server.url}{LIST}?queue=pending")
-    wait_live(leader, "socket")
+    context, leader = live_list(server, browser, "pending", sockets)
     follower = open_page(context, [] if sockets is None else sockets)
     follower.goto(f"{server.url}{LIST}?queue=all")
     wait_live(follower, "socket")
@@ -415,11 +414,7 @@ def test_a_socket_of_its_own_closes_with_its_page_and_opens_again(
     stopped): closed on pagehide, opened again when the page is shown from the
     back/forward cache — as the hub's."""
     server = asgi_live_server
-    context = new_context(browser)
-    page = open_page(context, [])
-    log_in(page, server, "luca")
-    page.goto(f"{server.url}{LIST}?queue=all")
-    wait_live(page, "socket")
+    context, page = live_list(server, browser, "all")
     page.evaluate("""() => { window.__own = new window.HelpdeskChatSocket(
         '/ws/helpdesk/operator/', {}); }""")
     page.wait_for_function("() => window.__own.isOpen")
@@ -435,11 +430,7 @@ def test_a_socket_of_its_own_closes_with_its_page_and_opens_again(
 
 def test_the_leaders_pulses_are_neither_lost_nor_postponed(asgi_live_server, browser, desk):
     server = asgi_live_server
-    context = new_context(browser)
-    page = open_page(context, [])
-    log_in(page, server, "luca")
-    page.goto(f"{server.url}{LIST}?queue=pending")
-    wait_live(page, "socket")
+    context, page = live_list(server, browser, "pending")
     hub = "window.HelpdeskLive"
     # A change while a pulse is on its way: another pulse after it.
     page.evaluate(COUNT_PULSES, 500)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..attachments import private_storage
+from ..tickets import open_labels
 from ..workflow import OPEN_STATUSES, Status
 from .catalogue import Office, ReportCategory, ResolutionType, Service
 from .citizens import Citizen
@@ -227,11 +228,7 @@ class Ticket(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         ticket = super().from_db(db, field_names, values)
-        # What its labels' copy of its office holds, as loaded: a save that
-        # keeps it writes nothing more (tickets/open_labels.py).
-        d = ticket.__dict__
-        if "status" in d and "office_id" in d:
-            d["_labels_copy"] = d["office_id"] if d["status"] in OPEN_STATUSES else None
+        open_labels.remember(ticket)  # a save that keeps its labels' copy writes nothing more
         return ticket
 
     @property

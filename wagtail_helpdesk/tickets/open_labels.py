@@ -30,7 +30,7 @@ from ..workflow import OPEN_STATUSES
 
 #: The ticket fields the copy depends on (as ``update_fields`` names them).
 WATCHED = frozenset({"status", "office", "office_id"})
-#: Where a ticket keeps what its label rows hold (set by ``Ticket.from_db``).
+#: Where a ticket keeps what its label rows hold (:func:`remember`, from ``Ticket.from_db``).
 KEPT = "_labels_copy"
 #: A ticket created in this process: no label rows yet.
 NO_ROWS = object()
@@ -40,6 +40,14 @@ _UNKNOWN = object()
 def open_office_of(ticket):
     """The office a label on ``ticket`` is counted for (None: not counted here)."""
     return ticket.office_id if ticket.status in OPEN_STATUSES else None
+
+
+def remember(ticket):
+    """Note on ``ticket``, just loaded, what its label rows hold (when its
+    status and office were loaded: not deferred)."""
+    loaded = ticket.__dict__
+    if "status" in loaded and "office_id" in loaded:
+        loaded[KEPT] = open_office_of(ticket)
 
 
 def sync(ticket_ids):
