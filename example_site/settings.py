@@ -124,11 +124,11 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": REDIS_URL}}
     Q_CLUSTER = {"name": "helpdesk", "redis": REDIS_URL, "workers": 2, "timeout": 60,
-                 "retry": 120, "max_attempts": 1}
+                 "retry": 120, "max_attempts": 1, "save_limit": -1}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     Q_CLUSTER = {"name": "helpdesk", "orm": "default", "workers": 2, "timeout": 60,
-                 "retry": 120, "max_attempts": 1}
+                 "retry": 120, "max_attempts": 1, "save_limit": -1}
 
 # Live chat (Django Channels): the in-memory layer serves one ASGI process;
 # with WAGTAIL_HELPDESK_REDIS_URL (or REDIS_URL) every process shares Redis

@@ -48,9 +48,12 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
 # through to the database so a Redis restart loses no journey.
 SESSION_ENGINE = os.environ.get("SESSION_ENGINE", "django.contrib.sessions.backends.cached_db")
 
+# save_limit -1: django-q2 keeps no row per successful task (failures are
+# still kept); with its default (250) every finished task reads the 250 kept
+# rows to prune one (~4 ms of CPU per task; docs/install.md).
 Q_CLUSTER = {"name": "helpdesk", "cluster_name": _prefix, "redis": REDIS_URL,
              "workers": int(os.environ.get("HELPDESK_Q_WORKERS", "2")),
-             "timeout": 60, "retry": 120, "max_attempts": 1}
+             "timeout": 60, "retry": 120, "max_attempts": 1, "save_limit": -1}
 
 if not os.environ.get("WAGTAIL_HELPDESK_REDIS_PREFIX"):
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _prefix  # noqa: F405

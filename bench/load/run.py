@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from . import cpu
 from .journeys import Citizen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,32 +88,7 @@ def lost_submissions(database_url, ticket_ids):
     return sorted(set(ticket_ids) - found)
 
 
-def process_tree_cpu(root_pid):
-    """CPU seconds (user + system) of ``root_pid`` and its descendants, from
-    /proc (Linux): the web server's own cost, whatever else runs beside it."""
-    if not root_pid or not Path("/proc").exists():
-        return None
-    tick = os.sysconf("SC_CLK_TCK")
-    parents, cpu = {}, {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
-    tree, frontier = {root_pid}, [root_pid]
-    while frontier:
-        pid = frontier.pop()
-        children = [child for child, parent in parents.items() if parent == pid]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(cpu.get(pid, 0.0) for pid in tree)
-
-
-def report(results, elapsed, database_url, citizens, duration, web_cpu=None):
+def report(results, elapsed, database_url, citizens, duration, cpu_parts=None):
     timings = [t for r in results for t in r.timings]
     done = [r for r in results if r.ticket_id and not r.error]
     errors = Counter(r.error.split(":")[0] + ": " + r.error.split(":", 1)[-1].strip()[:80]
@@ -122,6 +98,7 @@ def report(results, elapsed, database_url, citizens, duration, web_cpu=None):
         by_step.setdefault(f"{t.journey}:{t.step}", []).append(t.seconds)
     duplicates = len(done) - len({r.ticket_id for r in done})
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    web_cpu = (cpu_parts or {}).get("web")
     return {
         "citizens": citizens, "duration_s": duration, "elapsed_s": round(elapsed, 1),
         "requests": len(timings), "requests_per_s": round(len(timings) / elapsed, 1),
@@ -141,6 +118,10 @@ def report(results, elapsed, database_url, citizens, duration, web_cpu=None):
         "web_cpu_ms_per_request": (None if not web_cpu or not timings
                                    else round(1000 * web_cpu / len(timings), 1)),
         "machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()},
+        # Every part's CPU per submission and what these cores could sustain
+        # at that cost (bench/load/cpu.py).
+        "cpu_s": None if cpu_parts is None else {k: round(v, 1) for k, v in cpu_parts.items()},
+        "cost": cpu.per_submission(cpu_parts, len(done), os.cpu_count()),
     }
 
 
@@ -158,6 +139,16 @@ def print_report(data):
               f"{data['web_cpu_ms_per_request']} CPU ms per request "
               f"(load average {data['machine']['load_average'][0]:.1f} on "
               f"{data['machine']['cores']} cores)")
+    if data.get("cost"):
+        ms = data["cost"]["cpu_ms_per_submission"]
+        parts = ", ".join(f"{part} {value}" for part, value in
+                          sorted(ms.items(), key=lambda item: -item[1]) if part != "machine")
+        print(f"  CPU per submission  {ms['machine']} ms on the machine: {parts}")
+        print(f"  at that cost {data['machine']['cores']} cores sustain at most "
+              f"{data['cost']['ceiling_submissions_per_s']} submissions/s")
+    if data.get("workers_busy_after_s") is not None:
+        print(f"  task workers busy {data['workers_busy_after_s']} s after the run "
+              "(counted in the CPU above)")
     print(f"  errors {data['errors']}   lost {data['lost']}   "
           f"(HTTP errors {data['http_errors']})")
     for kind, count in data["error_kinds"].items():
@@ -178,16 +169,18 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", help="JSON file (default var/bench/load-<N>c.json)")
     args = parser.parse_args(argv)
-    url, database_url, web_pid = args.url, args.database_url, None
+    url, database_url, pids = args.url, args.database_url, {}
     if not (url and database_url):
         layout = json.loads(Path(args.layout).read_text())
         url, database_url = url or layout["url"], database_url or layout["database_url"]
-        web_pid = layout.get("pids", {}).get("gunicorn")
-    cpu_before = process_tree_cpu(web_pid)
+        pids = layout.get("pids", {})
+    before = cpu.Snapshot(pids)
     results, elapsed = asyncio.run(run_load(url, args.citizens, args.duration, args.seed))
-    cpu_after = process_tree_cpu(web_pid)
-    web_cpu = None if cpu_before is None else cpu_after - cpu_before
-    data = report(results, elapsed, database_url, args.citizens, args.duration, web_cpu)
+    # What the run queued (notifications, embeddings) is part of its cost.
+    drained = cpu.drain(pids)
+    parts = cpu.used(before, cpu.Snapshot(pids))
+    data = report(results, elapsed, database_url, args.citizens, args.duration, parts)
+    data["workers_busy_after_s"] = drained
     output = Path(args.output or ROOT / "var" / "bench" / f"load-{args.citizens}c.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(data, indent=2))
