@@ -11,6 +11,7 @@ requires HTTPS referers and sets ``Secure`` cookies, as in production) and
 keeps the cookies itself, since plain HTTP on loopback would drop them.
 """
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass, field
@@ -70,8 +71,10 @@ def text(rng, words=18):
 class Citizen:
     """One simulated citizen: an ``httpx.AsyncClient`` of its own."""
 
-    def __init__(self, client, rng, address):
-        self.client, self.rng = client, rng
+    def __init__(self, client, rng, address, think=0.0):
+        """``think``: the mean seconds a citizen spends on a step before
+        sending it (reading, typing; uniformly 0.5–1.5 times it); 0: none."""
+        self.client, self.rng, self.think = client, rng, think
         self.headers = {"X-Forwarded-For": address, "X-Forwarded-Proto": "https"}
         self.cookies = {}
         given, family, code = fiscal_code(rng)
@@ -104,6 +107,8 @@ class Citizen:
         return response.text
 
     async def _post(self, result, step, page_url, action_url, data, files=None):
+        if self.think:
+            await asyncio.sleep(self.think * self.rng.uniform(0.5, 1.5))
         payload = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""),
                    "website": "", **data}
         response = await self._request(result, step, "POST", action_url, payload, files)

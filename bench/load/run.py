@@ -49,7 +49,7 @@ def _ms(value):
     return None if value is None else round(value * 1000, 1)
 
 
-async def citizen_loop(index, base_url, deadline, results, seed):
+async def citizen_loop(index, base_url, deadline, results, seed, think=0.0):
     import httpx
 
     rng = random.Random(seed * 1000 + index)  # noqa: S311 (a reproducible load)
@@ -59,18 +59,18 @@ async def citizen_loop(index, base_url, deadline, results, seed):
         address = f"10.{index // 250}.{index % 250}.{n % 250 + 1}"
         async with httpx.AsyncClient(base_url=base_url, follow_redirects=False,
                                      timeout=60) as client:
-            citizen = Citizen(client, rng, address)
+            citizen = Citizen(client, rng, address, think)
             result = await (citizen.assistance_request() if journey == 0 else citizen.report())
         result.finished = time.monotonic()
         results.append(result)
         journey, n = 1 - journey, n + 1
 
 
-async def run_load(base_url, citizens, duration, seed):
+async def run_load(base_url, citizens, duration, seed, think=0.0):
     results = []
     started = time.monotonic()
     deadline = started + duration
-    await asyncio.gather(*(citizen_loop(i, base_url, deadline, results, seed)
+    await asyncio.gather(*(citizen_loop(i, base_url, deadline, results, seed, think)
                            for i in range(citizens)))
     return results, time.monotonic() - started
 
@@ -127,7 +127,8 @@ def report(results, elapsed, database_url, citizens, duration, cpu_parts=None):
 
 def print_report(data):
     lat = data["latency"]
-    print(f"\n{data['citizens']} citizens for {data['elapsed_s']} s "
+    pause = f", {data['think_s']} s on each step" if data.get("think_s") else ""
+    print(f"\n{data['citizens']} citizens{pause} for {data['elapsed_s']} s "
           f"(load generator CPU {data['load_generator_cpu_s']} s, same machine)")
     print(f"  requests     {data['requests']:>7}   {data['requests_per_s']:>7} /s")
     print(f"  submissions  {data['submissions']:>7}   {data['submissions_per_s']:>7} /s   "
@@ -167,6 +168,9 @@ def main(argv=None):
     parser.add_argument("--citizens", type=int, default=100)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a citizen spends on each step before sending it "
+                             "(default 0: back to back)")
     parser.add_argument("--output", help="JSON file (default var/bench/load-<N>c.json)")
     args = parser.parse_args(argv)
     url, database_url, pids = args.url, args.database_url, {}
@@ -175,13 +179,16 @@ def main(argv=None):
         url, database_url = url or layout["url"], database_url or layout["database_url"]
         pids = layout.get("pids", {})
     before = cpu.Snapshot(pids)
-    results, elapsed = asyncio.run(run_load(url, args.citizens, args.duration, args.seed))
+    results, elapsed = asyncio.run(run_load(url, args.citizens, args.duration, args.seed,
+                                            args.think))
     # What the run queued (notifications, embeddings) is part of its cost.
     drained = cpu.drain(pids)
     parts = cpu.used(before, cpu.Snapshot(pids))
     data = report(results, elapsed, database_url, args.citizens, args.duration, parts)
+    data["think_s"] = args.think
     data["workers_busy_after_s"] = drained
-    output = Path(args.output or ROOT / "var" / "bench" / f"load-{args.citizens}c.json")
+    think = f"-think{args.think:g}" if args.think else ""
+    output = Path(args.output or ROOT / "var" / "bench" / f"load-{args.citizens}c{think}.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(data, indent=2))
     print_report(data)

@@ -15,6 +15,7 @@ import time
 import pytest
 from django.db import connection
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests.support.asgi import ROOT, asgi_live_server_fixture, database_url  # noqa: F401
 from tests.support.browser import log_in
@@ -425,6 +426,35 @@ def test_a_socket_of_its_own_closes_with_its_page_and_opens_again(
     page.evaluate(PAGE_EVENT, "pageshow")
     page.wait_for_function("() => window.__own.isOpen && window.HelpdeskLive.state.open")
     settle(page, server_sockets, count=2)
+    context.close()
+
+
+#: Keeps the hub (live.js) off a page: its scripts then open sockets of their own.
+NO_HUB = """Object.defineProperty(window, 'HelpdeskLive', {
+    configurable: true, get: () => undefined, set: () => {} });"""
+
+
+def test_the_boards_own_socket_closes_with_its_page_and_opens_again(
+        asgi_live_server, browser, desk, server_sockets, factories):
+    """The supervisors' chat board without the hub: its own socket, closed on
+    pagehide (the board falls back to polling), opened again when the page is
+    shown from the back/forward cache."""
+    server = asgi_live_server
+    factories.supervisor(desk["office"], username="sara")
+    context = new_context(browser)
+    context.add_init_script(NO_HUB)
+    page = open_page(context, [])
+    log_in(page, server, "sara")
+    page.goto(f"{server.url}/admin/helpdesk/chat/board/")
+    board = page.locator('[data-controller="helpdesk-chat-board"]')
+    expect(board).to_have_attribute("data-live", "socket")
+    assert page.evaluate("() => window.HelpdeskLive") is None
+    settle(page, server_sockets, count=1)
+    page.evaluate(PAGE_EVENT, "pagehide")
+    settle(page, server_sockets, count=0)
+    page.evaluate(PAGE_EVENT, "pageshow")
+    expect(board).to_have_attribute("data-live", "socket")
+    settle(page, server_sockets, count=1)
     context.close()
 
 
