@@ -9,6 +9,12 @@ What the parts do not explain ("other") is the busy time of everything
 else: the kernel's own work, processes outside the layout, and those that
 ended without their parent waiting for them.
 
+PostgreSQL and Redis are recognised by their process names, so another
+server of the same kind on the machine counts as theirs: measure on a
+machine that runs nothing else. Steal time (the hypervisor giving the cores
+to another machine) is not busy time here; on a virtual machine that loses
+much of it the ceiling below is optimistic.
+
 Divided by the submissions it says what one complete journey costs the
 machine, part by part, and so how many submissions per second these cores
 could sustain at best: the figure that tells a slow machine from a slow
@@ -16,6 +22,8 @@ product.
 """
 
 import os
+import time
+from collections import namedtuple
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -29,11 +37,26 @@ BY_LAYOUT_PID = {"gunicorn": "web", "uvicorn": "ASGI", "seaweedfs": "object stor
 
 GENERATOR = "load generator"
 OTHER = "other"
+WORKERS = "task workers"
+
+#: One process: its parent, name, CPU seconds, the CPU seconds of its ended
+#: children (added by the kernel when it waited for them) and when it started
+#: (clock ticks since boot: with the pid, what tells a process from a later
+#: one that got the same pid).
+Proc = namedtuple("Proc", "parent name own children started")
+
+
+def cores():
+    """The cores this process may run on (a container's or an affinity's
+    limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count()
 
 
 def _processes():
-    """``{pid: (parent pid, name, cpu seconds, its ended children's cpu
-    seconds)}`` of every process now."""
+    """``{pid: Proc}`` of every process now."""
     tick = os.sysconf("SC_CLK_TCK")
     found = {}
     for entry in PROC.iterdir():
@@ -45,9 +68,10 @@ def _processes():
             continue
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat.rsplit(")", 1)[1].split()
-        found[int(entry.name)] = (int(fields[1]), name,
-                                  (int(fields[11]) + int(fields[12])) / tick,
-                                  (int(fields[13]) + int(fields[14])) / tick)
+        found[int(entry.name)] = Proc(int(fields[1]), name,
+                                      (int(fields[11]) + int(fields[12])) / tick,
+                                      (int(fields[13]) + int(fields[14])) / tick,
+                                      int(fields[19]))
     return found
 
 
@@ -70,7 +94,7 @@ def _heads(layout_pids):
         if key in BY_LAYOUT_PID:
             heads[int(pid)] = BY_LAYOUT_PID[key]
         elif key.startswith("qcluster"):
-            heads[int(pid)] = "task workers"
+            heads[int(pid)] = WORKERS
     heads[os.getpid()] = GENERATOR
     return heads
 
@@ -82,8 +106,8 @@ def _part_of(pid, processes, heads):
         if current in heads:
             return heads[current]
         seen.add(current)
-        current = processes.get(current, (0,))[0]
-    return BY_NAME.get(processes[pid][1] if pid in processes else "", OTHER)
+        current = processes[current].parent if current in processes else 0
+    return BY_NAME.get(processes[pid].name if pid in processes else "", OTHER)
 
 
 class Snapshot:
@@ -95,16 +119,21 @@ class Snapshot:
         self.processes = _processes() if self.available else {}
         self.busy = machine_busy() if self.available else 0.0
 
+    def same(self, pid, other):
+        """Whether ``pid`` is the same process here and in ``other``."""
+        return (pid in self.processes and pid in other.processes
+                and self.processes[pid].started == other.processes[pid].started)
+
 
 def _spent(pid, before, after):
     """CPU seconds ``pid`` (as ``after`` has it) used since ``before``: its
     own, and that of its children which ended (counted by the kernel in the
     parent that waited for them)."""
     now = after.processes[pid]
-    earlier = before.processes.get(pid)
-    if earlier is None or earlier[1] != now[1]:  # new, or a reused pid: from zero
-        return now[2] + now[3]
-    return (now[2] - earlier[2]) + (now[3] - earlier[3])
+    if not before.same(pid, after):  # new, or a reused pid: from zero
+        return now.own + now.children
+    earlier = before.processes[pid]
+    return (now.own - earlier.own) + (now.children - earlier.children)
 
 
 def used(before, after):
@@ -127,13 +156,16 @@ def used(before, after):
         spent = _spent(pid, before, after)
         if spent > 0:
             add(_part_of(pid, after.processes, after.heads), spent)
-    for pid, (parent, _name, cpu_s, children_s) in before.processes.items():
-        if pid not in after.processes and parent in after.processes:
-            add(_part_of(parent, after.processes, after.heads), -(cpu_s + children_s))
+    for pid, gone in before.processes.items():
+        if not before.same(pid, after) and before.same(gone.parent, after):
+            add(_part_of(gone.parent, after.processes, after.heads),
+                -(gone.own + gone.children))
     parts = {part: max(0.0, seconds) for part, seconds in parts.items()}
-    machine = max(0.0, after.busy - before.busy)
     explained = sum(v for k, v in parts.items() if k != OTHER)
-    parts[OTHER] = max(0.0, machine - explained)
+    # The processes' clocks and the machine's are read apart: never less
+    # than what the parts used.
+    machine = max(after.busy - before.busy, explained)
+    parts[OTHER] = machine - explained
     parts["machine"] = machine
     return parts
 
@@ -149,28 +181,30 @@ def per_submission(parts, submissions, cores):
 
 
 def _part_cpu(snapshot, part):
-    return sum(own + children for pid, (_parent, _name, own, children)
-               in snapshot.processes.items()
+    return sum(p.own + p.children for pid, p in snapshot.processes.items()
                if _part_of(pid, snapshot.processes, snapshot.heads) == part)
 
 
-def drain(layout_pids, part="task workers", quiet=0.05, every=1.0, timeout=180.0):
+def drain(layout_pids, part=WORKERS, quiet=0.05, every=1.0, timeout=180.0):
     """Wait until ``part`` (the task workers) has finished what the run
-    queued: until it used less than ``quiet`` CPU seconds in ``every`` seconds
-    twice in a row. Returns the seconds waited (None: gave up at ``timeout``,
-    or no such part)."""
-    import time
+    queued, judged by its CPU: until it used less than ``quiet`` CPU seconds
+    in ``every`` seconds, twice in a row.
 
-    started = time.monotonic()
+    Returns ``{"busy_s": how long it kept working, "idle": whether it went
+    quiet before ``timeout``}``, or None when the layout has no such part."""
     if not PROC.joinpath("stat").exists() or not any(
-            k.startswith("qcluster") for k in (layout_pids or {})):
+            key.startswith("qcluster") for key in (layout_pids or {})):
         return None
-    last, calm = _part_cpu(Snapshot(layout_pids), part), 0
+    started = time.monotonic()
+    last, calm, busy_until = _part_cpu(Snapshot(layout_pids), part), 0, started
     while time.monotonic() - started < timeout:
         time.sleep(every)
         now = _part_cpu(Snapshot(layout_pids), part)
-        calm = calm + 1 if now - last < quiet else 0
+        if now - last < quiet:
+            calm += 1
+        else:
+            calm, busy_until = 0, time.monotonic()
         last = now
         if calm >= 2:
-            return round(time.monotonic() - started - 2 * every, 1)
-    return None
+            return {"busy_s": round(busy_until - started, 1), "idle": True}
+    return {"busy_s": round(time.monotonic() - started, 1), "idle": False}

@@ -117,11 +117,11 @@ def report(results, elapsed, database_url, citizens, duration, cpu_parts=None):
         "web_cpu_s": None if web_cpu is None else round(web_cpu, 1),
         "web_cpu_ms_per_request": (None if not web_cpu or not timings
                                    else round(1000 * web_cpu / len(timings), 1)),
-        "machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()},
+        "machine": {"cores": cpu.cores(), "load_average": os.getloadavg()},
         # Every part's CPU per submission and what these cores could sustain
         # at that cost (bench/load/cpu.py).
         "cpu_s": None if cpu_parts is None else {k: round(v, 1) for k, v in cpu_parts.items()},
-        "cost": cpu.per_submission(cpu_parts, len(done), os.cpu_count()),
+        "cost": cpu.per_submission(cpu_parts, len(done), cpu.cores()),
     }
 
 
@@ -145,11 +145,16 @@ def print_report(data):
         parts = ", ".join(f"{part} {value}" for part, value in
                           sorted(ms.items(), key=lambda item: -item[1]) if part != "machine")
         print(f"  CPU per submission  {ms['machine']} ms on the machine: {parts}")
-        print(f"  at that cost {data['machine']['cores']} cores sustain at most "
-              f"{data['cost']['ceiling_submissions_per_s']} submissions/s")
-    if data.get("workers_busy_after_s") is not None:
-        print(f"  task workers busy {data['workers_busy_after_s']} s after the run "
+        if data["cost"]["ceiling_submissions_per_s"]:
+            print(f"  at that cost {data['machine']['cores']} cores sustain at most "
+                  f"{data['cost']['ceiling_submissions_per_s']} submissions/s")
+    drained = data.get("workers_drain")
+    if drained and drained["idle"]:
+        print(f"  task workers busy {drained['busy_s']} s after the run "
               "(counted in the CPU above)")
+    elif drained:
+        print(f"  WARNING: the task workers were still busy {drained['busy_s']} s after the "
+              "run: the CPU above misses what they had left to do")
     print(f"  errors {data['errors']}   lost {data['lost']}   "
           f"(HTTP errors {data['http_errors']})")
     for kind, count in data["error_kinds"].items():
@@ -186,7 +191,7 @@ def main(argv=None):
     parts = cpu.used(before, cpu.Snapshot(pids))
     data = report(results, elapsed, database_url, args.citizens, args.duration, parts)
     data["think_s"] = args.think
-    data["workers_busy_after_s"] = drained
+    data["workers_drain"] = drained
     think = f"-think{args.think:g}" if args.think else ""
     output = Path(args.output or ROOT / "var" / "bench" / f"load-{args.citizens}c{think}.json")
     output.parent.mkdir(parents=True, exist_ok=True)
