@@ -83,6 +83,10 @@ class Citizen:
                        "email": f"{given.lower()}.{family.lower()}.{n}@example.org",
                        "phone": ""}
 
+    async def pause(self, seconds):
+        """The citizen reading and typing before sending a step."""
+        await asyncio.sleep(seconds)
+
     async def _request(self, result, step, method, url, data=None, files=None):
         headers = dict(self.headers)
         if self.cookies:
@@ -108,7 +112,7 @@ class Citizen:
 
     async def _post(self, result, step, page_url, action_url, data, files=None):
         if self.think:
-            await asyncio.sleep(self.think * self.rng.uniform(0.5, 1.5))
+            await self.pause(self.think * self.rng.uniform(0.5, 1.5))
         payload = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""),
                    "website": "", **data}
         response = await self._request(result, step, "POST", action_url, payload, files)
