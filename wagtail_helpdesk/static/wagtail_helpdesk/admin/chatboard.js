@@ -59,14 +59,17 @@
                 ? hub.client({ onOpen: open, onFrame: frame, onClose: close }) : null;
             if (this.shared) return;
             // Its own socket: closed as the page goes, opened again if the
-            // page is shown from the back/forward cache.
-            window.addEventListener('pagehide', () => this.hide());
+            // page is shown from the back/forward cache. stop() removes both
+            // listeners (as chatsocket.js does).
+            this.listening = new AbortController();
+            const { signal } = this.listening;
+            window.addEventListener('pagehide', () => this.hide(), { signal });
             window.addEventListener('pageshow', (event) => {
                 if (event.persisted && this.away && !this.stopped) {
                     this.away = false;
                     this.connect();
                 }
-            });
+            }, { signal });
             this.connect();
         }
 
@@ -130,6 +133,7 @@
 
         stop() {
             this.stopped = true;
+            if (this.listening) this.listening.abort();
             if (this.shared) this.shared.stop();
             window.clearTimeout(this.timer);
             if (this.ws) {
