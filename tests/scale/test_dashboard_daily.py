@@ -169,6 +169,78 @@ def test_changes_to_past_tickets_are_followed(history):
     assert set(daily.stale(kept)) <= touched
 
 
+def _days_of(ticket):
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    return {daily.local_date(moment) for moment in
+            (ticket.submitted_at, ticket.first_response_at, ticket.resolved_at) if moment}
+
+
+def test_a_change_seen_by_a_check_is_computed_once_not_at_every_look(history):
+    h = history
+    now, (a, _b, c) = h["now"], h["offices"]
+    kept = daily.closed_days(now)
+    assert_same_figures(h)
+    daily.ensure(kept)  # the kept days the windows do not read, too
+    moved = next(t for t in h["tickets"] if t.office_id == a.pk and t.status != "resolved"
+                 and daily.local_date(t.submitted_at) < daily.local_date(now) - timedelta(days=2))
+    services.transfer(moved, h["admin"], c)
+    days = _days_of(moved)
+    assert set(daily.ensure(kept)) == days
+    # Still within MARGIN of the change, the next looks compute nothing: the
+    # check that computed its days had seen it (a dashboard refreshing every
+    # minute after a busy desk's changes to last week's tickets).
+    assert daily.ensure(kept) == []
+    assert daily.stale(kept) == []
+    stamp = (Ticket.objects.get(pk=moved.pk).updated_at - daily._EPOCH) // timedelta(
+        microseconds=1)
+    for day in days:
+        assert [0, moved.pk, stamp] in FiguresDay.objects.get(day=day).seen
+    assert_same_figures(h)
+    # A new change to the same ticket is a new reason, for its days only.
+    services.reply(Ticket.objects.get(pk=moved.pk), h["ops"][2], "Ci pensiamo noi")
+    assert set(daily.stale(kept)) == days
+    assert set(daily.ensure(kept)) == days
+    assert daily.ensure(kept) == []
+    assert_same_figures(h)
+
+
+def test_a_change_committed_after_the_check_that_computed_its_day_is_found(history):
+    h = history
+    now, (a, _b, c) = h["now"], h["offices"]
+    kept = daily.closed_days(now)
+    daily.ensure(kept)
+    moved = next(t for t in h["tickets"] if t.office_id == a.pk and t.status != "resolved"
+                 and daily.local_date(t.submitted_at) < daily.local_date(now) - timedelta(days=2))
+    services.reply(Ticket.objects.get(pk=moved.pk), h["ops"][0], "Un momento")
+    day = daily.local_date(moved.submitted_at)
+    assert daily.ensure(kept) == [day]  # (its first response is today's)
+    assert daily.stale(kept) == []
+    # A transfer stamped 30 s before that check, committed only now: the check
+    # could not see it, so the next one computes its day again.
+    checked = FiguresDay.objects.get(day=day).checked_at
+    place(Ticket, moved.pk, office=c, updated_at=checked - timedelta(seconds=30))
+    assert day in daily.stale(kept)
+    assert_same_figures(h)
+
+
+def test_a_dashboard_after_a_change_costs_what_it_did_before(history):
+    h = history
+    tickets, offices = scopes(h)["supervisor"]
+    metrics.snapshot(tickets, h["now"], offices=offices)
+    with CaptureQueriesContext(connection) as quiet:
+        metrics.snapshot(tickets, h["now"], offices=offices)
+    a = h["offices"][0]
+    moved = next(t for t in h["tickets"] if t.office_id == a.pk and t.status != "resolved"
+                 and daily.local_date(t.submitted_at) < daily.local_date(h["now"]))
+    services.reply(Ticket.objects.get(pk=moved.pk), h["ops"][0], "Un momento")
+    with CaptureQueriesContext(connection) as first:
+        metrics.snapshot(tickets, h["now"], offices=offices)
+    with CaptureQueriesContext(connection) as second:
+        metrics.snapshot(tickets, h["now"], offices=offices)
+    assert len(first) > len(quiet)  # the touched day computed, once
+    assert len(second) == len(quiet), [q["sql"][:80] for q in second.captured_queries]
+
+
 def test_missing_days_are_filled_and_only_them(history):
     h = history
     tickets, offices = scopes(h)["supervisor"]

@@ -13,6 +13,15 @@ its ``resolved`` event still says which day counted it). A rating does not
 stamp its ticket: the resolutions and ratings are also looked up by their own
 ``created_at`` (indexed) against the same margin.
 
+A change a check saw is not a reason to compute its days again at the next
+check, though it is still within :data:`MARGIN` of it: a computation reads
+every change committed before it, so the changes the check before it found
+(a ticket or event and its stamp, :attr:`FiguresDay.seen`) are in the
+figures. Only a change not seen yet (a new one, or one committed after the
+check that computed the day) makes the day stale again. A desk that touches
+last week's tickets all day (a message read, a label) and a dashboard that
+refreshes every minute compute a day once per change, not at every look.
+
 A change stamped before a check but committed more than :data:`MARGIN`
 after it is invisible to the check and may stay so once ``checked_at`` moves
 on; as a backstop the job (:func:`refresh`) computes every kept day again
@@ -28,7 +37,7 @@ wait; without it the dashboard fills them itself.
 """
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from fractions import Fraction
 
 from django.db import transaction
@@ -39,6 +48,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    IntegerField,
     Q,
     Sum,
     Value,
@@ -65,6 +75,8 @@ FIELDS = ("opened", "first_responses", "first_response_us", "resolved", "resolut
           "resolution_us", "ratings", "scored", "score_sum")
 _US = timedelta(microseconds=1)
 _NO_MOMENT = Value(None, output_field=DateTimeField())
+_TICKET, _EVENT = Value(0, output_field=IntegerField()), Value(1, output_field=IntegerField())
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def site_timezone():
@@ -162,19 +174,22 @@ def _compute(days):
     return rows
 
 
-def compute(days):
+def compute(days, seen=None):
     """Compute and store the figures of ``days`` (closed days), replacing
-    what was there. A fixed number of queries."""
+    what was there. ``seen``: ``{day: [change, …]}``, the changes a check
+    found just before (committed, so in the figures; see the module's
+    docstring). A fixed number of queries."""
     days = sorted(set(days))
     if not days:
         return
+    seen = seen or {}
     stamp = timezone.now()  # before reading: a change meanwhile is found by the next check
     rows = _compute(days)
     zone = str(site_timezone())
+    stamped = [FiguresDay(day=day, computed_at=stamp, checked_at=stamp, time_zone=zone,
+                          seen=sorted(seen.get(day, ()))) for day in days]
     with transaction.atomic():
-        FiguresDay.objects.bulk_create(
-            [FiguresDay(day=day, computed_at=stamp, checked_at=stamp, time_zone=zone)
-             for day in days], ignore_conflicts=True)
+        FiguresDay.objects.bulk_create(stamped, ignore_conflicts=True)
         # One writer per day at a time: the rows are replaced under this lock.
         list(FiguresDay.objects.select_for_update().filter(day__in=days).values_list("day"))
         DailyFigures.objects.filter(day__in=days).delete()
@@ -182,57 +197,71 @@ def compute(days):
             DailyFigures(day=day, office_id=office, resolution_type_id=kind, **figures)
             for (day, office, kind), figures in rows.items()
         ])
-        FiguresDay.objects.filter(day__in=days).update(
-            computed_at=stamp, checked_at=stamp, time_zone=zone)
+        FiguresDay.objects.bulk_update(stamped, ["computed_at", "checked_at", "time_zone", "seen"])
+
+
+def _checked(days):
+    """:func:`stale`'s work: ``(stale days, {day: changes seen})``. A change
+    is ``[0, ticket id, stamp]`` (a ticket's ``updated_at``) or ``[1, event
+    id, stamp]`` (a resolution or rating by its own ``created_at``), stamps in
+    microseconds since the epoch."""
+    days = sorted(set(days))
+    if not days:
+        return [], {}
+    checked = timezone.now()
+    zone = str(site_timezone())
+    kept = {day: (at, {tuple(change) for change in seen}) for day, at, seen in (
+        FiguresDay.objects.filter(day__in=days, time_zone=zone)
+        .values_list("day", "checked_at", "seen"))}
+    result = {day for day in days if day not in kept}
+    found = defaultdict(set)
+    if kept:
+        since = min(at for at, _seen in kept.values()) - MARGIN
+        first, last = min(kept), max(kept)
+        span = {"gte": start_of_day(first), "lt": start_of_day(last + timedelta(days=1))}
+        touched = Q(pk__in=[])
+        for field in ("submitted_at", "first_response_at", "resolved_at"):
+            touched |= Q(**{f"{field}__{op}": value for op, value in span.items()})
+        changed = Ticket.objects.filter(touched, updated_at__gte=since).values_list(
+            _TICKET, "pk", "updated_at", "submitted_at", "first_response_at",
+            "resolved_at").order_by()
+        events = TicketEvent.objects.filter(
+            kind__in=[EventKind.RESOLVED, EventKind.RATING], ticket__updated_at__gte=since,
+            created_at__gte=span["gte"], created_at__lt=span["lt"],
+        ).values_list(_TICKET, "ticket_id", "ticket__updated_at", "created_at", _NO_MOMENT,
+                      _NO_MOMENT).order_by()
+        # A rating does not stamp its ticket: the events by their own stamp.
+        recorded = TicketEvent.objects.filter(
+            kind__in=[EventKind.RESOLVED, EventKind.RATING],
+            created_at__gte=max(since, span["gte"]), created_at__lt=span["lt"],
+        ).values_list(_EVENT, "pk", "created_at", "created_at", _NO_MOMENT,
+                      _NO_MOMENT).order_by()
+        for source, pk, updated, *when in changed.union(events, recorded, all=True):
+            change = (source, pk, (updated - _EPOCH) // _US)
+            for moment in when:
+                day = moment and local_date(moment)
+                if day in kept and updated >= kept[day][0] - MARGIN:
+                    found[day].add(change)
+                    if change not in kept[day][1]:
+                        result.add(day)
+        fresh = [day for day in kept if day not in result]
+        if fresh and min(kept[day][0] for day in fresh) < checked - RESTAMP:
+            FiguresDay.objects.filter(day__in=fresh).update(checked_at=checked)
+    return sorted(result), found
 
 
 def stale(days):
     """Among ``days``, those whose stored figures are missing, from another
     time zone, or may miss a ticket change (see the module's docstring).
     Two queries at most; stamps the others as checked now (now and then)."""
-    days = sorted(set(days))
-    if not days:
-        return []
-    checked = timezone.now()
-    zone = str(site_timezone())
-    stamps = dict(FiguresDay.objects.filter(day__in=days, time_zone=zone)
-                  .values_list("day", "checked_at"))
-    result = {day for day in days if day not in stamps}
-    if stamps:
-        since = min(stamps.values()) - MARGIN
-        first, last = min(stamps), max(stamps)
-        span = {"gte": start_of_day(first), "lt": start_of_day(last + timedelta(days=1))}
-        touched = Q(pk__in=[])
-        for field in ("submitted_at", "first_response_at", "resolved_at"):
-            touched |= Q(**{f"{field}__{op}": value for op, value in span.items()})
-        changed = Ticket.objects.filter(touched, updated_at__gte=since).values_list(
-            "updated_at", "submitted_at", "first_response_at", "resolved_at").order_by()
-        events = TicketEvent.objects.filter(
-            kind__in=[EventKind.RESOLVED, EventKind.RATING], ticket__updated_at__gte=since,
-            created_at__gte=span["gte"], created_at__lt=span["lt"],
-        ).values_list("ticket__updated_at", "created_at", _NO_MOMENT, _NO_MOMENT).order_by()
-        # A rating does not stamp its ticket: the events by their own stamp.
-        recorded = TicketEvent.objects.filter(
-            kind__in=[EventKind.RESOLVED, EventKind.RATING],
-            created_at__gte=max(since, span["gte"]), created_at__lt=span["lt"],
-        ).values_list("created_at", "created_at", _NO_MOMENT, _NO_MOMENT).order_by()
-        moments = list(changed.union(events, recorded, all=True))
-        for updated, *when in moments:
-            for moment in when:
-                day = moment and local_date(moment)
-                if day in stamps and updated >= stamps[day] - MARGIN:
-                    result.add(day)
-        fresh = [day for day in stamps if day not in result]
-        if fresh and min(stamps[day] for day in fresh) < checked - RESTAMP:
-            FiguresDay.objects.filter(day__in=fresh).update(checked_at=checked)
-    return sorted(result)
+    return _checked(days)[0]
 
 
 def ensure(days):
     """Make the stored figures of ``days`` (closed days) right: compute the
     missing and stale ones. Returns the days computed."""
-    todo = stale(days)
-    compute(todo)
+    todo, seen = _checked(days)
+    compute(todo, seen)
     return todo
 
 
@@ -270,10 +299,11 @@ def refresh(now=None):
     number of days computed."""
     now = now or timezone.now()
     days = closed_days(now)
-    todo = set(stale(days))
+    todo, seen = _checked(days)
+    todo = set(todo)
     night = start_of_day(local_date(now)) + NIGHTLY
     if now >= night:
         todo |= set(FiguresDay.objects.filter(day__in=days, computed_at__lt=night)
                     .values_list("day", flat=True))
-    compute(todo)
+    compute(todo, seen)
     return len(todo)

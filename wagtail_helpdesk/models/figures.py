@@ -51,12 +51,15 @@ class DailyFigures(models.Model):
 class FiguresDay(models.Model):
     """A closed day whose :class:`DailyFigures` are there: they reflect every
     ticket change stamped (``updated_at``) before ``checked_at`` minus a
-    margin, in the zone ``time_zone``."""
+    margin, and those in ``seen``, in the zone ``time_zone``."""
 
     day = models.DateField(_("day"), primary_key=True)
     computed_at = models.DateTimeField(_("computed"), default=timezone.now)
     checked_at = models.DateTimeField(_("checked"), default=timezone.now)
     time_zone = models.CharField(_("time zone"), max_length=64)
+    #: The changes the check before the last computation found, already in
+    #: the figures (``insight.daily``: ``[source, id, stamp in µs]``).
+    seen = models.JSONField(_("changes seen"), default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("day of figures")
