@@ -219,8 +219,16 @@ def test_a_change_committed_after_the_check_that_computed_its_day_is_found(histo
     # could not see it, so the next one computes its day again.
     checked = FiguresDay.objects.get(day=day).checked_at
     place(Ticket, moved.pk, office=c, updated_at=checked - timedelta(seconds=30))
-    assert day in daily.stale(kept)
+    assert daily.stale(kept) == [day]
     assert_same_figures(h)
+
+
+def test_a_day_keeps_only_the_changes_a_later_check_can_meet(history):
+    day = daily.closed_days(history["now"])[-1]
+    now_us = (timezone.now() - daily._EPOCH) // timedelta(microseconds=1)
+    old_us = now_us - (daily.MARGIN + timedelta(seconds=1)) // timedelta(microseconds=1)
+    daily.compute([day], {day: {(0, 7, old_us), (1, 8, now_us), (0, 9, now_us - 1)}})
+    assert FiguresDay.objects.get(day=day).seen == [[0, 9, now_us - 1], [1, 8, now_us]]
 
 
 def test_a_dashboard_after_a_change_costs_what_it_did_before(history):

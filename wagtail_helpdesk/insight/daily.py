@@ -19,8 +19,13 @@ every change committed before it, so the changes the check before it found
 (a ticket or event and its stamp, :attr:`FiguresDay.seen`) are in the
 figures. Only a change not seen yet (a new one, or one committed after the
 check that computed the day) makes the day stale again. A desk that touches
-last week's tickets all day (a message read, a label) and a dashboard that
-refreshes every minute compute a day once per change, not at every look.
+last week's tickets all day (a label, a message) and a dashboard that
+refreshes every minute compute a day once per change (twice for one
+committed between a check and the computation after it), not at every look.
+This rests on the services layer's rule: every change that can move a
+figure gives the ticket a new ``updated_at`` (``core.now()``, in the
+change's own transaction); a write that moved a figure and kept the stamp
+would now wait for the nightly computation.
 
 A change stamped before a check but committed more than :data:`MARGIN`
 after it is invisible to the check and may stay so once ``checked_at`` moves
@@ -186,8 +191,11 @@ def compute(days, seen=None):
     stamp = timezone.now()  # before reading: a change meanwhile is found by the next check
     rows = _compute(days)
     zone = str(site_timezone())
+    # Only the changes a later check can still meet (within MARGIN of this stamp).
+    oldest = (stamp - MARGIN - _EPOCH) // _US
     stamped = [FiguresDay(day=day, computed_at=stamp, checked_at=stamp, time_zone=zone,
-                          seen=sorted(seen.get(day, ()))) for day in days]
+                          seen=sorted(c for c in seen.get(day, ()) if c[2] >= oldest))
+               for day in days]
     with transaction.atomic():
         FiguresDay.objects.bulk_create(stamped, ignore_conflicts=True)
         # One writer per day at a time: the rows are replaced under this lock.
@@ -246,14 +254,18 @@ def _checked(days):
                         result.add(day)
         fresh = [day for day in kept if day not in result]
         if fresh and min(kept[day][0] for day in fresh) < checked - RESTAMP:
-            FiguresDay.objects.filter(day__in=fresh).update(checked_at=checked)
+            # Only rows as read: a computation that wrote meanwhile keeps its stamp.
+            unchanged = Q(pk__in=[])
+            for day in fresh:
+                unchanged |= Q(day=day, checked_at=kept[day][0])
+            FiguresDay.objects.filter(unchanged).update(checked_at=checked)
     return sorted(result), found
 
 
 def stale(days):
     """Among ``days``, those whose stored figures are missing, from another
     time zone, or may miss a ticket change (see the module's docstring).
-    Two queries at most; stamps the others as checked now (now and then)."""
+    Two queries; now and then a third stamps the others as checked now."""
     return _checked(days)[0]
 
 
