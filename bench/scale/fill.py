@@ -20,7 +20,7 @@ import time
 from . import fill_tickets, words
 
 #: Bump when the generated data changes shape: stored datasets are rebuilt.
-DATASET_VERSION = 3
+DATASET_VERSION = 4
 
 OFFICES = ["Anagrafe", "Tributi", "Polizia Locale", "Lavori Pubblici", "Ambiente",
            "Servizi Sociali", "Istruzione", "Mobilità", "Urbanistica", "Cultura",

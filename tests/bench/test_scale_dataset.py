@@ -6,6 +6,7 @@ import re
 import pytest
 from django.db import connection
 
+from bench.scale import fill_tickets
 from bench.scale.fill import fill
 from wagtail_helpdesk.fiscalcode import is_valid_fiscal_code
 from wagtail_helpdesk.models import Channel, Citizen, Ticket, TicketEvent
@@ -88,6 +89,21 @@ def test_times_follow_the_timeline(targets):
           AND NOT EXISTS (SELECT 1 FROM wagtail_helpdesk_ticketevent e WHERE e.ticket_id = t.id
                           AND e.kind IN ('reply', 'resolved') AND e.created_at = t.first_response_at)""")
     assert first_replies == 0
+
+
+def test_nothing_happens_in_the_future(monkeypatch):
+    # Tickets ~100 s apart (as at 1M over four years: 126 s), closer than the
+    # creation jitter: the old generator put the last ones up to 48 minutes
+    # past the build.
+    monkeypatch.setattr(fill_tickets, "YEARS", 0.01)
+    fill(connection, SIZE, log=lambda *args: None, vacuum=False)
+    ahead = _scalar("""
+        SELECT count(*) FROM wagtail_helpdesk_ticket WHERE greatest(
+          created_at, submitted_at, first_response_at, resolved_at, updated_at,
+          last_activity_at) > now()""")
+    events_ahead = _scalar("SELECT count(*) FROM wagtail_helpdesk_ticketevent "
+                           "WHERE created_at > now()")
+    assert (ahead, events_ahead) == (0, 0)
 
 
 def test_foreign_keys_hold_though_loaded_without_checks(targets):
