@@ -124,6 +124,11 @@ def as_us(value):
     return int(value)
 
 
+def stamp_us(moment):
+    """``moment`` as whole microseconds since the epoch (what ``seen`` keeps)."""
+    return as_us(moment - _EPOCH)
+
+
 def ranges(days):
     """The consecutive runs of ``days`` as ``[(first, last)]``."""
     runs = []
@@ -192,7 +197,7 @@ def compute(days, seen=None):
     rows = _compute(days)
     zone = str(site_timezone())
     # Only the changes a later check can still meet (within MARGIN of this stamp).
-    oldest = (stamp - MARGIN - _EPOCH) // _US
+    oldest = stamp_us(stamp - MARGIN)
     stamped = [FiguresDay(day=day, computed_at=stamp, checked_at=stamp, time_zone=zone,
                           seen=sorted(c for c in seen.get(day, ()) if c[2] >= oldest))
                for day in days]
@@ -245,7 +250,7 @@ def _checked(days):
         ).values_list(_EVENT, "pk", "created_at", "created_at", _NO_MOMENT,
                       _NO_MOMENT).order_by()
         for source, pk, updated, *when in changed.union(events, recorded, all=True):
-            change = (source, pk, (updated - _EPOCH) // _US)
+            change = (source, pk, stamp_us(updated))
             for moment in when:
                 day = moment and local_date(moment)
                 if day in kept and updated >= kept[day][0] - MARGIN:
